@@ -1,0 +1,42 @@
+# One task runner for people and CI. Every target creates .venv on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/casebridge demo
+
+test: check
+	$(BIN)/python -m pytest -q -n 2
+
+check: lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check casebridge tests benchmarks
+	$(BIN)/ruff format --check casebridge tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy casebridge
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_synth.py
+
+# Re-pin every dependency after changing pyproject.toml (needs the registry).
+lock:
+	rm -rf /tmp/casebridge-lock && $(PYTHON) -m venv /tmp/casebridge-lock
+	/tmp/casebridge-lock/bin/pip install --quiet --upgrade pip
+	/tmp/casebridge-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/casebridge-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,34 @@
+"""One error hierarchy for casebridge.
+
+Every error a user can cause is a :class:`CasebridgeError`; its message says what is wrong and
+how to fix it. The CLI prints it as one red line and exits with status 2. Anything else that
+escapes is a bug in casebridge and keeps its traceback.
+
+Hierarchy::
+
+    CasebridgeError
+    ├── UsageError        a command-line argument is out of range or unusable
+    ├── ProfileError      a synthetic-data profile is unknown or does not validate
+    ├── OutputError       an output folder cannot be created or written
+    └── DataFileError     a shipped data file (code list, name pool) is missing or malformed
+"""
+
+
+class CasebridgeError(Exception):
+    """Base class: a problem the user can fix; the message says how."""
+
+
+class UsageError(CasebridgeError):
+    """Raised when a command-line argument is out of range or unusable."""
+
+
+class ProfileError(CasebridgeError):
+    """Raised when a synthetic-data profile is unknown or fails validation."""
+
+
+class OutputError(CasebridgeError):
+    """Raised when an output folder cannot be created, is not empty, or is not writable."""
+
+
+class DataFileError(CasebridgeError):
+    """Raised when a data file shipped with casebridge is missing or malformed."""

@@ -1,0 +1,159 @@
+"""The background: everyday crime and social-care referrals of people in no planted case.
+
+Everything here is vectorised: the background holds almost every record of a large extract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from casebridge.synth.people import FORCES, People, load_yaml
+from casebridge.synth.plan import Plan
+from casebridge.synth.profile import Profile
+from casebridge.synth.scenarios import LA_SOURCE
+from casebridge.synth.world import NO_DATE, YEAR, EventLog, days
+
+EVENT_SIZES = np.array([1, 2, 3])
+EVENT_SIZE_SHARES = np.array([0.35, 0.45, 0.20])
+OUTCOMES = {"1": 0.2, "18": 0.3, "16": 0.1, "14": 0.05, "15": 0.05, "8": 0.05, "3": 0.05}
+OUTCOMES |= {"2": 0.02, "20": 0.05, "21": 0.03, "": 0.1}
+RAPE_CODES = ["19C", "19F"]
+REFERRAL_REASONS = np.array(
+    ["neglect", "domestic abuse", "parental mental health", "emotional abuse", "physical abuse"],
+    dtype=object,
+)
+
+
+def _weighted(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
+    keys = np.array(list(shares), dtype=object)
+    weights = np.array(list(shares.values()), dtype=float)
+    return keys[rng.choice(len(keys), size=size, p=weights / weights.sum())]
+
+
+def _appearances(
+    rng: np.random.Generator, profile: Profile, people: People, plan: Plan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (person, source) per appearance: everyone at least once, some several times."""
+    extra = rng.poisson(
+        profile.scenarios.background_appearances_mean - 1, size=len(plan.background)
+    )
+    person = np.repeat(plan.background, 1 + extra)
+    la_force = load_yaml("places.yaml")["local_authority"]["covers"]
+    force = people.home_force[person]
+    away = rng.random(len(person)) < 0.1
+    force = np.where(away, np.array(FORCES, dtype=object)[rng.integers(3, size=len(person))], force)
+    child = people.dob[person] >= days("1996-01-01")
+    to_la = child & (people.home_force[person] == la_force) & (rng.random(len(person)) < 0.4)
+    return person, np.where(to_la, LA_SOURCE, force)
+
+
+def _police_events(
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    person: np.ndarray,
+    source: str,
+    first_event: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    person = rng.permutation(person)
+    sizes = EVENT_SIZES[rng.choice(3, size=len(person), p=EVENT_SIZE_SHARES)]
+    ends = np.cumsum(sizes)
+    sizes = sizes[: int(np.searchsorted(ends, len(person))) + 1]
+    sizes[-1] -= int(sizes.sum()) - len(person)
+    n_events = len(sizes)
+    event_of = np.repeat(np.arange(n_events), sizes)
+    position = np.arange(len(person)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    roles = np.array(["victim", "suspect", "witness"], dtype=object)[position]
+    roles[(position == 2) & (rng.random(len(person)) < 0.3)] = "suspect"
+    starts = np.cumsum(sizes) - sizes
+    old_enough = np.maximum.reduceat(people.dob[person].astype(np.int64), starts) + int(10 * YEAR)
+    first, last = days(profile.period_start), days(profile.period_end)
+    date = np.maximum(rng.integers(first, last, size=n_events), old_enough).clip(max=last)
+    offences = load_yaml("offences.yaml")
+    offence = _weighted(rng, offences["background"], n_events)
+    victim_age = (date - people.dob[person[starts]]) / YEAR
+    adult_sexual = (victim_age >= 18) & (rng.random(n_events) < 0.02)
+    victim_sex = people.sex[person[starts]]
+    for sex in ("F", "M"):
+        mask = adult_sexual & (victim_sex == sex)
+        offence[mask] = _weighted(rng, offences["adult_sexual"][sex], int(mask.sum()))
+    outcome = _weighted(rng, OUTCOMES, n_events)
+    outcome_date = np.where(outcome == "", NO_DATE, date + rng.integers(10, 400, size=n_events))
+    events = pl.DataFrame(
+        {
+            "event": np.arange(first_event, first_event + n_events),
+            "source": np.full(n_events, source, dtype=object),
+            "kind": np.full(n_events, "crime", dtype=object),
+            "date": date,
+            "offence": offence,
+            "penetrative": np.where(adult_sexual, np.isin(offence, RAPE_CODES).astype(int), -1),
+            "outcome": outcome,
+            "outcome_date": outcome_date.clip(max=days(profile.extracted_at)),
+            "is_cse": np.zeros(n_events, dtype=bool),
+            "network": np.full(n_events, -1),
+            "scenario": np.full(n_events, "background", dtype=object),
+            "detail": np.full(n_events, "", dtype=object),
+        }
+    )
+    involvements = pl.DataFrame(
+        {"event": event_of + first_event, "person": person, "role": roles}
+    ).unique(subset=["event", "person"], keep="first", maintain_order=True)
+    return events, involvements
+
+
+def _social_care_events(
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    person: np.ndarray,
+    first_event: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    n_events = len(person)
+    dob = people.dob[person].astype(np.int64)
+    low = np.maximum(days(profile.period_start), dob + int(YEAR))
+    high = np.minimum(days(profile.period_end), dob + int(17.5 * YEAR))
+    date = low + (rng.random(n_events) * np.maximum(high - low, 1)).astype(np.int64)
+    missing = rng.random(n_events) < 0.1
+    events = pl.DataFrame(
+        {
+            "event": np.arange(first_event, first_event + n_events),
+            "source": np.full(n_events, LA_SOURCE, dtype=object),
+            "kind": np.where(missing, "missing", "referral").astype(object),
+            "date": date,
+            "offence": np.full(n_events, "", dtype=object),
+            "penetrative": np.full(n_events, -1),
+            "outcome": np.full(n_events, "", dtype=object),
+            "outcome_date": np.full(n_events, NO_DATE),
+            "is_cse": np.zeros(n_events, dtype=bool),
+            "network": np.full(n_events, -1),
+            "scenario": np.full(n_events, "background", dtype=object),
+            "detail": np.where(
+                missing, "", REFERRAL_REASONS[rng.integers(len(REFERRAL_REASONS), size=n_events)]
+            ).astype(object),
+        }
+    )
+    involvements = pl.DataFrame(
+        {
+            "event": np.arange(first_event, first_event + n_events),
+            "person": person,
+            "role": np.full(n_events, "subject", dtype=object),
+        }
+    )
+    return events, involvements
+
+
+def generate_background(
+    rng: np.random.Generator, profile: Profile, people: People, plan: Plan, log: EventLog
+) -> None:
+    """Append the background's events to ``log``."""
+    person, source = _appearances(rng, profile, people, plan)
+    for force in FORCES:
+        events, involvements = _police_events(
+            rng, profile, people, person[source == force], force, log.next_event
+        )
+        log.add_bulk(events, involvements)
+    events, involvements = _social_care_events(
+        rng, profile, people, person[source == LA_SOURCE], log.next_event
+    )
+    log.add_bulk(events, involvements)

@@ -1,0 +1,255 @@
+"""Write a folder of synthetic multi-agency extracts and the truth behind them.
+
+``generate`` is the one entry point: same seed and profile, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from casebridge.errors import OutputError, UsageError
+from casebridge.synth.background import generate_background
+from casebridge.synth.malformed import Planted, break_lines, plant_bad_values, plant_broken_rows
+from casebridge.synth.people import People, draw_people
+from casebridge.synth.plan import MIN_PEOPLE, Plan, plan_world
+from casebridge.synth.profile import Profile
+from casebridge.synth.records import build_records, reference_events
+from casebridge.synth.scenarios import generate_scenario_events
+from casebridge.synth.sources import SOURCES, Source
+from casebridge.synth.truth import review_targets, true_age
+from casebridge.synth.world import YEAR, EventLog
+
+Progress = Callable[[str], None]
+STEPS = ("people", "events", "records", "truth", "extracts")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a run wrote: counts per source and of the truth."""
+
+    people: int
+    person_records: int
+    rows: dict[str, int]
+    networks: int
+    review_targets: int
+    quarantine_rows: int
+    set_aside_values: int
+
+
+def _check_output(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        raise OutputError(f"{out} is not empty; choose an empty or new folder for --out")
+    try:
+        (out / "truth").mkdir(parents=True, exist_ok=True)
+        (out / "extracts").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {out}: {exc.strerror}; choose a writable --out") from exc
+
+
+def _rows_with_facts(
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    events: pl.DataFrame,
+    rows: pl.DataFrame,
+    records: pl.DataFrame,
+) -> pl.DataFrame:
+    """Join each involvement to its event, its record's recorded values and its true age."""
+    flag_rate = pl.when(pl.col("is_cse")).then(profile.noise.cse_flag_when_cse)
+    rows = (
+        rows.join(events.drop("source", "date", "event_ref"), on="event")
+        .join(
+            records.drop("source", "person", "local_id", "first_date", "role", "is_suspect"),
+            on="record",
+        )
+        .sort(["event", "person", "role"])  # joins may reorder; what follows draws per row
+    )
+    dob = pl.Series(people.dob[rows["person"].to_numpy()].astype(np.int64))
+    age = true_age(pl.col("date"), dob)
+    return rows.with_columns(
+        age=age,
+        cse_flag=pl.Series(rng.random(rows.height))
+        < flag_rate.otherwise(profile.noise.cse_flag_when_not),
+        approx_age=(age + pl.Series(rng.integers(-2, 3, size=rows.height))).floor().cast(pl.Int32),
+    )
+
+
+def _write_source(
+    rng: np.random.Generator, profile: Profile, source: Source, rows: pl.DataFrame, folder: Path
+) -> list[Planted]:
+    """Render, damage and write one extract; return the malformed rows planted in it."""
+    ordered = rows.with_columns(
+        role_order=pl.col("role").replace_strict(
+            {"victim": 0, "subject": 0, "reporter": 1, "suspect": 2},
+            default=3,
+            return_dtype=pl.Int8,
+        )
+    ).sort(["event_ref", "role_order", "local_id"])
+    table = source.render(ordered, rng)
+    background = (
+        ordered.group_by("event_ref", maintain_order=True).agg(pl.col("scenario").first())
+        if source.key == "dtr"
+        else ordered
+    )["scenario"].to_numpy() == "background"
+    table, set_aside = plant_bad_values(rng, source, table, background, profile.malformed.bad_value)
+    table, breaks, quarantined = plant_broken_rows(
+        rng, source, table, background, profile.malformed.broken_row
+    )
+    _serialise(table, source, breaks, folder / source.file_name)
+    return quarantined + set_aside
+
+
+def _serialise(table: pl.DataFrame, source: Source, breaks: dict[int, str], path: Path) -> None:
+    if source.file_format == "jsonl":
+        text, separator, newline = table.write_ndjson(), "", "\n"
+    else:
+        separator = "\t" if source.file_format == "tsv" else ","
+        newline = "\r\n" if source.encoding == "cp1252" else "\n"
+        # an empty value is written as nothing at all, as agencies' exports do
+        table = table.with_columns(pl.col(pl.String).replace("", None))
+        text = table.write_csv(separator=separator, line_terminator=newline)
+    lines = text.split(newline)
+    break_lines(lines, breaks, separator)
+    path.write_bytes(newline.join(lines).encode(source.encoding, errors="replace"))
+
+
+def _networks(plan: Plan, people: People) -> tuple[pl.DataFrame, pl.DataFrame]:
+    networks = pl.DataFrame(
+        {
+            "network_id": [f"N{n.network + 1:04d}" for n in plan.networks],
+            "forces": [list(n.forces) for n in plan.networks],
+            "start": [n.start for n in plan.networks],
+            "end": [n.end for n in plan.networks],
+            "suspects": [len(n.suspects) for n in plan.networks],
+            "victims": [len(n.victims) for n in plan.networks],
+            "charged": [n.charged for n in plan.networks],
+        },
+        schema_overrides={"start": pl.Int32, "end": pl.Int32},
+    ).with_columns(pl.col("start", "end").cast(pl.Date))
+    members = [
+        (f"N{n.network + 1:04d}", str(people.person_id[p]), role)
+        for n in plan.networks
+        for role, group in (("suspect", n.suspects), ("victim", n.victims))
+        for p in group.tolist()
+    ]
+    schema = {"network_id": pl.String, "person_id": pl.String, "role": pl.String}
+    return networks, pl.DataFrame(members, schema=schema, orient="row")
+
+
+def _people_truth(people: People, records: pl.DataFrame) -> pl.DataFrame:
+    seen = np.unique(records["person"].to_numpy())
+    return (
+        pl.DataFrame(
+            {
+                "person_id": people.person_id[seen],
+                "name_origin_group": people.group[seen],
+                "sex": people.sex[seen],
+                "date_of_birth": people.dob[seen],
+                "ethnicity_18plus1": people.ethnicity[seen],
+                "ic_code": people.ic_code[seen],
+                "nationality": people.nationality[seen],
+                "home_force": people.home_force[seen],
+            },
+            schema_overrides={"date_of_birth": pl.Int32},
+        )
+        .with_columns(pl.col("date_of_birth").cast(pl.Date))
+        .sort("person_id")
+    )
+
+
+def generate(
+    people_count: int, seed: int, profile: Profile, out: Path, progress: Progress | None = None
+) -> Summary:
+    """Write extracts and truth for ``people_count`` people into the empty folder ``out``."""
+    if people_count < MIN_PEOPLE:
+        raise UsageError(f"--people must be at least {MIN_PEOPLE}, got {people_count}")
+    if seed < 0:
+        raise UsageError(f"--seed must be zero or more, got {seed}")
+    _check_output(out)
+    step = progress or (lambda name: None)
+    rng = np.random.default_rng(seed)
+    plan = plan_world(rng, profile, people_count)
+    people = draw_people(rng, profile, plan.share_male, plan.dob, plan.home_force)
+    step("people")
+    log = EventLog()
+    generate_scenario_events(rng, profile, people, plan, log)
+    generate_background(rng, profile, people, plan, log)
+    events, involvements = log.frames()
+    events = reference_events(events)
+    step("events")
+    records, rows = build_records(rng, profile, people, events, involvements)
+    rows = _rows_with_facts(rng, profile, people, events, rows, records)
+    step("records")
+    targets = review_targets(rows)
+    networks, members = _networks(plan, people)
+    truth = out / "truth"
+    records.select("source", "local_id", "person_id").sort("source", "local_id").write_parquet(
+        truth / "record_person.parquet"
+    )
+    _people_truth(people, records).write_parquet(truth / "person.parquet")
+    networks.write_parquet(truth / "network.parquet")
+    members.write_parquet(truth / "network_member.parquet")
+    targets.write_parquet(truth / "review_target.parquet")
+    step("truth")
+    planted: list[Planted] = []
+    for source in SOURCES:
+        planted += _write_source(
+            rng, profile, source, rows.filter(pl.col("source") == source.key), out / "extracts"
+        )
+    schema = {
+        name: pl.Int64 if name == "row_number" else pl.String
+        for name in Planted.__dataclass_fields__
+    }
+    malformed = pl.DataFrame([asdict(p) for p in planted], schema=schema)
+    malformed.write_parquet(truth / "malformed_row.parquet")
+    step("extracts")
+    summary = Summary(
+        people=int(records["person"].n_unique()),
+        person_records=records.height,
+        rows={s.key: int((rows["source"] == s.key).sum()) for s in SOURCES},
+        networks=networks.height,
+        review_targets=targets.height,
+        quarantine_rows=int((malformed["handling"] == "quarantine").sum()),
+        set_aside_values=int((malformed["handling"] == "set_aside").sum()),
+    )
+    _write_manifest(out, seed, profile, people_count, summary)
+    return summary
+
+
+def _write_manifest(out: Path, seed: int, profile: Profile, people: int, summary: Summary) -> None:
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    manifest = {
+        "generator": "casebridge synth",
+        "seed": seed,
+        "people_requested": people,
+        "profile": profile.model_dump(mode="json"),
+        "sources": [
+            {
+                "key": s.key,
+                "agency": s.agency,
+                "kind": s.kind,
+                "file": f"extracts/{s.file_name}",
+                "format": s.file_format,
+                "encoding": s.encoding,
+                "local_id": s.local_id_field,
+            }
+            for s in SOURCES
+        ],
+        "summary": asdict(summary),
+        "sha256": {
+            str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+__all__ = ["STEPS", "Summary", "YEAR", "generate"]
