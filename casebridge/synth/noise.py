@@ -51,7 +51,7 @@ def noisy_names(
 def noisy_births(
     rng: np.random.Generator, noise: DobNoise, dob: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return recorded births (days since 1970, -1 where missing) and the precision of each."""
+    """Return recorded births (days since 1970) and the precision of each: '' where missing."""
     size = len(dob)
     dates = dob.astype("datetime64[D]")
     year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -63,9 +63,8 @@ def noisy_births(
     recorded = _from_parts(year, month, day)
     precision = np.full(size, PRECISION_DAY, dtype=object)
     precision[rng.random(size) < noise.year_only] = PRECISION_YEAR
-    missing = rng.random(size) < noise.missing
-    precision[missing] = PRECISION_NONE
-    return np.where(missing, -1, recorded), precision
+    precision[rng.random(size) < noise.missing] = PRECISION_NONE
+    return recorded, precision
 
 
 def _from_parts(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def _plan_networks(
         victims = take.take(
             n_victims,
             0.15,
-            _dob_at(rng, np.full(n_victims, start), 10.0, 15.5),
+            _dob_at(rng, np.full(n_victims, start), 10.5, 16.0),
             rng.choice(forces, n_victims),
         )
         charged = bool(rng.random() < profile.plants.network_charged)
@@ -126,7 +126,9 @@ def _plan_cases(
     first, last = days(profile.period_start), days(profile.period_end)
     dates = rng.integers(first, last, size=count).astype(np.int32)
     forces = rng.choice(FORCES, size=count)
-    children = take.take(count, 0.2, _dob_at(rng, dates, 9.5, 17.9), forces)
+    young = rng.random(count) < 0.1
+    child_dobs = np.where(young, _dob_at(rng, dates, 8, 11), _dob_at(rng, dates, 11, 17.9))
+    children = take.take(count, 0.2, child_dobs, forces)
     adults = _adult_dobs(rng, 0, count) + dates
     peers = _dob_at(rng, dates, 14, 17.9)
     suspect_dobs = np.where(rng.random(count) < 0.85, adults, peers)
@@ -135,6 +137,24 @@ def _plan_cases(
         Case(int(c), int(s), str(f), int(d))
         for c, s, f, d in zip(children, suspects, forces, dates, strict=True)
     ]
+
+
+def _tie_by_chance(
+    rng: np.random.Generator, profile: Profile, plan: Plan, cases: list[Case]
+) -> list[Case]:
+    """Give a share of cases the child of an earlier, unrelated case: ties nobody planted."""
+    last = days(profile.period_end)
+    tied = list(cases)
+    for index in np.flatnonzero(rng.random(len(cases)) < profile.scenarios.false_tie_rate):
+        if index == 0:
+            continue
+        earlier = tied[int(rng.integers(index))]
+        still_a_child = int(plan.dob[earlier.child] + 17.9 * YEAR)
+        day = min(earlier.date + int(rng.integers(30, 700)), still_a_child, last)
+        tied[index] = Case(
+            earlier.child, cases[index].suspect, earlier.force, max(day, earlier.date)
+        )
+    return tied
 
 
 def plan_world(rng: np.random.Generator, profile: Profile, size: int) -> Plan:
@@ -152,7 +172,9 @@ def plan_world(rng: np.random.Generator, profile: Profile, size: int) -> Plan:
     n_networks = min(max(n_networks, 1 if scenarios.networks_per_100k else 0), budget // 60)
     _plan_networks(rng, profile, take, n_networks)
     n_single = min(int(round(scenarios.single_offender_cases_per_100k * per_100k)), budget // 8)
-    plan.single_cases = _plan_cases(rng, profile, take, n_single)
+    plan.single_cases = _tie_by_chance(
+        rng, profile, plan, _plan_cases(rng, profile, take, n_single)
+    )
     n_unmatched = min(int(round(scenarios.duty_report_unmatched_per_100k * per_100k)), budget // 20)
     plan.unmatched_reports = _plan_cases(rng, profile, take, n_unmatched)
     n_reporters = max(3, (n_single + n_unmatched + 10 * n_networks) // 8)

@@ -1,0 +1,59 @@
+"""The command line end to end: good runs print a summary, bad arguments one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casebridge.cli import app
+
+runner = CliRunner()
+
+
+def test_synth_writes_extracts_and_says_what_it_wrote(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["synth", "--people", "500", "--seed", "2", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "manifest.json").is_file()
+    assert "person records" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--people", "-5"], "--people must be at least 100"),
+        (["--seed", "-1"], "--seed must be zero or more"),
+        (["--profile", "nope"], "unknown profile 'nope'"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path / "o"), *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_unwritable_or_occupied_output_is_refused(tmp_path: Path) -> None:
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "something").write_text("x")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for out, message in ((occupied, "is not empty"), (a_file, "is not a folder"),
+                         (a_file / "below", "cannot create")):  # fmt: skip
+        result = runner.invoke(app, ["synth", "--people", "100", "--out", str(out)])
+        assert result.exit_code == 2, out
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_demo_runs_the_generator(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--people", "300"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "synthetic" / "extracts").is_dir()
