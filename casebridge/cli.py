@@ -19,8 +19,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from casebridge.errors import CasebridgeError
+from casebridge.ingest.run import SourceReport, ingest
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
+from casebridge.workspace import init_workspace, open_workspace
 
 app = typer.Typer(
     help="Link, audit and screen multi-agency records of group-based child sexual exploitation.",
@@ -47,11 +49,11 @@ def run_cleanly(action: Callable[[], T]) -> T:
 
 
 @contextmanager
-def stage_progress(title: str) -> Iterator[Callable[[str], None]]:
-    """Yield a callback that advances a progress bar over the generator's steps."""
+def stage_progress(title: str, total: int) -> Iterator[Callable[[str], None]]:
+    """Yield a callback that advances a progress bar by one step each call."""
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(title, total=len(STEPS))
+        task = bar.add_task(title, total=total)
 
         def advance(step: str) -> None:
             bar.update(task, advance=1, description=f"{title}: {step} done")
@@ -60,7 +62,8 @@ def stage_progress(title: str) -> Iterator[Callable[[str], None]]:
 
 
 def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
-    table = Table(title=f"synthetic extracts in {out}", title_justify="left")
+    console.print(f"synthetic extracts and a ready workspace in {out}", highlight=False)
+    table = Table()
     table.add_column("source")
     table.add_column("rows", justify="right")
     for source, rows in summary.rows.items():
@@ -92,9 +95,66 @@ def synth(
     """Write synthetic multi-agency extracts and their truth into a folder."""
     started = time.perf_counter()
     chosen = run_cleanly(lambda: load_profile(profile))
-    with stage_progress("synth") as advance:
+    with stage_progress("synth", len(STEPS)) as advance:
         summary = run_cleanly(lambda: generate(people, seed, chosen, out, advance))
     _print_summary(summary, out, time.perf_counter() - started)
+
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="The workspace folder.")]
+
+
+@app.command()
+def init(folder: Annotated[Path, typer.Argument(help="New or empty folder.")]) -> None:
+    """Create a workspace: casebridge.toml, mappings/ with an example, and the database."""
+    workspace = run_cleanly(lambda: init_workspace(folder))
+    console.print(
+        f"workspace created in {workspace.root}; add sources to casebridge.toml and a mapping "
+        "for each (see mappings/example.yaml)",
+        highlight=False,
+    )
+
+
+def _print_ingest(reports: list[SourceReport]) -> None:
+    table = Table(title="ingest", title_justify="left")
+    for column in ("source", "status", "read", "loaded", "quarantined", "set aside", "seconds"):
+        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    for r in reports:
+        table.add_row(
+            r.source,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.values_set_aside:,}",
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
+
+
+def _ingest(workspace_root: Path, sources: list[str] | None) -> list[SourceReport]:
+    workspace = run_cleanly(lambda: open_workspace(workspace_root))
+    total = len(sources or workspace.settings.sources)
+    with stage_progress("ingest", total) as advance:
+        reports = run_cleanly(lambda: ingest(workspace, sources or None, advance))
+    _print_ingest(reports)
+    return reports
+
+
+@app.command("ingest")
+def ingest_command(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Sources to load (default: all).")
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Load the workspace's sources into the standard; quarantine what cannot load."""
+    _ingest(workspace, sources)
+
+
+@app.command()
+def run(workspace: WorkspaceOption = Path(".")) -> None:
+    """Run every stage on a workspace (for now: ingest)."""
+    _ingest(workspace, None)
 
 
 @app.command()
@@ -106,6 +166,7 @@ def demo(
     people: PeopleOption = 20_000,
     seed: SeedOption = 1,
 ) -> None:
-    """Run everything that exists on built-in synthetic data (for now: the generator)."""
+    """Make a synthetic workspace and run every stage that exists on it."""
     folder = out or Path(tempfile.mkdtemp(prefix="casebridge-demo-"))
     synth(out=folder / "synthetic", people=people, seed=seed, profile="default")
+    run(workspace=folder / "synthetic")

@@ -10,7 +10,10 @@ Hierarchy::
     ├── UsageError        a command-line argument is out of range or unusable
     ├── ProfileError      a synthetic-data profile is unknown or does not validate
     ├── OutputError       an output folder cannot be created or written
-    └── DataFileError     a shipped data file (code list, name pool) is missing or malformed
+    ├── DataFileError     a shipped data file (code list, name pool) is missing or malformed
+    ├── WorkspaceError    a workspace or its casebridge.toml is missing or invalid
+    ├── MappingError      a mapping file is missing, not YAML, or does not validate
+    └── IngestError       a whole file cannot be ingested (unreadable, missing column, empty)
 """
 
 
@@ -32,3 +35,15 @@ class OutputError(CasebridgeError):
 
 class DataFileError(CasebridgeError):
     """Raised when a data file shipped with casebridge is missing or malformed."""
+
+
+class WorkspaceError(CasebridgeError):
+    """Raised when a workspace folder or its casebridge.toml is missing or invalid."""
+
+
+class MappingError(CasebridgeError):
+    """Raised when a mapping file cannot be read or validated; names the file and line."""
+
+
+class IngestError(CasebridgeError):
+    """Raised when a whole file cannot be ingested; the workspace is left as it was."""

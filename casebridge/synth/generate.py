@@ -221,8 +221,37 @@ def generate(
         quarantine_rows=int((malformed["handling"] == "quarantine").sum()),
         set_aside_values=int((malformed["handling"] == "set_aside").sum()),
     )
+    _write_workspace(out, profile)
     _write_manifest(out, seed, profile, people_count, summary)
     return summary
+
+
+MAPPINGS = Path(__file__).parent / "mappings"
+
+
+def _write_workspace(out: Path, profile: Profile) -> None:
+    """Make ``out`` a ready workspace: casebridge.toml and one mapping file per source."""
+    (out / "mappings").mkdir()
+    lines = [
+        "# A casebridge workspace over synthetic extracts. Settings: docs/workspace.md.",
+        f'name = "synthetic ({profile.name} profile)"',
+        'database = "casebridge.duckdb"',
+        "",
+    ]
+    for source in SOURCES:
+        mapping = f"mappings/{source.key}.yaml"
+        (out / mapping).write_bytes((MAPPINGS / f"{source.key}.yaml").read_bytes())
+        lines += [
+            "[[sources]]",
+            f'key = "{source.key}"',
+            f'agency = "{source.agency}"',
+            f'kind = "{source.kind}"',
+            f'path = "extracts/{source.file_name}"',
+            f'mapping = "{mapping}"',
+            f"extracted_at = {profile.extracted_at.isoformat()}",
+            "",
+        ]
+    (out / "casebridge.toml").write_text("\n".join(lines), encoding="utf-8")
 
 
 def _write_manifest(out: Path, seed: int, profile: Profile, people: int, summary: Summary) -> None:

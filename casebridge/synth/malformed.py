@@ -26,7 +26,7 @@ BAD_VALUES: dict[str, dict[str, str]] = {
     },
     "force_b": {"DOB": "31/04/{y}", "IC_CODE": "IC8", "POST_CODE": "OL41A2B"},
     "force_c": {"dob": "{y}-13-05T00:00:00"},
-    "la": {"DateOfBirth": "30-Feb-{y}", "Ethnicity": "WXYZ", "Postcode": "HX9 9"},
+    "la": {"DateOfBirth": "30-Feb-{y}", "Ethnicity": "WXYZ", "Postcode": "HX9 9ZZZ"},
 }
 BAD_KIND = {
     "dob": "impossible_date",

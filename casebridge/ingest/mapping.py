@@ -1,0 +1,172 @@
+"""Mapping files: for one source, how its rows become persons, events and involvements.
+
+A mapping file is YAML validated by the models below; a mistake is reported with the file,
+the line and what was expected. ``docs/mapping.md`` documents every key with a worked example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from casebridge.errors import MappingError
+
+
+def _column_shorthand(value: object) -> object:
+    """A bare string means 'the value of this column'."""
+    return {"column": value} if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    """Where one standard field's raw value comes from, and how to read it."""
+
+    column: str | None = None
+    join: list[str] | None = None
+    separator: str = ""
+    constant: str | None = None
+    map: dict[str, str] | None = None
+    pattern: str | None = None
+    formats: list[str] | None = None
+    codes: Literal["18plus1", "ic", "dfe", "text", "iso3", "words"] | None = None
+    order: Literal["surname_first", "forenames_first"] | None = None
+    contains: str | None = None
+    split: str | None = None
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> FieldSpec:
+        given = [name for name in ("column", "join", "constant") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'column', 'join' or 'constant'")
+        return self
+
+
+Spec = Annotated[FieldSpec, BeforeValidator(_column_shorthand)]
+
+
+class Reader(_Strict):
+    """How to open the file."""
+
+    delimiter: str | None = None
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp1252", "latin-1"] = "auto"
+    header_row: int = Field(default=1, ge=1)
+    sheet: str | None = None
+
+
+class PersonBlock(_Strict):
+    """One person a row holds (a row may hold several, or a JSON list of them)."""
+
+    each: str | None = None
+    local_id: Spec
+    role: Spec | None = None
+    full_name: Spec | None = None
+    forenames: Spec | None = None
+    surname: Spec | None = None
+    aliases: Spec | None = None
+    date_of_birth: Spec | None = None
+    approx_age: Spec | None = None
+    sex: Spec | None = None
+    ethnicity_self: Spec | None = None
+    ethnicity_officer: Spec | None = None
+    nationality: Spec | None = None
+    postcode: Spec | None = None
+    address: Spec | None = None
+    phone: Spec | None = None
+    email: Spec | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> PersonBlock:
+        if self.full_name is None and self.surname is None:
+            raise ValueError("a person needs 'full_name' or 'surname' (with 'forenames')")
+        if self.full_name is not None and self.full_name.order is None:
+            raise ValueError("'full_name' needs 'order': surname_first or forenames_first")
+        return self
+
+
+class EventBlock(_Strict):
+    """The event a row records."""
+
+    local_id: Spec
+    kind: Spec
+    date: Spec | None = None
+    offence: Spec | None = None
+    penetrative: Spec | None = None
+    outcome: Spec | None = None
+    outcome_date: Spec | None = None
+    cse_flag: Spec | None = None
+    detail: Spec | None = None
+
+
+class Mapping(_Strict):
+    """A whole mapping file."""
+
+    source: str
+    format: Literal["csv", "tsv", "xlsx", "jsonl", "parquet"]
+    reader: Reader = Reader()
+    event: EventBlock | None = None
+    persons: list[PersonBlock] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _roles(self) -> Mapping:
+        if self.event is not None and any(person.role is None for person in self.persons):
+            raise ValueError("with an 'event', every person needs a 'role'")
+        if self.format != "jsonl" and any(person.each for person in self.persons):
+            raise ValueError("'each' (a list of persons in one row) needs format: jsonl")
+        return self
+
+
+def _line_of(node: yaml.Node, location: tuple[int | str, ...]) -> int:
+    """The 1-based line of the deepest YAML node on ``location`` that exists."""
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            match = [value for key, value in node.value if key.value == part]
+            if not match:
+                break
+            node = match[0]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            break
+    return node.start_mark.line + 1
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {error['loc'][-1]!r}"
+    if error["type"] == "missing":
+        return f"missing required key {error['loc'][-1]!r}"
+    return message
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Return the validated mapping in ``path``, or raise MappingError naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MappingError(f"cannot read mapping file {path}: {exc.strerror}") from exc
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise MappingError(f"{path}, line {line}: not valid YAML: {exc.problem}") from exc
+    if node is None or not isinstance(raw, dict):
+        raise MappingError(f"{path}: expected a mapping with keys 'source', 'format', 'persons'")
+    try:
+        return Mapping.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = tuple(part for part in first["loc"] if not str(part).startswith("function-"))
+        where = ".".join(str(part) for part in location) or "top level"
+        raise MappingError(
+            f"{path}, line {_line_of(node, location)}: {where}: {_message(first)}"
+        ) from exc

@@ -1,0 +1,315 @@
+"""From staging rows to the standard: person_record, event, involvement and finding.
+
+Set-based SQL only. Each standard value keeps its raw value; a bad value is set aside (NULL in
+the standard field) with one ``finding`` row, and never stops its row loading.
+"""
+
+from __future__ import annotations
+
+from casebridge.ingest.mapping import FieldSpec, Mapping, PersonBlock
+from casebridge.ingest.stage import describe
+from casebridge.standard import sql
+
+DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %B %Y", "%Y-%m-%dT%H:%M:%S", "%Y"]
+
+
+def _formats(spec: FieldSpec | None) -> list[str]:
+    return list(spec.formats) if spec and spec.formats else DEFAULT_DATE_FORMATS
+
+
+def _codes(blocks: list[PersonBlock], name: str, default: str) -> str:
+    """The code system of a field; the first block that maps it decides."""
+    for block in blocks:
+        spec: FieldSpec | None = getattr(block, name)
+        if spec is not None:
+            return spec.codes or default
+    return default
+
+
+def _block_case(blocks: list[PersonBlock], name: str, build: object) -> str:
+    """A per-block CASE when blocks read the same field differently (date formats, name order)."""
+    branches = [f"WHEN block = {n} THEN {build(block)}" for n, block in enumerate(blocks, 1)]  # type: ignore[operator]
+    return f"CASE {' '.join(branches)} END"
+
+
+def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
+    def surname(block: PersonBlock) -> str:
+        if block.full_name is not None and block.surname is None:
+            return sql.surname_of("full_name_value", block.full_name.order or "forenames_first")
+        return "surname_value"
+
+    def forenames(block: PersonBlock) -> str:
+        if block.full_name is not None and block.forenames is None:
+            return sql.forenames_of("full_name_value", block.full_name.order or "forenames_first")
+        return "forenames_value"
+
+    return _block_case(blocks, "surname", surname), _block_case(blocks, "forenames", forenames)
+
+
+def ethnicity_self(codes: str) -> tuple[str, str, str]:
+    """(join, code, problem) for self-defined ethnicity by the source's code system."""
+    value = "p.ethnicity_self_value"
+    if codes == "dfe":
+        join = f"LEFT JOIN std_dfe_ethnicity es ON es.code = upper(trim({value}))"
+        return (
+            join,
+            "es.code_18plus1",
+            f"CASE WHEN {value} IS NOT NULL AND es.code IS NULL THEN 'unknown_code' END",
+        )
+    if codes == "18plus1":
+        join = f"LEFT JOIN std_ethnicity es ON es.code = upper(trim({value}))"
+        return (
+            join,
+            "es.code",
+            f"CASE WHEN {value} IS NOT NULL AND es.code IS NULL THEN 'unknown_code' END",
+        )
+    join = (
+        f"LEFT JOIN std_ethnicity es ON es.code = upper(trim({value})) "
+        f"LEFT JOIN std_ethnicity_text et ON et.phrase = {sql.words_key(value)}"
+    )
+    # free text maps where a phrase is unambiguous; anything else is 'not stated', raw kept
+    code = f"CASE WHEN {value} IS NULL THEN NULL ELSE coalesce(es.code, et.code_18plus1, 'NS') END"
+    return join, code, "CAST(NULL AS VARCHAR)"
+
+
+def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> str:
+    """SQL creating ``table``: every staged person with standard values and their problems."""
+    blocks = mapping.persons
+    surname_text, forenames_text = _names(blocks)
+    dob_parts = {
+        n: sql.parse_date("date_of_birth_value", _formats(block.date_of_birth))
+        for n, block in enumerate(blocks, 1)
+    }
+    dob, dob_precision, dob_problem = (
+        "CASE "
+        + " ".join(f"WHEN block = {n} THEN {parts[i]}" for n, parts in dob_parts.items())
+        + " END"
+        for i in range(3)
+    )
+    postcode, postcode_precision = sql.postcode_parts("p.postcode_value")
+    eth_join, eth_code, eth_problem = ethnicity_self(_codes(blocks, "ethnicity_self", "text"))
+    nationality_coded = _codes(blocks, "nationality", "words") == "iso3"
+    nationality_problem = (
+        "CASE WHEN p.nationality_value IS NOT NULL AND nw.iso3 IS NULL THEN 'unknown_code' END"
+        if nationality_coded
+        else "CAST(NULL AS VARCHAR)"
+    )
+    inner = f"""
+        SELECT *, {sql.clean_name(surname_text)} AS surname_clean,
+            {sql.clean_name(forenames_text)} AS forenames_clean,
+            {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
+        FROM {rows} WHERE present"""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
+            {sql.first_word("p.forenames_clean")} AS forename,
+            {sql.other_words("p.forenames_clean")} AS middle_names,
+            p.surname_clean AS surname,
+            CASE WHEN p.approx_age_value IS NOT NULL
+                AND regexp_matches(trim(p.approx_age_value), '^[0-9]{{1,3}}$')
+                THEN CAST(trim(p.approx_age_value) AS INTEGER) END AS approx_age,
+            {sql.sex_of("p.sex_value")} AS sex,
+            {eth_code} AS ethnicity_self, {eth_problem} AS ethnicity_self_problem,
+            ic.code AS ethnicity_officer,
+            CASE WHEN p.ethnicity_officer_value IS NOT NULL AND ic.code IS NULL
+                THEN 'unknown_code' END AS ethnicity_officer_problem,
+            nw.iso3 AS nationality, {nationality_problem} AS nationality_problem,
+            {postcode} AS postcode, {postcode_precision} AS postcode_precision,
+            CASE WHEN p.postcode_value IS NOT NULL AND ({postcode}) IS NULL
+                THEN 'malformed_postcode' END AS postcode_problem,
+            {sql.phone_of("p.phone_value")} AS phone,
+            lower(trim(p.email_value)) AS email
+        FROM ({inner}) p
+        {eth_join}
+        LEFT JOIN std_ic_code ic
+            ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
+        LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
+    """
+
+
+PERSON_PROBLEMS = {
+    "date_of_birth": "dob_problem",
+    "ethnicity_self": "ethnicity_self_problem",
+    "ethnicity_officer": "ethnicity_officer_problem",
+    "nationality": "nationality_problem",
+    "postcode": "postcode_problem",
+}
+
+
+def person_findings_sql(mapping: Mapping, source: str, people: str) -> str:
+    """SQL inserting a finding for every person value set aside."""
+    selects = []
+    for field, problem in PERSON_PROBLEMS.items():
+        columns = {describe(getattr(block, field)) for block in mapping.persons} - {""}
+        selects.append(
+            f"SELECT {sql.text(source)}, file_name, row_number, local_id, "
+            f"'{field}', {sql.text('/'.join(sorted(columns)))}, {field}_raw, {problem} "
+            f"FROM {people} WHERE {problem} IS NOT NULL"
+        )
+    return "INSERT INTO finding " + " UNION ALL ".join(selects)
+
+
+def _first(column: str) -> str:
+    return f"arg_min({column}, row_number) FILTER (WHERE {column} IS NOT NULL)"
+
+
+def person_record_sql(source: str, people: str) -> str:
+    """SQL inserting one person_record per local id: each field's first known value."""
+    firsts = {
+        "full_name_raw": "full_name_raw",
+        "forenames_raw": "forenames_raw",
+        "surname_raw": "surname_raw",
+        "forename": "forename",
+        "middle_names": "middle_names",
+        "surname": "surname",
+        "date_of_birth": "dob",
+        "dob_precision": "dob_precision",
+        "dob_raw": "date_of_birth_raw",
+        "approx_age": "approx_age",
+        "sex": "sex",
+        "sex_raw": "sex_raw",
+        "ethnicity_self": "ethnicity_self",
+        "ethnicity_self_raw": "ethnicity_self_raw",
+        "ethnicity_officer": "ethnicity_officer",
+        "ethnicity_officer_raw": "ethnicity_officer_raw",
+        "nationality": "nationality",
+        "nationality_raw": "nationality_raw",
+        "postcode": "postcode",
+        "postcode_precision": "postcode_precision",
+        "postcode_raw": "postcode_raw",
+        "address": "address_raw",
+        "phone": "phone",
+        "phone_raw": "phone_raw",
+        "email": "email",
+    }
+    aggregated = ", ".join(f"{_first(column)} AS {name}" for name, column in firsts.items())
+    names = "list(DISTINCT concat_ws(' ', forename, surname)) FILTER (WHERE surname IS NOT NULL)"
+    record = f"""
+        SELECT local_id, min(row_number) AS first_row, {aggregated},
+            {names} AS names_seen,
+            flatten(list(list_transform(string_split(aliases_value, ';'),
+                lambda a: {sql.clean_name("a")}) ORDER BY row_number)
+                FILTER (WHERE aliases_value IS NOT NULL)) AS alias_list
+        FROM {people}
+        GROUP BY local_id"""
+    return f"""
+        INSERT INTO person_record
+        SELECT {sql.text(source)} || ':' || g.local_id, {sql.text(source)}, g.local_id, g.first_row,
+            g.full_name_raw, g.forenames_raw, g.surname_raw, g.forename, g.middle_names, g.surname,
+            list_distinct(list_concat(coalesce(g.alias_list, []),
+                list_filter(g.names_seen, lambda n: n <> concat_ws(' ', g.forename, g.surname)))),
+            {sql.phonetic_key("g.forename")}, {sql.phonetic_key("g.surname")},
+            {sql.skeleton_key("coalesce(vf.canonical, g.forename)")},
+            {sql.skeleton_key("coalesce(vs.canonical, " + sql.squash("g.surname") + ")")},
+            g.date_of_birth, g.dob_precision, g.dob_raw, g.approx_age, g.sex, g.sex_raw,
+            g.ethnicity_self, g.ethnicity_self_raw, g.ethnicity_officer, g.ethnicity_officer_raw,
+            g.nationality, g.nationality_raw, g.postcode, g.postcode_precision, g.postcode_raw,
+            g.address, g.phone, g.phone_raw, g.email
+        FROM ({record}) g
+        LEFT JOIN std_name_variant vf ON vf.name = g.forename
+        LEFT JOIN std_name_variant vs ON vs.name = {sql.squash("g.surname")}
+    """
+
+
+def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> str:
+    """SQL creating ``table``: every staged event row with standard values and problems."""
+    assert mapping.event is not None
+    event = mapping.event
+    date, _, date_problem = sql.parse_date("e.date_value", _formats(event.date))
+    outcome_date, _, outcome_date_problem = sql.parse_date(
+        "e.outcome_date_value", _formats(event.outcome_date)
+    )
+    offence = "upper(trim(e.offence_value))"
+    outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT {sql.text(file_name)} AS file_name, e.*, lower(trim(e.kind_value)) AS kind,
+            {date} AS event_date, {date_problem} AS date_problem,
+            o.ho_code AS offence_code, o.description AS offence_description,
+            o.soa_section, o.is_sexual = 'true' AS is_sexual, o.victim_age_band,
+            CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
+                THEN 'unknown_code' END AS offence_problem,
+            coalesce({sql.flag_of("e.penetrative_value")},
+                CASE WHEN o.is_penetrative = 'true' THEN true
+                     WHEN o.is_penetrative = 'false' THEN false END) AS is_penetrative,
+            oc.code AS outcome_code, oc.label AS outcome_label, oc.category AS outcome_category,
+            CASE WHEN e.outcome_value IS NOT NULL AND oc.code IS NULL
+                THEN 'unknown_code' END AS outcome_problem,
+            {outcome_date} AS outcome_date, {outcome_date_problem} AS outcome_date_problem,
+            {sql.flag_of("e.cse_flag_value")} AS cse_flag
+        FROM {rows} e
+        LEFT JOIN std_offence o ON o.ho_code = {offence}
+        LEFT JOIN std_outcome oc ON oc.code = {outcome}
+    """
+
+
+EVENT_PROBLEMS = {
+    "date": ("event_date", "date_problem"),
+    "offence": ("offence", "offence_problem"),
+    "outcome": ("outcome", "outcome_problem"),
+    "outcome_date": ("outcome_date", "outcome_date_problem"),
+}
+
+
+def event_findings_sql(mapping: Mapping, source: str, events: str) -> str:
+    """SQL inserting a finding for every event value set aside."""
+    assert mapping.event is not None
+    selects = []
+    for field, (standard, problem) in EVENT_PROBLEMS.items():
+        selects.append(
+            f"SELECT {sql.text(source)}, file_name, row_number, local_id, "
+            f"'{standard}', {sql.text(describe(getattr(mapping.event, field)))}, {field}_raw, "
+            f"{problem} FROM {events} WHERE {problem} IS NOT NULL"
+        )
+    return "INSERT INTO finding " + " UNION ALL ".join(selects)
+
+
+def event_sql(source: str, events: str) -> str:
+    """SQL inserting one event per local id: each field's first known value."""
+    firsts = (
+        "kind",
+        "event_date",
+        "date_raw",
+        "offence_code",
+        "offence_raw",
+        "offence_description",
+        "soa_section",
+        "is_sexual",
+        "is_penetrative",
+        "penetrative_raw",
+        "victim_age_band",
+        "outcome_code",
+        "outcome_raw",
+        "outcome_label",
+        "outcome_category",
+        "outcome_date",
+        "outcome_date_raw",
+        "cse_flag",
+        "cse_flag_raw",
+        "detail_raw",
+    )
+    aggregated = ", ".join(_first(column) for column in firsts)
+    return f"""
+        INSERT INTO event
+        SELECT {sql.text(source)} || ':' || local_id, {sql.text(source)}, local_id,
+            min(row_number), {aggregated}
+        FROM {events} GROUP BY local_id
+    """
+
+
+def involvement_sql(source: str, people: str) -> str:
+    """SQL inserting each person's part in its row's event, with age at the event."""
+    src = sql.text(source)
+    age = "CAST(floor(date_diff('day', r.date_of_birth, e.event_date) / 365.25) AS INTEGER)"
+    return f"""
+        INSERT INTO involvement
+        SELECT {src}, {src} || ':' || p.event_local_id, {src} || ':' || p.local_id,
+            min(p.file_name), min(p.row_number), p.role, min(p.role_raw),
+            CASE WHEN min(r.date_of_birth) IS NOT NULL AND min(e.event_date) IS NOT NULL
+                THEN min({age}) ELSE min(p.approx_age) END
+        FROM {people} p
+        JOIN person_record r ON r.record_id = {src} || ':' || p.local_id
+        LEFT JOIN event e ON e.event_id = {src} || ':' || p.event_local_id
+        WHERE p.event_local_id IS NOT NULL
+        GROUP BY p.event_local_id, p.local_id, p.role
+    """

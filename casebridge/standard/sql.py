@@ -1,0 +1,276 @@
+"""Standardisers as SQL expressions: each takes an expression and returns one.
+
+They are written in DuckDB's dialect using only forms that mean the same on Spark: regular
+expressions always with the 'g' flag, no backreferences and no backslashes, ``translate`` rather
+than ``strip_accents``, ``make_date`` after checking the parts, and ``CASE`` guards before
+casts. ``tests/standard`` checks them with hypothesis; ``tests/ingest`` transpiles them to Spark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ACCENTED = "àáâãäåāăąçćčďđèéêëēėęěìíîïīįıłľĺñńňòóôõöøōőŕřśşšșťţțùúûüūůűųýÿźżžæœðþ’`"
+UNACCENTED = "aaaaaaaaacccddeeeeeeeeiiiiiiilllnnnoooooooorrsssstttuuuuuuuuyyzzzaodt''"
+TITLES = "mr|mrs|ms|miss|mstr|master|dr|prof|rev|sir|dame|lady|lord"
+SOUNDEX_FROM = "bfpvcgjkqsxzdtlmnraeiouyhw"
+SOUNDEX_TO = "111122222222334556"
+DOUBLES = "bcdfgklmnprstvz"
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+assert len(ACCENTED) == len(UNACCENTED)
+
+
+def text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def blank_to_null(expr: str) -> str:
+    """The trimmed value, NULL when empty."""
+    return f"nullif(trim({expr}), '')"
+
+
+def fold(expr: str) -> str:
+    """Lower case with accents and apostrophe-like marks folded to plain letters."""
+    return f"translate(lower({expr}), {text(ACCENTED)}, {text(UNACCENTED)})"
+
+
+def clean_name(expr: str) -> str:
+    """A name as words of a-z: accents folded, punctuation and titles gone, hyphens as spaces."""
+    letters = f"regexp_replace({fold(expr)}, '[^a-z -]', '', 'g')"
+    spaced = f"regexp_replace({letters}, '[ -]+', ' ', 'g')"
+    untitled = f"regexp_replace(trim({spaced}), '^(({TITLES}) )+', '', 'g')"
+    return f"nullif(trim({untitled}), '')"
+
+
+def first_word(expr: str) -> str:
+    """The first word of a cleaned name."""
+    return f"nullif(regexp_extract({expr}, '^([^ ]+)', 1), '')"
+
+
+def other_words(expr: str) -> str:
+    """Every word of a cleaned name but the first (middle names)."""
+    return f"nullif(regexp_extract({expr}, '^[^ ]+ (.+)$', 1), '')"
+
+
+def squash(expr: str) -> str:
+    """A cleaned name with its spaces removed (compound surnames as one key)."""
+    return f"replace({expr}, ' ', '')"
+
+
+def phonetic_key(expr: str) -> str:
+    """A Soundex-like key of a cleaned name: first letter, then up to three sound classes."""
+    word = squash(expr)
+    digits = f"translate(substr({word}, 2), {text(SOUNDEX_FROM)}, {text(SOUNDEX_TO)})"
+    for digit in "123456":
+        digits = f"regexp_replace({digits}, '{digit}+', '{digit}', 'g')"
+    return f"nullif(left({word}, 1) || left({digits}, 3), '')"
+
+
+def skeleton_key(expr: str) -> str:
+    """A transliteration-tolerant key: spellings of one sound meet (Hussain, Hussein, Husain).
+
+    Digraphs become one letter, vowels and h, w, y after the first letter go, doubles collapse.
+    """
+    word = squash(expr)
+    for old, new in (("ph", "f"), ("kh", "k"), ("gh", "g"), ("ck", "k"), ("q", "k"), ("z", "s")):
+        word = f"replace({word}, '{old}', '{new}')"
+    body = f"translate(substr({word}, 2), 'aeiouyhw', '')"
+    for letter in DOUBLES:
+        body = f"replace({body}, '{letter}{letter}', '{letter}')"
+    return f"nullif(left({word}, 1) || {body}, '')"
+
+
+def surname_of(full_name: str, order: str) -> str:
+    """The surname part of a full name held in one field."""
+    if order == "surname_first":
+        return f"nullif(trim(regexp_extract({full_name}, '^([^,]*),', 1)), '')"
+    return f"nullif(regexp_extract(trim({full_name}), '([^ ]+)$', 1), '')"
+
+
+def forenames_of(full_name: str, order: str) -> str:
+    """The forenames part of a full name held in one field."""
+    if order == "surname_first":
+        return f"nullif(trim(regexp_extract({full_name}, ',(.*)$', 1)), '')"
+    return f"nullif(trim(regexp_extract(trim({full_name}), '^(.*) [^ ]+$', 1)), '')"
+
+
+def postcode_parts(expr: str) -> tuple[str, str]:
+    """(postcode, precision) of a UK postcode: 'unit', 'sector' or 'district'; NULL if malformed."""
+    squashed = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
+    spaced = f"upper(regexp_replace(trim(coalesce({expr}, '')), ' +', ' ', 'g'))"
+    outward = "[A-Z]{1,2}[0-9][A-Z0-9]?"
+    unit = f"regexp_matches({squashed}, '^{outward}[0-9][ABD-HJLNP-UW-Z]{{2}}$')"
+    sector = f"regexp_matches({spaced}, '^{outward} [0-9]$')"
+    district = f"regexp_matches({squashed}, '^{outward}$')"
+    postcode = (
+        f"CASE WHEN {unit} THEN left({squashed}, length({squashed}) - 3) || ' ' || "
+        f"right({squashed}, 3) WHEN {sector} THEN {spaced} WHEN {district} THEN {squashed} END"
+    )
+    precision = (
+        f"CASE WHEN {unit} THEN 'unit' WHEN {sector} THEN 'sector' "
+        f"WHEN {district} THEN 'district' END"
+    )
+    return postcode, precision
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """One strftime-style date format compiled to a regular expression."""
+
+    pattern: str
+    year: int
+    month: int | None
+    day: int | None
+    month_name: bool
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+
+DIRECTIVES = {
+    "%Y": ("([0-9]{4})", "year"),
+    "%m": ("([0-9]{1,2})", "month"),
+    "%d": ("([0-9]{1,2})", "day"),
+    "%b": ("([A-Za-z]{3})", "month_name"),
+    "%B": ("([A-Za-z]{3})[A-Za-z]*", "month_name"),
+    "%H": ("[0-9]{1,2}", ""),
+    "%M": ("[0-9]{2}", ""),
+    "%S": ("[0-9]{2}", ""),
+}
+
+
+def compile_format(fmt: str) -> DateFormat:
+    """Compile ``%Y-%m-%d``-style formats; raise ValueError on one we cannot read."""
+    pattern, groups, position = "", {}, 0
+    for token in re.findall(r"%.|[^%]", fmt):
+        if token.startswith("%"):
+            if token not in DIRECTIVES:
+                raise ValueError(f"unsupported date directive {token} in {fmt!r}")
+            regex, name = DIRECTIVES[token]
+            pattern += regex
+            if name:
+                position += 1
+                groups[name] = position
+        else:
+            pattern += f"[{token}]" if token not in "^]\\" else "\\" + token
+    if "year" not in groups:
+        raise ValueError(f"date format {fmt!r} has no %Y")
+    month = groups.get("month") or groups.get("month_name")
+    return DateFormat(pattern, groups["year"], month, groups.get("day"), "month_name" in groups)
+
+
+def _month_number(group: str) -> str:
+    cases = " ".join(f"WHEN '{name}' THEN {number}" for number, name in enumerate(MONTHS, 1))
+    return f"CASE lower({group}) {cases} END"
+
+
+def _parts(expr: str, fmt: DateFormat) -> tuple[str, str, str]:
+    def group(index: int) -> str:
+        return f"regexp_extract({expr}, '^{fmt.pattern}$', {index})"
+
+    year = f"CAST({group(fmt.year)} AS INTEGER)"
+    if fmt.month is None:
+        month = "1"
+    elif fmt.month_name:
+        month = _month_number(group(fmt.month))
+    else:
+        month = f"CAST({group(fmt.month)} AS INTEGER)"
+    day = f"CAST({group(fmt.day)} AS INTEGER)" if fmt.day else "1"
+    return year, month, day
+
+
+def _valid(year: str, month: str, day: str) -> str:
+    leap = f"(({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0)"
+    days_in_month = (
+        f"CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} = 2 THEN "
+        f"CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END"
+    )
+    return (
+        f"{year} BETWEEN 1800 AND 2200 AND {month} BETWEEN 1 AND 12 "
+        f"AND {day} BETWEEN 1 AND {days_in_month}"
+    )
+
+
+def parse_date(expr: str, formats: list[str]) -> tuple[str, str, str]:
+    """(date, precision, problem) for a text date tried against ``formats`` in order.
+
+    problem is NULL for an empty or good value, 'impossible_date' for a value that has a
+    format's shape but is no calendar date, and 'unrecognised_date' for one that has none.
+    """
+    value = blank_to_null(expr)
+    compiled = [compile_format(fmt) for fmt in formats]
+    dates, precisions, shaped = [], [], []
+    for fmt in compiled:
+        matches = f"regexp_matches({value}, '^{fmt.pattern}$')"
+        year, month, day = _parts(value, fmt)
+        dates.append(
+            f"CASE WHEN {matches} THEN CASE WHEN {_valid(year, month, day)} "
+            f"THEN make_date({year}, {month}, {day}) END END"
+        )
+        precisions.append(f"WHEN ({dates[-1]}) IS NOT NULL THEN '{fmt.precision}'")
+        shaped.append(matches)
+    date = f"coalesce({', '.join(dates)})"
+    precision = f"CASE {' '.join(precisions)} END"
+    problem = (
+        f"CASE WHEN {value} IS NULL OR ({date}) IS NOT NULL THEN NULL "
+        f"WHEN {' OR '.join(shaped)} THEN 'impossible_date' ELSE 'unrecognised_date' END"
+    )
+    return date, precision, problem
+
+
+def sex_of(expr: str) -> str:
+    """'M', 'F' or 'U' from the usual words; NULL when empty or unknown."""
+    value = f"lower(trim({expr}))"
+    return (
+        f"CASE WHEN {value} IN ('m', 'male', 'man', 'boy') THEN 'M' "
+        f"WHEN {value} IN ('f', 'female', 'woman', 'girl') THEN 'F' "
+        f"WHEN {value} IN ('u', 'unknown', 'not known', 'x', 'other', 'indeterminate') "
+        "THEN 'U' END"
+    )
+
+
+def flag_of(expr: str) -> str:
+    """True or false from the usual words for yes and no; NULL otherwise."""
+    value = f"lower(trim({expr}))"
+    return (
+        f"CASE WHEN {value} IN ('y', 'yes', 'true', 't', '1') THEN true "
+        f"WHEN {value} IN ('n', 'no', 'false', 'f', '0') THEN false END"
+    )
+
+
+ROLES = {
+    "victim": ("victim", "vic", "v", "aggrieved", "ip", "injured party", "complainant", "child"),
+    "suspect": ("suspect", "sus", "s", "accused", "alleged perpetrator", "named suspect"),
+    "offender": ("offender", "off", "o", "perpetrator", "defendant"),
+    "witness": ("witness", "wit", "w"),
+    "reporter": ("reporter", "referrer", "informant"),
+    "subject": ("subject", "service user"),
+    "person_of_concern": ("person of concern", "person_of_concern", "poc", "associate"),
+}
+
+
+def role_of(expr: str) -> str:
+    """A standard role from the usual words; NULL when unknown."""
+    value = f"lower(trim({expr}))"
+    cases = " ".join(
+        f"WHEN {value} IN ({', '.join(text(word) for word in words)}) THEN '{role}'"
+        for role, words in ROLES.items()
+    )
+    return f"CASE {cases} END"
+
+
+def phone_of(expr: str) -> str:
+    """A UK phone number as digits with a leading 0; NULL unless it has 10 or 11 digits."""
+    digits = f"regexp_replace(coalesce({expr}, ''), '[^0-9]', '', 'g')"
+    national = (
+        f"CASE WHEN left({digits}, 2) = '44' THEN '0' || substr({digits}, 3) ELSE {digits} END"
+    )
+    return f"CASE WHEN regexp_matches({national}, '^0[0-9]{{9,10}}$') THEN {national} END"
+
+
+def words_key(expr: str) -> str:
+    """Lower case, trimmed, single-spaced: the key free text is looked up by."""
+    return f"regexp_replace(lower(trim({expr})), ' +', ' ', 'g')"

@@ -1,0 +1,60 @@
+"""The POLE standard's tables, as DDL every engine understands.
+
+Each standardised value keeps its raw value beside it (``*_raw``). ``finding`` holds every value
+set aside, one row per row and field; ``quarantine`` every row that could not load.
+"""
+
+from __future__ import annotations
+
+from casebridge.engine import Engine
+
+TABLES: dict[str, str] = {
+    "source": """
+        source VARCHAR, agency VARCHAR, kind VARCHAR, file_name VARCHAR, content_hash VARCHAR,
+        extracted_at DATE, loaded_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,
+        rows_quarantined BIGINT, values_set_aside BIGINT, version INTEGER""",
+    "source_history": """
+        source VARCHAR, file_name VARCHAR, content_hash VARCHAR, loaded_at TIMESTAMP,
+        version INTEGER, replaced_hash VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+        rows_quarantined BIGINT, values_set_aside BIGINT""",
+    "person_record": """
+        record_id VARCHAR, source VARCHAR, local_id VARCHAR, first_row BIGINT,
+        full_name_raw VARCHAR, forenames_raw VARCHAR, surname_raw VARCHAR,
+        forename VARCHAR, middle_names VARCHAR, surname VARCHAR, aliases VARCHAR[],
+        forename_phonetic VARCHAR, surname_phonetic VARCHAR,
+        forename_translit VARCHAR, surname_translit VARCHAR,
+        date_of_birth DATE, dob_precision VARCHAR, dob_raw VARCHAR,
+        approx_age INTEGER, sex VARCHAR, sex_raw VARCHAR,
+        ethnicity_self VARCHAR, ethnicity_self_raw VARCHAR,
+        ethnicity_officer VARCHAR, ethnicity_officer_raw VARCHAR,
+        nationality VARCHAR, nationality_raw VARCHAR,
+        postcode VARCHAR, postcode_precision VARCHAR, postcode_raw VARCHAR,
+        address VARCHAR, phone VARCHAR, phone_raw VARCHAR, email VARCHAR""",
+    "event": """
+        event_id VARCHAR, source VARCHAR, local_id VARCHAR, first_row BIGINT, kind VARCHAR,
+        event_date DATE, event_date_raw VARCHAR, offence_code VARCHAR, offence_raw VARCHAR,
+        offence_description VARCHAR, soa_section VARCHAR, is_sexual BOOLEAN,
+        is_penetrative BOOLEAN, penetrative_raw VARCHAR, victim_age_band VARCHAR,
+        outcome_code VARCHAR, outcome_raw VARCHAR, outcome_label VARCHAR,
+        outcome_category VARCHAR, outcome_date DATE, outcome_date_raw VARCHAR,
+        cse_flag BOOLEAN, cse_flag_raw VARCHAR, detail VARCHAR""",
+    "involvement": """
+        source VARCHAR, event_id VARCHAR, record_id VARCHAR, file_name VARCHAR,
+        row_number BIGINT, role VARCHAR, role_raw VARCHAR, age_at_event INTEGER""",
+    "quarantine": """
+        source VARCHAR, file_name VARCHAR, row_number BIGINT, raw_row VARCHAR,
+        reasons VARCHAR[]""",
+    "finding": """
+        source VARCHAR, file_name VARCHAR, row_number BIGINT, local_id VARCHAR, field VARCHAR,
+        source_field VARCHAR, raw_value VARCHAR, problem VARCHAR""",
+    "run": """
+        stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, parameters VARCHAR,
+        inputs VARCHAR, rows_in BIGINT, rows_out BIGINT, seconds DOUBLE""",
+}
+PER_SOURCE = ("person_record", "event", "involvement", "quarantine", "finding")
+
+
+def create_tables(engine: Engine) -> None:
+    """Create every standard table that does not exist yet."""
+    for name, columns in TABLES.items():
+        engine.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")

@@ -1,0 +1,150 @@
+"""A workspace: a folder with ``casebridge.toml``, ``mappings/`` and the DuckDB database.
+
+``casebridge.toml`` names the sources to load; ``docs/workspace.md`` documents every setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from casebridge.engine import Engine
+from casebridge.errors import WorkspaceError
+from casebridge.standard.codelists import load_code_lists
+from casebridge.standard.tables import create_tables
+
+SETTINGS_FILE = "casebridge.toml"
+SourceKind = Literal["police", "social_care", "health", "education", "duty_report", "other"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSettings(_Strict):
+    """One source: where its extract is, which mapping reads it, and whose it is."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    agency: str
+    kind: SourceKind
+    path: str
+    mapping: str
+    extracted_at: dt.date | None = None
+
+
+class Settings(_Strict):
+    """The whole of ``casebridge.toml``."""
+
+    name: str = "casebridge workspace"
+    database: str = "casebridge.duckdb"
+    sources: list[SourceSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> Settings:
+        keys = [source.key for source in self.sources]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"source keys must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An opened workspace folder and its validated settings."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def database(self) -> Path:
+        return self.root / self.settings.database
+
+    def source(self, key: str) -> SourceSettings:
+        """Return the settings of source ``key``."""
+        for source in self.settings.sources:
+            if source.key == key:
+                return source
+        known = ", ".join(s.key for s in self.settings.sources) or "none"
+        raise WorkspaceError(f"no source {key!r} in {self.root / SETTINGS_FILE}; sources: {known}")
+
+    def files_of(self, source: SourceSettings) -> list[Path]:
+        """Return the files a source's path (or glob) names, in order."""
+        pattern = source.path if Path(source.path).is_absolute() else str(self.root / source.path)
+        files = sorted(Path(match) for match in glob.glob(pattern))
+        if not files:
+            raise WorkspaceError(
+                f"source {source.key!r}: no file matches {source.path!r} (in {self.root})"
+            )
+        return files
+
+    def mapping_path(self, source: SourceSettings) -> Path:
+        path = Path(source.mapping)
+        return path if path.is_absolute() else self.root / path
+
+    def connect(self) -> Engine:
+        """Open the database, with the standard tables and code lists in place."""
+        engine = Engine(self.database)
+        create_tables(engine)
+        load_code_lists(engine)
+        return engine
+
+
+def open_workspace(root: Path) -> Workspace:
+    """Return the workspace in ``root``, its settings validated."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        raise WorkspaceError(
+            f"{root} is not a casebridge workspace (no {SETTINGS_FILE}); "
+            "create one with 'casebridge init DIR'"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return Workspace(root, Settings.model_validate(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "top level"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise WorkspaceError(f"{path}: {where}: {message}") from exc
+
+
+EXAMPLE_SETTINGS = """\
+# casebridge workspace settings. Every setting: docs/workspace.md.
+name = "{name}"
+database = "casebridge.duckdb"
+
+# One [[sources]] table per extract. path may be a glob; mapping is a YAML file in mappings/.
+# [[sources]]
+# key = "force_a"                       # short name, lower case
+# agency = "Northshire Police"
+# kind = "police"                       # police, social_care, health, education, duty_report
+# path = "extracts/crimes_*.csv"
+# mapping = "mappings/force_a.yaml"
+# extracted_at = 2025-06-30
+"""
+
+
+def init_workspace(root: Path) -> Workspace:
+    """Create a workspace in ``root`` (new or empty): settings, mappings/ and the database."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise WorkspaceError(f"{root} exists and is not an empty folder; choose a new one")
+    try:
+        (root / "mappings").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create {root}: {exc.strerror}") from exc
+    (root / SETTINGS_FILE).write_text(EXAMPLE_SETTINGS.format(name=root.name), encoding="utf-8")
+    example = Path(__file__).parent / "ingest" / "example_mapping.yaml"
+    (root / "mappings" / "example.yaml").write_text(
+        example.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    workspace = open_workspace(root)
+    workspace.connect().close()
+    return workspace
