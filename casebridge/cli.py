@@ -81,7 +81,10 @@ def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
 PeopleOption = Annotated[int, typer.Option("--people", help="How many people to generate.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")]
 ProfileOption = Annotated[
-    str, typer.Option("--profile", help="A shipped profile's name (default, clean) or a YAML path.")
+    str,
+    typer.Option(
+        "--profile", help="A shipped profile's name (default, clean, messy) or a YAML path."
+    ),
 ]
 
 

@@ -37,7 +37,6 @@ class FieldSpec(_Strict):
     codes: Literal["18plus1", "ic", "dfe", "text", "iso3", "words"] | None = None
     order: Literal["surname_first", "forenames_first"] | None = None
     contains: str | None = None
-    split: str | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:
@@ -96,6 +95,7 @@ class EventBlock(_Strict):
     kind: Spec
     date: Spec | None = None
     offence: Spec | None = None
+    section: Spec | None = None
     penetrative: Spec | None = None
     outcome: Spec | None = None
     outcome_date: Spec | None = None

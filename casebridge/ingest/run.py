@@ -118,23 +118,23 @@ def _stage_file(
     engine.execute(problem_rows_sql(raw, mapping, "cb_person_rows", events, "cb_problem"))
     _quarantine(engine, source, path, raw)
     good = "WHERE row_number NOT IN (SELECT row_number FROM cb_problem)"
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE cb_person_good AS SELECT * FROM cb_person_rows {good}"
-    )
-    engine.execute(person_std_sql(mapping, "cb_person_good", f"cb_people_{index}", path.name))
+    people = f"(SELECT * FROM cb_person_rows {good})"
+    engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name))
     if mapping.event is not None:
-        engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE cb_event_good AS SELECT * FROM cb_event_rows {good}"
-        )
-        engine.execute(event_std_sql(mapping, "cb_event_good", f"cb_events_{index}", path.name))
+        events = f"(SELECT * FROM cb_event_rows {good})"
+        engine.execute(event_std_sql(mapping, events, f"cb_events_{index}", path.name))
     problems = engine.scalar("SELECT count(DISTINCT row_number) FROM cb_problem")
     loaded = engine.scalar(f'SELECT count(*) FROM "{raw.table}" {good}')
     return raw.rows_read, int(loaded), int(problems) + len(raw.rejects)
 
 
-def _union(engine: Engine, table: str, count: int) -> None:
+def _union(engine: Engine, table: str, count: int) -> str:
+    """The name of one table holding every file's rows (the first file's, if only one)."""
+    if count == 1:
+        return f"{table}_0"
     parts = " UNION ALL BY NAME ".join(f"SELECT * FROM {table}_{i}" for i in range(count))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {parts}")
+    return table
 
 
 def _load(
@@ -152,14 +152,14 @@ def _load(
                 "this is a bug in casebridge, please report it"
             )
         totals = [totals[0] + read, totals[1] + loaded, totals[2] + quarantined]
-    _union(engine, "cb_people", len(files))
-    engine.execute(person_findings_sql(mapping, key, "cb_people"))
-    engine.execute(person_record_sql(key, "cb_people"))
+    people = _union(engine, "cb_people", len(files))
+    engine.execute(person_findings_sql(mapping, key, people))
+    engine.execute(person_record_sql(key, people))
     if mapping.event is not None:
-        _union(engine, "cb_events", len(files))
-        engine.execute(event_findings_sql(mapping, key, "cb_events"))
-        engine.execute(event_sql(key, "cb_events"))
-    engine.execute(involvement_sql(key, "cb_people"))
+        events = _union(engine, "cb_events", len(files))
+        engine.execute(event_findings_sql(mapping, key, events))
+        engine.execute(event_sql(key, events))
+    engine.execute(involvement_sql(key, people))
     return totals[0], totals[1], totals[2]
 
 

@@ -34,6 +34,7 @@ EVENT_FIELDS = (
     "kind",
     "date",
     "offence",
+    "section",
     "penetrative",
     "outcome",
     "outcome_date",

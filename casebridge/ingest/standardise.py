@@ -6,6 +6,8 @@ the standard field) with one ``finding`` row, and never stops its row loading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from casebridge.ingest.mapping import FieldSpec, Mapping, PersonBlock
 from casebridge.ingest.stage import describe
 from casebridge.standard import sql
@@ -26,10 +28,24 @@ def _codes(blocks: list[PersonBlock], name: str, default: str) -> str:
     return default
 
 
-def _block_case(blocks: list[PersonBlock], name: str, build: object) -> str:
-    """A per-block CASE when blocks read the same field differently (date formats, name order)."""
-    branches = [f"WHEN block = {n} THEN {build(block)}" for n, block in enumerate(blocks, 1)]  # type: ignore[operator]
+def _block_case(blocks: list[PersonBlock], build: Callable[[PersonBlock], str]) -> str:
+    """The expression per block, as a CASE where blocks read the same field differently."""
+    built = [build(block) for block in blocks]
+    if len(set(built)) == 1:
+        return built[0]
+    branches = [f"WHEN block = {n} THEN {sql}" for n, sql in enumerate(built, 1)]
     return f"CASE {' '.join(branches)} END"
+
+
+def _date_formats(blocks: list[PersonBlock]) -> list[str]:
+    """Every block's birth-date formats, in order, each once."""
+    formats = [fmt for block in blocks for fmt in _formats(block.date_of_birth)]
+    return list(dict.fromkeys(formats))
+
+
+def _with_parts(source: str, parts: dict[str, str], where: str = "") -> str:
+    columns = ", ".join(f"{expression} AS {name}" for name, expression in parts.items())
+    return f"(SELECT *, {columns} FROM {source} AS src{where})"
 
 
 def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
@@ -43,7 +59,7 @@ def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
             return sql.forenames_of("full_name_value", block.full_name.order or "forenames_first")
         return "forenames_value"
 
-    return _block_case(blocks, "surname", surname), _block_case(blocks, "forenames", forenames)
+    return _block_case(blocks, surname), _block_case(blocks, forenames)
 
 
 def ethnicity_self(codes: str) -> tuple[str, str, str]:
@@ -76,17 +92,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
     """SQL creating ``table``: every staged person with standard values and their problems."""
     blocks = mapping.persons
     surname_text, forenames_text = _names(blocks)
-    dob_parts = {
-        n: sql.parse_date("date_of_birth_value", _formats(block.date_of_birth))
-        for n, block in enumerate(blocks, 1)
-    }
-    dob, dob_precision, dob_problem = (
-        "CASE "
-        + " ".join(f"WHEN block = {n} THEN {parts[i]}" for n, parts in dob_parts.items())
-        + " END"
-        for i in range(3)
-    )
-    postcode, postcode_precision = sql.postcode_parts("p.postcode_value")
+    dob = sql.parse_date("date_of_birth_value", _date_formats(blocks), "dob")
+    postcode_parts, postcode, postcode_precision = sql.postcode_layers("postcode_value", "pc")
     eth_join, eth_code, eth_problem = ethnicity_self(_codes(blocks, "ethnicity_self", "text"))
     nationality_coded = _codes(blocks, "nationality", "words") == "iso3"
     nationality_problem = (
@@ -97,8 +104,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
     inner = f"""
         SELECT *, {sql.clean_name(surname_text)} AS surname_clean,
             {sql.clean_name(forenames_text)} AS forenames_clean,
-            {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
-        FROM {rows} WHERE present"""
+            {dob.date} AS dob, {dob.precision} AS dob_precision, {dob.problem} AS dob_problem
+        FROM {_with_parts(rows, dob.parts | postcode_parts, " WHERE present")}"""
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
@@ -215,18 +222,17 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     """SQL creating ``table``: every staged event row with standard values and problems."""
     assert mapping.event is not None
     event = mapping.event
-    date, _, date_problem = sql.parse_date("e.date_value", _formats(event.date))
-    outcome_date, _, outcome_date_problem = sql.parse_date(
-        "e.outcome_date_value", _formats(event.outcome_date)
-    )
+    date = sql.parse_date("date_value", _formats(event.date), "date")
+    outcome_date = sql.parse_date("outcome_date_value", _formats(event.outcome_date), "outcome")
     offence = "upper(trim(e.offence_value))"
     outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, e.*, lower(trim(e.kind_value)) AS kind,
-            {date} AS event_date, {date_problem} AS date_problem,
+            {date.date} AS event_date, {date.problem} AS date_problem,
             o.ho_code AS offence_code, o.description AS offence_description,
-            o.soa_section, o.is_sexual = 'true' AS is_sexual, o.victim_age_band,
+            coalesce(lower(replace(trim(e.section_value), ' ', '')), o.soa_section) AS soa_section,
+            o.is_sexual = 'true' AS is_sexual, o.victim_age_band,
             CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
                 THEN 'unknown_code' END AS offence_problem,
             coalesce({sql.flag_of("e.penetrative_value")},
@@ -235,9 +241,9 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
             oc.code AS outcome_code, oc.label AS outcome_label, oc.category AS outcome_category,
             CASE WHEN e.outcome_value IS NOT NULL AND oc.code IS NULL
                 THEN 'unknown_code' END AS outcome_problem,
-            {outcome_date} AS outcome_date, {outcome_date_problem} AS outcome_date_problem,
+            {outcome_date.date} AS outcome_date, {outcome_date.problem} AS outcome_date_problem,
             {sql.flag_of("e.cse_flag_value")} AS cse_flag
-        FROM {rows} e
+        FROM {_with_parts(rows, date.parts | outcome_date.parts)} e
         LEFT JOIN std_offence o ON o.ho_code = {offence}
         LEFT JOIN std_outcome oc ON oc.code = {outcome}
     """

@@ -96,11 +96,27 @@ def forenames_of(full_name: str, order: str) -> str:
     return f"nullif(trim(regexp_extract(trim({full_name}), '^(.*) [^ ]+$', 1)), '')"
 
 
+OUTWARD = "[A-Z]{1,2}[0-9][A-Z0-9]?"
+
+
+def postcode_layers(expr: str, prefix: str) -> tuple[dict[str, str], str, str]:
+    """Like :func:`postcode_parts`, in two layers: (part columns, postcode, precision)."""
+    squashed = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
+    spaced = f"upper(regexp_replace(trim(coalesce({expr}, '')), ' +', ' ', 'g'))"
+    parts = {f"{prefix}_squashed": squashed, f"{prefix}_spaced": spaced}
+    postcode, precision = _postcode_from(f"{prefix}_squashed", f"{prefix}_spaced")
+    return parts, postcode, precision
+
+
 def postcode_parts(expr: str) -> tuple[str, str]:
     """(postcode, precision) of a UK postcode: 'unit', 'sector' or 'district'; NULL if malformed."""
     squashed = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
     spaced = f"upper(regexp_replace(trim(coalesce({expr}, '')), ' +', ' ', 'g'))"
-    outward = "[A-Z]{1,2}[0-9][A-Z0-9]?"
+    return _postcode_from(squashed, spaced)
+
+
+def _postcode_from(squashed: str, spaced: str) -> tuple[str, str]:
+    outward = OUTWARD
     unit = f"regexp_matches({squashed}, '^{outward}[0-9][ABD-HJLNP-UW-Z]{{2}}$')"
     sector = f"regexp_matches({spaced}, '^{outward} [0-9]$')"
     district = f"regexp_matches({squashed}, '^{outward}$')"
@@ -163,23 +179,28 @@ def compile_format(fmt: str) -> DateFormat:
 
 
 def _month_number(group: str) -> str:
+    """The month's number from its name's first three letters (NULL if none)."""
     cases = " ".join(f"WHEN '{name}' THEN {number}" for number, name in enumerate(MONTHS, 1))
     return f"CASE lower({group}) {cases} END"
 
 
-def _parts(expr: str, fmt: DateFormat) -> tuple[str, str, str]:
-    def group(index: int) -> str:
-        return f"regexp_extract({expr}, '^{fmt.pattern}$', {index})"
+@dataclass(frozen=True)
+class DateParse:
+    """A date parse in two layers: ``parts`` (columns over the raw value), then expressions
+    over those columns. Splitting them lets the engine extract each part once."""
 
-    year = f"CAST({group(fmt.year)} AS INTEGER)"
-    if fmt.month is None:
-        month = "1"
-    elif fmt.month_name:
-        month = _month_number(group(fmt.month))
-    else:
-        month = f"CAST({group(fmt.month)} AS INTEGER)"
-    day = f"CAST({group(fmt.day)} AS INTEGER)" if fmt.day else "1"
-    return year, month, day
+    parts: dict[str, str]
+    date: str
+    precision: str
+    problem: str
+
+
+def _part(value: str, fmt: DateFormat, group: int | None, matched: str, month_name: bool) -> str:
+    if group is None:
+        return "1"
+    extracted = f"regexp_extract({value}, '^{fmt.pattern}$', {group})"
+    number = _month_number(extracted) if month_name else f"CAST({extracted} AS INTEGER)"
+    return f"CASE WHEN {matched} THEN {number} END"
 
 
 def _valid(year: str, month: str, day: str) -> str:
@@ -194,31 +215,50 @@ def _valid(year: str, month: str, day: str) -> str:
     )
 
 
-def parse_date(expr: str, formats: list[str]) -> tuple[str, str, str]:
-    """(date, precision, problem) for a text date tried against ``formats`` in order.
+def parse_date(expr: str, formats: list[str], prefix: str) -> DateParse:
+    """Parse a text date against ``formats`` in order.
 
-    problem is NULL for an empty or good value, 'impossible_date' for a value that has a
-    format's shape but is no calendar date, and 'unrecognised_date' for one that has none.
+    ``parts`` are columns named ``{prefix}_*`` to compute over the raw value first; ``date``,
+    ``precision`` and ``problem`` are then expressions over them. problem is NULL for an empty
+    or good value, 'impossible_date' for a value with a format's shape that is no calendar date,
+    and 'unrecognised_date' for one that has no format's shape.
     """
     value = blank_to_null(expr)
-    compiled = [compile_format(fmt) for fmt in formats]
-    dates, precisions, shaped = [], [], []
-    for fmt in compiled:
-        matches = f"regexp_matches({value}, '^{fmt.pattern}$')"
-        year, month, day = _parts(value, fmt)
-        dates.append(
-            f"CASE WHEN {matches} THEN CASE WHEN {_valid(year, month, day)} "
-            f"THEN make_date({year}, {month}, {day}) END END"
-        )
-        precisions.append(f"WHEN ({dates[-1]}) IS NOT NULL THEN '{fmt.precision}'")
-        shaped.append(matches)
-    date = f"coalesce({', '.join(dates)})"
-    precision = f"CASE {' '.join(precisions)} END"
-    problem = (
-        f"CASE WHEN {value} IS NULL OR ({date}) IS NOT NULL THEN NULL "
-        f"WHEN {' OR '.join(shaped)} THEN 'impossible_date' ELSE 'unrecognised_date' END"
+    parts: dict[str, str] = {}
+    oks, dates, precisions, shapes = [], [], [], []
+    for index, fmt in enumerate(compile_format(f) for f in formats):
+        name = f"{prefix}_{index}"
+        matched = f"regexp_matches({value}, '^{fmt.pattern}$')"
+        parts[f"{name}_shaped"] = f"coalesce({matched}, false)"
+        parts[f"{name}_y"] = _part(value, fmt, fmt.year, matched, False)
+        parts[f"{name}_m"] = _part(value, fmt, fmt.month, matched, fmt.month_name)
+        parts[f"{name}_d"] = _part(value, fmt, fmt.day, matched, False)
+        year, month, day = f"{name}_y", f"{name}_m", f"{name}_d"
+        ok = f"coalesce({name}_shaped AND {_valid(year, month, day)}, false)"
+        oks.append(ok)
+        dates.append(f"WHEN {ok} THEN make_date({year}, {month}, {day})")
+        precisions.append(f"WHEN {ok} THEN '{fmt.precision}'")
+        shapes.append(f"{name}_shaped")
+    any_ok = " OR ".join(oks)
+    return DateParse(
+        parts=parts,
+        date=f"CASE {' '.join(dates)} END",
+        precision=f"CASE {' '.join(precisions)} END",
+        problem=(
+            f"CASE WHEN {value} IS NULL OR {any_ok} THEN NULL "
+            f"WHEN {' OR '.join(shapes)} THEN 'impossible_date' ELSE 'unrecognised_date' END"
+        ),
     )
-    return date, precision, problem
+
+
+def parse_date_select(source: str, expr: str, formats: list[str]) -> str:
+    """A query of (date, precision, problem) over ``source``: parse_date's two layers."""
+    parse = parse_date(expr, formats, "d")
+    parts = ", ".join(f"{sql} AS {name}" for name, sql in parse.parts.items())
+    return (
+        f"SELECT {parse.date} AS date, {parse.precision} AS precision, "
+        f"{parse.problem} AS problem FROM (SELECT *, {parts} FROM {source})"
+    )
 
 
 def sex_of(expr: str) -> str:

@@ -16,8 +16,12 @@ from casebridge.synth.world import NO_DATE, YEAR, EventLog, days
 
 EVENT_SIZES = np.array([1, 2, 3])
 EVENT_SIZE_SHARES = np.array([0.35, 0.45, 0.20])
-OUTCOMES = {"1": 0.2, "18": 0.3, "16": 0.1, "14": 0.05, "15": 0.05, "8": 0.05, "3": 0.05}
-OUTCOMES |= {"2": 0.02, "20": 0.05, "21": 0.03, "": 0.1}
+# outcomes that need an identified suspect, and those that mean there was none
+WITH_SUSPECT = {"1": 0.3, "16": 0.15, "15": 0.1, "8": 0.08, "3": 0.08, "2": 0.04, "20": 0.05}
+WITH_SUSPECT |= {"21": 0.05, "10": 0.03, "": 0.12}
+WITHOUT_SUSPECT = {"18": 0.6, "14": 0.25, "20": 0.05, "": 0.1}
+VICTIMLESS = ["92D", "92E"]  # possession offences: everyone involved is a suspect
+MIN_AGE = {"victim": 5, "suspect": 14, "witness": 10}
 RAPE_CODES = ["19C", "19F"]
 REFERRAL_REASONS = np.array(
     ["neglect", "domestic abuse", "parental mental health", "emotional abuse", "physical abuse"],
@@ -64,21 +68,33 @@ def _police_events(
     n_events = len(sizes)
     event_of = np.repeat(np.arange(n_events), sizes)
     position = np.arange(len(person)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    roles = np.array(["victim", "suspect", "witness"], dtype=object)[position]
-    roles[(position == 2) & (rng.random(len(person)) < 0.3)] = "suspect"
-    starts = np.cumsum(sizes) - sizes
-    old_enough = np.maximum.reduceat(people.dob[person].astype(np.int64), starts) + int(10 * YEAR)
-    first, last = days(profile.period_start), days(profile.period_end)
-    date = np.maximum(rng.integers(first, last, size=n_events), old_enough).clip(max=last)
     offences = load_yaml("offences.yaml")
     offence = _weighted(rng, offences["background"], n_events)
+    roles = np.array(["victim", "suspect", "witness"], dtype=object)[position]
+    roles[(position == 2) & (rng.random(len(person)) < 0.3)] = "suspect"
+    roles[np.isin(offence[event_of], VICTIMLESS)] = "suspect"
+    starts = np.cumsum(sizes) - sizes
+    min_age = np.array([MIN_AGE[role] * YEAR for role in ("victim", "suspect", "witness")])
+    role_index = np.select([roles == "victim", roles == "suspect"], [0, 1], 2)
+    ready = people.dob[person].astype(np.int64) + min_age[role_index].astype(np.int64)
+    first, last = days(profile.period_start), days(profile.period_end)
+    low = np.clip(np.maximum.reduceat(ready, starts), first, last)
+    date = low + (rng.random(n_events) * (last - low + 1)).astype(np.int64)
     victim_age = (date - people.dob[person[starts]]) / YEAR
-    adult_sexual = (victim_age >= 18) & (rng.random(n_events) < 0.02)
+    adult_sexual = (
+        (victim_age >= 18) & (rng.random(n_events) < 0.02) & ~np.isin(offence, VICTIMLESS)
+    )
     victim_sex = people.sex[person[starts]]
     for sex in ("F", "M"):
         mask = adult_sexual & (victim_sex == sex)
         offence[mask] = _weighted(rng, offences["adult_sexual"][sex], int(mask.sum()))
-    outcome = _weighted(rng, OUTCOMES, n_events)
+    has_suspect = np.zeros(n_events, dtype=bool)
+    has_suspect[event_of[roles == "suspect"]] = True
+    outcome = np.where(
+        has_suspect,
+        _weighted(rng, WITH_SUSPECT, n_events),
+        _weighted(rng, WITHOUT_SUSPECT, n_events),
+    )
     outcome_date = np.where(outcome == "", NO_DATE, date + rng.integers(10, 400, size=n_events))
     events = pl.DataFrame(
         {

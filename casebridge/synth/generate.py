@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import shutil
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,11 +25,12 @@ from casebridge.synth.plan import MIN_PEOPLE, Plan, plan_world
 from casebridge.synth.profile import Profile
 from casebridge.synth.records import build_records, reference_events
 from casebridge.synth.scenarios import generate_scenario_events
-from casebridge.synth.sources import SOURCES, Source
-from casebridge.synth.truth import review_targets, true_age
+from casebridge.synth.sources import SOURCES, Source, export_order
+from casebridge.synth.truth import calendar_age, review_targets
 from casebridge.synth.world import YEAR, EventLog
 
 Progress = Callable[[str], None]
+MAX_PEOPLE = 20_000_000
 STEPS = ("people", "events", "records", "truth", "extracts")
 
 
@@ -43,16 +47,20 @@ class Summary:
     set_aside_values: int
 
 
-def _check_output(out: Path) -> None:
+def _staging_folder(out: Path) -> Path:
+    """A new folder beside ``out`` to write into; ``out`` only appears once all is written."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder; choose another --out")
     if out.is_dir() and any(out.iterdir()):
         raise OutputError(f"{out} is not empty; choose an empty or new folder for --out")
+    staging = out.parent / f".{out.name}.partial"
     try:
-        (out / "truth").mkdir(parents=True, exist_ok=True)
-        (out / "extracts").mkdir(exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "truth").mkdir(parents=True)
+        (staging / "extracts").mkdir()
     except OSError as exc:
         raise OutputError(f"cannot create {out}: {exc.strerror}; choose a writable --out") from exc
+    return staging
 
 
 def _rows_with_facts(
@@ -64,7 +72,11 @@ def _rows_with_facts(
     records: pl.DataFrame,
 ) -> pl.DataFrame:
     """Join each involvement to its event, its record's recorded values and its true age."""
-    flag_rate = pl.when(pl.col("is_cse")).then(profile.noise.cse_flag_when_cse)
+    noise = profile.noise
+    flag_rate = np.where(
+        events["is_cse"].to_numpy(), noise.cse_flag_when_cse, noise.cse_flag_when_not
+    )
+    events = events.with_columns(cse_flag=pl.Series(rng.random(events.height) < flag_rate))
     rows = (
         rows.join(events.drop("source", "date", "event_ref"), on="event")
         .join(
@@ -73,39 +85,54 @@ def _rows_with_facts(
         )
         .sort(["event", "person", "role"])  # joins may reorder; what follows draws per row
     )
-    dob = pl.Series(people.dob[rows["person"].to_numpy()].astype(np.int64))
-    age = true_age(pl.col("date"), dob)
+    size = rows.height
+    rows = rows.with_columns(
+        true_dob=pl.Series(people.dob[rows["person"].to_numpy()].astype(np.int32))
+    ).with_columns(age=calendar_age(pl.col("date"), pl.col("true_dob")))
+    # what a reporter knows: a suspect's age give or take two years, a child's give or take one
+    # (now and then not given), and only sometimes a suspect's birth date
+    child_age = pl.col("age") + pl.Series(rng.choice([-1, 0, 0, 0, 1], size=size))
     return rows.with_columns(
-        age=age,
-        cse_flag=pl.Series(rng.random(rows.height))
-        < flag_rate.otherwise(profile.noise.cse_flag_when_not),
-        approx_age=(age + pl.Series(rng.integers(-2, 3, size=rows.height))).floor().cast(pl.Int32),
+        approx_age=(pl.col("age") + pl.Series(rng.integers(-2, 3, size=size))).cast(pl.Int32),
+        child_age=pl.when(pl.Series(rng.random(size) < 0.15)).then(None).otherwise(child_age),
+        dob_known=pl.Series(rng.random(size) < 0.1),
     )
 
 
 def _write_source(
     rng: np.random.Generator, profile: Profile, source: Source, rows: pl.DataFrame, folder: Path
-) -> list[Planted]:
-    """Render, damage and write one extract; return the malformed rows planted in it."""
-    ordered = rows.with_columns(
-        role_order=pl.col("role").replace_strict(
-            {"victim": 0, "subject": 0, "reporter": 1, "suspect": 2},
-            default=3,
-            return_dtype=pl.Int8,
-        )
-    ).sort(["event_ref", "role_order", "local_id"])
+) -> tuple[int, list[Planted]]:
+    """Render, damage and write one extract; return its row count and the malformed rows."""
+    ordered = export_order(rows)
     table = source.render(ordered, rng)
-    background = (
-        ordered.group_by("event_ref", maintain_order=True).agg(pl.col("scenario").first())
-        if source.key == "dtr"
-        else ordered
-    )["scenario"].to_numpy() == "background"
-    table, set_aside = plant_bad_values(rng, source, table, background, profile.malformed.bad_value)
+    if source.key == "dtr":  # one line a report
+        ordered = ordered.group_by("event_ref", maintain_order=True).first()
+    background = ordered["scenario"].to_numpy() == "background"
+    birth_years = ordered.select(pl.col("dob").cast(pl.Date).dt.year())["dob"].to_numpy()
+    table, set_aside = plant_bad_values(
+        rng, source, table, background, birth_years, profile.malformed.bad_value
+    )
+    unbroken = background.copy()
+    unbroken[[planted.row_number - 1 for planted in set_aside]] = False
     table, breaks, quarantined = plant_broken_rows(
-        rng, source, table, background, profile.malformed.broken_row
+        rng, source, table, unbroken, profile.malformed.broken_row
     )
     _serialise(table, source, breaks, folder / source.file_name)
-    return quarantined + set_aside
+    return table.height, quarantined + set_aside
+
+
+def _fold_unencodable(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a letter the encoding lacks is written as its plain Latin letter,
+    as systems that cannot store 'Ł' store 'L'."""
+    assert isinstance(error, UnicodeEncodeError)
+    text = error.object[error.start : error.end]
+    folded = unicodedata.normalize("NFKD", text.translate(SPECIAL_FOLDS))
+    plain = "".join(char for char in folded if not unicodedata.combining(char))
+    return plain.encode("ascii", errors="replace").decode("ascii"), error.end
+
+
+SPECIAL_FOLDS = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ø": "o"})
+codecs.register_error("casebridge_fold", _fold_unencodable)
 
 
 def _serialise(table: pl.DataFrame, source: Source, breaks: dict[int, str], path: Path) -> None:
@@ -119,7 +146,7 @@ def _serialise(table: pl.DataFrame, source: Source, breaks: dict[int, str], path
         text = table.write_csv(separator=separator, line_terminator=newline)
     lines = text.split(newline)
     break_lines(lines, breaks, separator)
-    path.write_bytes(newline.join(lines).encode(source.encoding, errors="replace"))
+    path.write_bytes(newline.join(lines).encode(source.encoding, errors="casebridge_fold"))
 
 
 def _networks(plan: Plan, people: People) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -172,9 +199,28 @@ def generate(
     """Write extracts and truth for ``people_count`` people into the empty folder ``out``."""
     if people_count < MIN_PEOPLE:
         raise UsageError(f"--people must be at least {MIN_PEOPLE}, got {people_count}")
+    if people_count > MAX_PEOPLE:
+        raise UsageError(
+            f"--people must be at most {MAX_PEOPLE:,} on one machine, got {people_count:,}"
+        )
     if seed < 0:
         raise UsageError(f"--seed must be zero or more, got {seed}")
-    _check_output(out)
+    staging = _staging_folder(out)
+    try:
+        summary = _generate_into(staging, people_count, seed, profile, progress)
+        out.mkdir(parents=True, exist_ok=True)
+        for entry in sorted(staging.iterdir()):
+            entry.rename(out / entry.name)
+        staging.rmdir()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return summary
+
+
+def _generate_into(
+    out: Path, people_count: int, seed: int, profile: Profile, progress: Progress | None
+) -> Summary:
     step = progress or (lambda name: None)
     rng = np.random.default_rng(seed)
     plan = plan_world(rng, profile, people_count)
@@ -201,10 +247,12 @@ def generate(
     targets.write_parquet(truth / "review_target.parquet")
     step("truth")
     planted: list[Planted] = []
+    written: dict[str, int] = {}
     for source in SOURCES:
-        planted += _write_source(
+        written[source.key], malformed_rows = _write_source(
             rng, profile, source, rows.filter(pl.col("source") == source.key), out / "extracts"
         )
+        planted += malformed_rows
     schema = {
         name: pl.Int64 if name == "row_number" else pl.String
         for name in Planted.__dataclass_fields__
@@ -215,7 +263,7 @@ def generate(
     summary = Summary(
         people=int(records["person"].n_unique()),
         person_records=records.height,
-        rows={s.key: int((rows["source"] == s.key).sum()) for s in SOURCES},
+        rows=written,
         networks=networks.height,
         review_targets=targets.height,
         quarantine_rows=int((malformed["handling"] == "quarantine").sum()),

@@ -70,6 +70,7 @@ def plant_bad_values(
     source: Source,
     table: pl.DataFrame,
     background: np.ndarray,
+    birth_years: np.ndarray,
     rate: float,
 ) -> tuple[pl.DataFrame, list[Planted]]:
     """Return the table with single bad values set in chosen rows, and what was planted."""
@@ -85,8 +86,9 @@ def plant_bad_values(
         if not usable:
             continue
         name = usable[int(rng.integers(len(usable)))]
-        year = str(columns[name][row])[:4] if name.lower().startswith("dob") else "2008"
-        value = fields[name].format(y=year if year.isdigit() else "2008")
+        # an impossible birth date keeps the person's recorded year, as a slip of the keys would
+        template = fields[name]
+        value = template.format(y=int(birth_years[row])) if "{y}" in template else template
         columns[name][row] = value
         planted.append(
             Planted(

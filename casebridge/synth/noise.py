@@ -48,6 +48,18 @@ def noisy_names(
     return forename, middle, surname
 
 
+def known_as(
+    rng: np.random.Generator, rate: float, forename: np.ndarray, surname: np.ndarray
+) -> np.ndarray:
+    """Return an alias ('also known as') for a share of records, empty for the rest."""
+    alias = np.full(len(forename), "", dtype=object)
+    for index in np.flatnonzero(rng.random(len(forename)) < rate):
+        short = nickname_for(forename[index], rng)
+        name = short if short != forename[index] else respell(forename[index], rng)
+        alias[index] = f"{name} {surname[index]}"
+    return alias
+
+
 def noisy_births(
     rng: np.random.Generator, noise: DobNoise, dob: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -70,6 +70,7 @@ class NameNoise(_Strict):
     surname_typo: Rate
     swapped: Rate
     middle_name_dropped: Rate
+    alias_recorded: Rate
 
 
 class DobNoise(_Strict):
@@ -144,6 +145,8 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return Profile.model_validate(raw)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read it as UTF-8 text ({exc})") from exc
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:

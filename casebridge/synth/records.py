@@ -13,6 +13,7 @@ import polars as pl
 from casebridge.synth.noise import (
     blank,
     exact_mask,
+    known_as,
     noisy_births,
     noisy_names,
     partial_postcodes,
@@ -136,6 +137,9 @@ def _record_values(
         people.middle_name[person],
         people.surname[person],
     )
+    alias = known_as(
+        rng, noise.names.alias_recorded, people.forename[person], people.surname[person]
+    )
     dob, precision = noisy_births(rng, noise.dob, people.dob[person].astype(np.int64))
     moved = records["first_date"].to_numpy() >= people.moved_on[person]
     postcode = np.where(moved, people.new_postcode[person], people.postcode[person]).astype(object)
@@ -148,6 +152,7 @@ def _record_values(
         forename=pl.Series(forename, dtype=pl.String),
         middle_name=pl.Series(middle, dtype=pl.String),
         surname=pl.Series(surname, dtype=pl.String),
+        alias=pl.Series(alias, dtype=pl.String),
         dob=pl.Series(dob, dtype=pl.Int64),
         dob_precision=pl.Series(precision, dtype=pl.String),
         sex=pl.Series(people.sex[person], dtype=pl.String),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,12 +10,14 @@ import numpy as np
 from casebridge.synth.people import People, load_yaml
 from casebridge.synth.plan import Case, Network, Plan
 from casebridge.synth.profile import Profile
-from casebridge.synth.world import NO_DATE, YEAR, EventLog, days
+from casebridge.synth.world import EPOCH, NO_DATE, YEAR, EventLog, days
 
 LA_SOURCE = "la"
 DUTY_SOURCE = "dtr"
-NOT_SUPPORTING = {"14": 0.15, "15": 0.2, "16": 0.45, "10": 0.1, "21": 0.1}
-OTHER_CLOSURES = {"18": 0.2, "20": 0.2, "17": 0.05, "": 0.55}  # "" = still under investigation
+# closures of crimes with a named suspect: evidential difficulties (15, 16: the victim does not
+# support action) or not in the public interest (10, 21); 14 and 18 need an unidentified suspect
+NOT_SUPPORTING = {"15": 0.25, "16": 0.55, "10": 0.1, "21": 0.1}
+OTHER_CLOSURES = {"20": 0.3, "17": 0.05, "": 0.65}  # "" = still under investigation
 REPORTER_ROLES = ("teacher", "school nurse", "youth worker", "GP", "sports coach", "foster carer")
 REPORT_TEXTS = (
     "seen getting into cars with older men after school",
@@ -35,14 +38,23 @@ class _Context:
     offences: dict[str, object]
     extracted: int
     reporters: np.ndarray
+    period_start: int
+    period_end: int
 
     def choice(self, shares: dict[str, float]) -> str:
         keys = list(shares)
         weights = np.array([shares[key] for key in keys], dtype=float)
         return keys[int(self.rng.choice(len(keys), p=weights / weights.sum()))]
 
-    def age(self, person: int, day: int) -> float:
-        return float((day - int(self.people.dob[person])) / YEAR)
+    def age(self, person: int, day: int) -> int:
+        """Age in whole years on ``day``, as the law counts it."""
+        return calendar_age(int(self.people.dob[person]), day)
+
+
+def calendar_age(born: int, on: int) -> int:
+    """Whole years from ``born`` to ``on`` (both days since 1970)."""
+    birth, day = EPOCH + dt.timedelta(days=born), EPOCH + dt.timedelta(days=on)
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _band(age: float) -> str:
@@ -140,11 +152,14 @@ def _social_care(
             log.involve(event, suspect, "person_of_concern")
     repeated = rng.random() < plants.repeated_missing
     episodes = int(rng.integers(3, 11)) if repeated else int(rng.integers(0, 3))
+    # a missing episode is a child's: it ends at 18, and at the end of the period
+    latest = min(int(ctx.people.dob[child] + 17.9 * YEAR), ctx.period_end)
     for day in np.sort(rng.integers(referral, referral + int(2 * YEAR), size=episodes)):
-        event = log.add_event(
-            LA_SOURCE, "missing", min(int(day), ctx.extracted), scenario=scenario, network=network
-        )
-        log.involve(event, child, "subject")
+        if day <= latest:
+            event = log.add_event(
+                LA_SOURCE, "missing", int(day), scenario=scenario, network=network
+            )
+            log.involve(event, child, "subject")
 
 
 def _duty_report(
@@ -228,6 +243,8 @@ def generate_scenario_events(
         load_yaml("offences.yaml"),
         days(profile.extracted_at),
         plan.reporters,
+        days(profile.period_start),
+        days(profile.period_end),
     )
     for network in plan.networks:
         _network_events(ctx, network)
@@ -249,15 +266,19 @@ def _single_case(ctx: _Context, case: Case) -> None:
 
 def _unmatched_report(ctx: _Context, case: Case) -> None:
     """A duty report naming a man the police know, though never for this child."""
-    earlier = case.date - int(ctx.rng.integers(100, 1500))
+    earlier = max(case.date - int(ctx.rng.integers(100, 1500)), ctx.period_start)
     offence = ctx.choice(ctx.offences["background"])  # type: ignore[arg-type]
+    outcome = ctx.choice({"1": 0.3, "16": 0.3, "15": 0.2, "": 0.2})
     event = ctx.log.add_event(
         case.force,
         "crime",
         earlier,
         offence=offence,
         penetrative=0,
-        outcome=ctx.choice({"1": 0.3, "18": 0.2, "16": 0.3, "": 0.2}),
+        outcome=outcome,
+        outcome_date=min(earlier + int(ctx.rng.integers(20, 400)), ctx.extracted)
+        if outcome
+        else NO_DATE,
         scenario="unmatched_report",
     )
     ctx.log.involve(event, case.suspect, "suspect")

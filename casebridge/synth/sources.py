@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from casebridge.standard.datafiles import read_standard
+from casebridge.synth.people import load_yaml
 from casebridge.synth.vocab import dfe_code_for, ethnicity_text, nationality_text
 
 Renderer = Callable[[pl.DataFrame, np.random.Generator], pl.DataFrame]
@@ -72,6 +73,12 @@ def _offence_descriptions() -> dict[str, str]:
     return {row["ho_code"]: row["description"] for row in rows}
 
 
+def _sections() -> dict[str, str]:
+    """The Sexual Offences Act 2003 section a force records beside each offence code."""
+    sections: dict[str, str] = load_yaml("offences.yaml")["sections"]
+    return sections
+
+
 def _penetration(yes: str, no: str) -> pl.Expr:
     return pl.col("penetrative").replace_strict({1: yes, 0: no}, default="", return_dtype=pl.String)
 
@@ -79,7 +86,8 @@ def _penetration(yes: str, no: str) -> pl.Expr:
 ROLE_ORDER = {"victim": 0, "subject": 0, "reporter": 1, "suspect": 2, "person_of_concern": 2}
 
 
-def _sorted(rows: pl.DataFrame) -> pl.DataFrame:
+def export_order(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows in the order an agency exports them: by event, victims first, then by person."""
     return rows.with_columns(
         role_order=pl.col("role").replace_strict(ROLE_ORDER, default=3, return_dtype=pl.Int8)
     ).sort(["event_ref", "role_order", "local_id"])
@@ -88,12 +96,13 @@ def _sorted(rows: pl.DataFrame) -> pl.DataFrame:
 def render_force_a(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Northshire Police: UTF-8 CSV, ISO dates, 18+1 codes, ISO nationality codes."""
     del rng
-    return _sorted(rows).select(
+    return rows.select(
         CrimeRef=pl.col("event_ref"),
         PersonRef=pl.col("local_id"),
         Role=pl.col("role").str.to_titlecase(),
         Surname=pl.col("surname"),
         Forenames=pl.concat_str(["forename", "middle_name"], separator=" ").str.strip_chars(),
+        AKA=pl.col("alias"),
         DateOfBirth=_dob("%Y-%m-%d", "{}"),
         Sex=pl.col("sex"),
         SelfDefinedEthnicity=pl.col("ethnicity"),
@@ -112,7 +121,6 @@ def render_force_a(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
 
 def render_force_b(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Eastmoor Constabulary: cp1252 CSV, 'SURNAME, Forename', dd/mm/yyyy, IC codes only."""
-    rows = _sorted(rows)
     words = nationality_text(rng, rows["nationality"].to_numpy(), upper=True)
     return rows.select(
         URN=pl.col("event_ref"),
@@ -145,7 +153,6 @@ def _null_if_empty(column: str) -> pl.Expr:
 
 def render_force_c(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Westvale Police: JSON Lines with nested objects and free-text ethnicity and nationality."""
-    rows = _sorted(rows)
     ethnicity = ethnicity_text(rng, rows["ethnicity"].to_numpy())
     nationality = nationality_text(rng, rows["nationality"].to_numpy(), upper=False)
     rows = rows.with_columns(
@@ -168,6 +175,7 @@ def render_force_c(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
         mobile=_null_if_empty("phone"),
         offence=pl.struct(
             code=pl.col("offence"),
+            section=pl.col("offence").replace_strict(_sections(), default=None),
             penetrative=pl.col("penetrative").replace_strict(
                 {1: True, 0: False}, default=None, return_dtype=pl.Boolean
             ),
@@ -198,7 +206,7 @@ def render_la(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     del rng
     is_child = pl.col("role") == "subject"
     dfe = pl.col("ethnicity").replace_strict(dfe_code_for(), default="NOBT")
-    return _sorted(rows).select(
+    return rows.select(
         PersonID=pl.col("local_id"),
         EpisodeID=pl.col("event_ref"),
         EpisodeType=pl.col("kind").replace_strict(EPISODE_TYPES, default="Other"),
@@ -220,27 +228,27 @@ def render_la(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
 def render_duty(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Duty-to-report submissions: one JSON object per report, people nested inside it."""
     del rng
-    rows = _sorted(rows).with_columns(
+    rows = rows.with_columns(
         name=pl.concat_str(["forename", "surname"], separator=" "),
         ref=pl.col("local_id").str.split("-").list.last(),
     )
     gender = pl.col("sex").replace_strict({"M": "male", "F": "female"}, default=None)
-    true_age = pl.col("age").floor().cast(pl.Int32)
     reporter = pl.struct(ref=pl.col("ref"), name=pl.col("name"), phone=_null_if_empty("phone"))
     child = pl.struct(
         ref=pl.col("ref"),
         name=pl.col("name"),
         dob=_null_if_empty_expr(_dob("%Y-%m-%d", "{}")),
-        age=true_age,
+        age=pl.col("child_age"),
         gender=gender,
         postcode=_null_if_empty("postcode"),
     )
     # a reporter rarely knows a suspect's birth date: an approximate age, now and then a date
-    known_dob = pl.col("approx_age") % 10 == 0
     named = pl.struct(
         ref=pl.col("ref"),
         name=pl.col("name"),
-        dob=pl.when(known_dob).then(_null_if_empty_expr(_dob("%Y-%m-%d", "{}"))).otherwise(None),
+        dob=pl.when(pl.col("dob_known"))
+        .then(_null_if_empty_expr(_dob("%Y-%m-%d", "{}")))
+        .otherwise(None),
         approx_age=pl.col("approx_age"),
         gender=gender,
     )

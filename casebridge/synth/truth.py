@@ -9,15 +9,15 @@ from __future__ import annotations
 import polars as pl
 
 from casebridge.standard.datafiles import read_standard
-from casebridge.synth.world import YEAR
 
 POLICE = ("force_a", "force_b", "force_c")
 NOT_SUPPORTING_OR_NPI = ("14", "15", "16", "10", "21")
 RULES = {
     "R1": "an adult's penetrative offence against a child aged 13-15 recorded as a lesser offence "
     "than rape, or closed without charge",
-    "R2": "a sexual offence against a child closed because the victim did not support action "
-    "(outcome 14, 15 or 16) or as not in the public interest (10 or 21)",
+    "R2": "a sexual offence against a child closed for evidential difficulties (outcome 14, 15 "
+    "or 16; in 14 and 16 the victim does not support action) or as not in the public interest "
+    "(10 or 21)",
     "R3": "a suspect tied to two or more child victims, in any agency, who was never charged",
     "R4": "a case in a group-based network where another member has been charged",
     "R5": "a child with three or more missing episodes who is named in sexual offence reports "
@@ -26,6 +26,7 @@ RULES = {
     "suspect for that child",
     "R7": "a suspect in a sexual offence against a child with ethnicity or nationality "
     "not recorded",
+    "R8": "a suspect named in child sexual abuse reports by two or more agencies, never charged",
 }
 
 
@@ -95,6 +96,7 @@ def review_targets(rows: pl.DataFrame) -> pl.DataFrame:
         _missing_children(rows, child_sex),
         _unmatched_reports(rows, police, child_sex),
         _unrecorded_suspects(child_sex),
+        _multi_agency_suspects(rows, child_sex),
     ]
     table = pl.concat(targets).sort(["rule", "source", "event_ref", "person_id"])
     return table.with_columns(
@@ -162,6 +164,19 @@ def _uncharged_suspects(rows: pl.DataFrame, child_sex: pl.DataFrame) -> pl.DataF
         .join(charged.select("person_id"), on="person_id", how="anti")
     )
     return _person_targets("R3", tied)
+
+
+def _multi_agency_suspects(rows: pl.DataFrame, child_sex: pl.DataFrame) -> pl.DataFrame:
+    charged = child_sex.filter((pl.col("role") == "suspect") & (pl.col("outcome") == "1"))
+    named = (
+        _ties(rows, child_sex)
+        .with_columns(agency=pl.col("evidence").list.first().str.split(":").list.first())
+        .group_by("person_id")
+        .agg(pl.col("agency").n_unique().alias("agencies"), pl.col("evidence").explode())
+        .filter(pl.col("agencies") >= 2)
+        .join(charged.select("person_id"), on="person_id", how="anti")
+    )
+    return _person_targets("R8", named)
 
 
 def _network_cases(
@@ -247,6 +262,12 @@ def _unrecorded_suspects(child_sex: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def true_age(days_at_event: pl.Expr, dob: pl.Expr | pl.Series) -> pl.Expr:
-    """Age in years at an event, from days since 1970."""
-    return (days_at_event - dob) / YEAR
+def calendar_age(on: pl.Expr, born: pl.Expr) -> pl.Expr:
+    """Age in whole years on a day, as the law counts it (both as days since 1970)."""
+    on, born = on.cast(pl.Date), born.cast(pl.Date)
+    before_birthday = (on.dt.month() < born.dt.month()) | (
+        (on.dt.month() == born.dt.month()) & (on.dt.day() < born.dt.day())
+    )
+    return (
+        on.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)
+    )
