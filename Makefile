@@ -30,6 +30,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_ingest.py
 
 # Re-pin every dependency after changing pyproject.toml (needs the registry).
 lock:

@@ -170,7 +170,8 @@ class Engine:
     def read_parquet_text(self, path: Path, table: str) -> int:
         """Load a Parquet file into ``table`` with every column as text and a row number."""
         self.connection.execute(
-            "CREATE OR REPLACE TEMP VIEW cb_parquet AS SELECT * FROM read_parquet(?)", [str(path)]
+            "CREATE OR REPLACE TEMP VIEW cb_parquet AS "
+            f"SELECT * FROM read_parquet('{_sql_text(str(path))}')"
         )
         columns = [row[0] for row in self.connection.execute("DESCRIBE cb_parquet").fetchall()]
         casts = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
