@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ def test_suspect_ethnicity_missing_share_matches_the_profile(synth_out: Path, ke
         if row[role] == suspect and row[id_column]:
             suspects[row[id_column]] = row[ethnicity]
     missing = sum(1 for value in suspects.values() if not value) / len(suspects)
-    expected = load_profile("default").noise.suspect_ethnicity_missing[key]
+    profile = json.loads((synth_out / "manifest.json").read_text())["profile"]["name"]
+    expected = load_profile(profile).noise.suspect_ethnicity_missing[key]
     assert len(suspects) > 300
     assert abs(missing - expected) <= 0.02, (key, missing, expected)
 
@@ -124,3 +126,25 @@ def test_name_origin_group_is_in_the_truth_only(synth_out: Path) -> None:
         text = (synth_out / "extracts" / source.file_name).read_bytes()
         assert b"name_origin" not in text
         assert b"white_british" not in text
+
+
+def test_no_row_is_planted_both_to_quarantine_and_to_set_aside(synth_out: Path) -> None:
+    planted = truth(synth_out, "malformed_row")
+    both = planted.group_by("source", "row_number").agg(pl.col("handling").n_unique().alias("n"))
+    assert both.filter(pl.col("n") > 1).height == 0
+
+
+RAPE_CODES = {"19C", "19D", "19E", "19F", "19G", "19H"}
+
+
+def test_downgrade_targets_are_what_the_extract_shows(synth_out: Path) -> None:
+    """Every R1 target in force_a is penetrative and recorded below rape or closed uncharged."""
+    targets = truth(synth_out, "review_target").filter(
+        (pl.col("rule") == "R1") & (pl.col("source") == "force_a")
+    )
+    rows = {row["CrimeRef"]: row for _, row in read_source(synth_out, "force_a")}
+    assert targets.height > 0
+    for crime in targets["event_ref"]:
+        row = rows[crime]
+        assert row["Penetration"] == "Y", crime
+        assert row["OffenceCode"] not in RAPE_CODES or row["OutcomeCode"] not in ("1", ""), crime
