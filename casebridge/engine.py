@@ -57,12 +57,15 @@ class Engine:
         rows = self.query(sql, params)
         return rows[0][0] if rows else None
 
-    def create_table_from_arrow(self, name: str, table: pa.Table | pl.DataFrame) -> None:
+    def create_table_from_arrow(
+        self, name: str, table: pa.Table | pl.DataFrame, *, temporary: bool = False
+    ) -> None:
         """Create (or replace) table ``name`` from an in-memory table."""
         arrow = table.to_arrow() if isinstance(table, pl.DataFrame) else table
+        kind = "TEMP TABLE" if temporary else "TABLE"
         self.connection.register("_incoming", arrow)
         try:
-            self.connection.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+            self.connection.execute(f'CREATE OR REPLACE {kind} "{name}" AS SELECT * FROM _incoming')
         finally:
             self.connection.unregister("_incoming")
 
@@ -112,10 +115,11 @@ class Engine:
 
     def read_delimited(
         self, path: Path, table: str, columns: list[str], delimiter: str, skip: int
-    ) -> tuple[int, list[tuple[int, str, str]]]:
-        """Load a UTF-8 delimited file into ``table`` (all text) with each row's data row number.
+    ) -> tuple[int, list[tuple[int, str, str]], int]:
+        """Load a clean UTF-8 delimited file into temp ``table`` (all text), rows numbered.
 
-        Returns (rows accepted, rejected rows as (data row number, raw line, reason)).
+        Returns (rows accepted, rejected rows as (row number, raw line, reasons), line breaks
+        inside accepted values).
         """
         self.connection.execute("DROP TABLE IF EXISTS cb_rejects")
         self.connection.execute("DROP TABLE IF EXISTS cb_scan")
@@ -127,9 +131,8 @@ class Engine:
             "parallel = false"
         )
         self.connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE cb_read AS SELECT row_number() OVER () AS accepted, * "
-            f"FROM read_csv(?, {options})",
-            [str(path)],
+            "CREATE OR REPLACE TEMP TABLE cb_read AS SELECT row_number() OVER () AS accepted, * "
+            f"FROM read_csv('{_sql_text(str(path))}', {options})"
         )
         rejects = self.connection.execute(
             "SELECT line - 1 - ? AS row_number, trim(any_value(csv_line), chr(13) || chr(10)), "
@@ -145,43 +148,46 @@ class Engine:
             [skip],
         )
         self.connection.execute(
-            f'CREATE OR REPLACE TABLE "{table}" AS SELECT accepted + '
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT accepted + '
             "(SELECT count(*) FROM cb_gap WHERE gap < accepted) AS row_number, "
             "* EXCLUDE (accepted) FROM cb_read"
         )
-        accepted = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        breaks = " + ".join(
+            f'coalesce(length("{c}") - length(replace("{c}", chr(10), \'\')), 0)'
+            for c in (name.replace('"', '""') for name in columns)
+        )
+        found = self.connection.execute(f'SELECT count(*), sum({breaks}) FROM "{table}"').fetchone()
         self.connection.execute("DROP TABLE cb_read")
         rejected = [(int(row), str(line), str(errors)) for row, line, errors in rejects]
-        return (accepted[0] if accepted else 0), rejected
+        accepted = int(found[0]) if found else 0
+        return accepted, rejected, int(found[1] or 0) if found else 0
 
-    def read_lines(self, path: Path, table: str) -> int:
-        """Load a text file into ``table`` (row_number, line), one row per non-empty line."""
+    def read_lines(self, path: Path, table: str, skip: int = 0) -> int:
+        """Load a clean text file into temp ``table`` (row_number, line), after ``skip`` lines."""
         self.connection.execute(
-            f'CREATE OR REPLACE TABLE "{table}" AS '
-            "WITH f AS (SELECT string_split(replace(content, chr(13), ''), chr(10)) AS l "
-            "FROM read_text(?)) "
-            "SELECT i AS row_number, l[i] AS line FROM f, range(1, len(l) + 1) r(i) "
-            "WHERE trim(l[i]) <> ''",
-            [str(path)],
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
+            "WITH f AS (SELECT string_split(content, chr(10)) AS l "
+            f"FROM read_text('{_sql_text(str(path))}')) "
+            f"SELECT i - {int(skip)} AS row_number, l[i] AS line "
+            f"FROM f, range({int(skip) + 1}, len(l) + 1) r(i) WHERE l[i] <> ''"
         )
         found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return found[0] if found else 0
 
-    def read_parquet_text(self, path: Path, table: str) -> int:
-        """Load a Parquet file into ``table`` with every column as text and a row number."""
-        self.connection.execute(
-            "CREATE OR REPLACE TEMP VIEW cb_parquet AS "
-            f"SELECT * FROM read_parquet('{_sql_text(str(path))}')"
-        )
-        columns = [row[0] for row in self.connection.execute("DESCRIBE cb_parquet").fetchall()]
-        casts = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
-        self.connection.execute(
-            f'CREATE OR REPLACE TABLE "{table}" AS '
-            f"SELECT row_number() OVER () AS row_number, {casts} FROM cb_parquet"
-        )
-        self.connection.execute("DROP VIEW cb_parquet")
-        found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return found[0] if found else 0
+    def rows_with_json_path(self, table: str, path: str) -> int:
+        """How many valid JSON lines of ``table`` hold the key at ``path`` (even as null)."""
+        found = self.connection.execute(
+            f'SELECT count(*) FROM "{table}" WHERE json_valid(line) AND json_exists(line, ?)',
+            [path],
+        ).fetchone()
+        return int(found[0]) if found else 0
+
+    def read_parquet_arrow(self, path: Path) -> pa.Table:
+        """A Parquet file's rows in file order, as Arrow."""
+        return self.connection.sql(
+            f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_text(str(path))}', "
+            "file_row_number = true) ORDER BY file_row_number"
+        ).to_arrow_table()
 
 
 def _sql_text(value: str) -> str:

@@ -76,7 +76,7 @@ class Workspace:
     def files_of(self, source: SourceSettings) -> list[Path]:
         """Return the files a source's path (or glob) names, in order."""
         pattern = source.path if Path(source.path).is_absolute() else str(self.root / source.path)
-        files = sorted(Path(match) for match in glob.glob(pattern))
+        files = sorted(Path(match) for match in glob.glob(pattern) if Path(match).is_file())
         if not files:
             raise WorkspaceError(
                 f"source {source.key!r}: no file matches {source.path!r} (in {self.root})"

@@ -6,6 +6,7 @@ the line and what was expected. ``docs/mapping.md`` documents every key with a w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from casebridge.errors import MappingError
+from casebridge.standard.sql import compile_format
 
 
 def _column_shorthand(value: object) -> object:
@@ -43,6 +45,17 @@ class FieldSpec(_Strict):
         given = [name for name in ("column", "join", "constant") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of 'column', 'join' or 'constant'")
+        for fmt in self.formats or []:
+            compile_format(fmt)  # raises ValueError naming the directive it cannot read
+        if self.pattern is not None:
+            try:
+                groups = re.compile(self.pattern).groups
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {self.pattern!r} is not a regular expression: {exc}"
+                ) from exc
+            if groups < 1:
+                raise ValueError(f"pattern {self.pattern!r} needs a group '(...)' around the value")
         return self
 
 
@@ -52,7 +65,7 @@ Spec = Annotated[FieldSpec, BeforeValidator(_column_shorthand)]
 class Reader(_Strict):
     """How to open the file."""
 
-    delimiter: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     encoding: Literal["auto", "utf-8", "utf-8-sig", "cp1252", "latin-1"] = "auto"
     header_row: int = Field(default=1, ge=1)
     sheet: str | None = None
@@ -80,12 +93,31 @@ class PersonBlock(_Strict):
     email: Spec | None = None
 
     @model_validator(mode="after")
+    def _fitting_options(self) -> PersonBlock:
+        _only(self, "codes", {"ethnicity_self", "ethnicity_officer", "nationality"})
+        _only(self, "order", {"full_name"})
+        _only(self, "formats", {"date_of_birth"})
+        return self
+
+    @model_validator(mode="after")
     def _named(self) -> PersonBlock:
         if self.full_name is None and self.surname is None:
             raise ValueError("a person needs 'full_name' or 'surname' (with 'forenames')")
         if self.full_name is not None and self.full_name.order is None:
             raise ValueError("'full_name' needs 'order': surname_first or forenames_first")
         return self
+
+
+def _only(block: BaseModel, option: str, fields: set[str]) -> None:
+    """Refuse an option on a field it means nothing for (a likely slip in the mapping)."""
+    for name, value in block.__dict__.items():
+        if (
+            isinstance(value, FieldSpec)
+            and getattr(value, option) is not None
+            and name not in fields
+        ):
+            allowed = ", ".join(sorted(fields))
+            raise ValueError(f"{name}: '{option}' applies only to {allowed}")
 
 
 class EventBlock(_Strict):
@@ -101,6 +133,13 @@ class EventBlock(_Strict):
     outcome_date: Spec | None = None
     cse_flag: Spec | None = None
     detail: Spec | None = None
+
+    @model_validator(mode="after")
+    def _fitting_options(self) -> EventBlock:
+        _only(self, "codes", set())
+        _only(self, "order", set())
+        _only(self, "formats", {"date", "outcome_date"})
+        return self
 
 
 class Mapping(_Strict):
@@ -155,7 +194,9 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"cannot read mapping file {path}: {exc.strerror}") from exc
     try:
         node = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        # every value stays text: a column called 'Off' or a code '01' must not turn into
+        # a boolean or a number on the way in
+        raw = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise MappingError(f"{path}, line {line}: not valid YAML: {exc.problem}") from exc

@@ -1,60 +1,105 @@
 """Readers: land one file as a raw table of text, every row numbered, rejects kept.
 
-CSV and TSV go through DuckDB's strict CSV reader, which rejects rows broken as rows and says
-where; files not in UTF-8 are transcoded first. JSON Lines land one line a row, parsed later in
-SQL. xlsx comes through fastexcel, Parquet through DuckDB; both cannot hold a broken row.
+Text files are first copied as clean UTF-8 (encoding detected or declared, line ends made
+plain, blank lines dropped), so that a row's number is its position among the file's data
+rows, the same in every format. CSV and TSV then go through DuckDB's strict CSV reader, which
+rejects rows broken as rows and says where; JSON Lines land one line a row, parsed in SQL.
+xlsx comes through fastexcel and Parquet through DuckDB, with typed cells written as text the
+date parsers read (ISO dates, whole numbers without '.0').
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from casebridge.engine import Engine
 from casebridge.errors import IngestError
 from casebridge.ingest.mapping import Mapping
 
 BOM = b"\xef\xbb\xbf"
+CHUNK = 1 << 20
 
 
 @dataclass
 class RawFile:
-    """A file landed as ``table``: counts and the rows rejected while reading."""
+    """A file landed as ``table``: counts, and the rows rejected while reading."""
 
     table: str
     rows_read: int
     columns: list[str]
     rejects: list[tuple[int, str, str]] = field(default_factory=list)
     is_json: bool = False
+    lines_table: str | None = None  # (row_number, line): the verbatim text of each row
 
 
-def decode(path: Path, encoding: str) -> tuple[str, str]:
-    """Return (text, encoding used): declared, or detected as UTF-8, then cp1252, then latin-1."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise IngestError(f"{path}: the file is empty")
-    if encoding != "auto":
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
+def _undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(offset, byte) where the file first fails to decode in ``encoding``; None if it decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset + exc.start, chunk[exc.start]
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset, 0
+    return None
+
+
+def detect_encoding(path: Path, declared: str) -> str:
+    """The declared encoding (checked), or UTF-8 if the file is valid UTF-8, else cp1252, else
+    latin-1. A byte-order mark is always dropped."""
+    with path.open("rb") as handle:
+        has_bom = handle.read(3) == BOM
+    if declared != "auto":
+        chosen = "utf-8-sig" if declared in ("utf-8", "utf-8-sig") else declared
+        bad = _undecodable(path, chosen)
+        if bad:
             raise IngestError(
-                f"{path}: not readable as {encoding} (byte {exc.object[exc.start]:#04x} at "
-                f"offset {exc.start}); declare the right encoding or 'auto' in the mapping"
-            ) from exc
-    if data.startswith(BOM):
-        return data[len(BOM) :].decode("utf-8", errors="strict"), "utf-8-sig"
+                f"{path}: not readable as {declared} (byte {bad[1]:#04x} at offset {bad[0]}); "
+                "declare the right encoding, or 'auto', in the mapping"
+            )
+        return chosen
+    if has_bom:
+        return "utf-8-sig"
     for candidate in ("utf-8", "cp1252"):
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+        if _undecodable(path, candidate) is None:
+            return candidate
+    return "latin-1"
+
+
+@contextmanager
+def clean_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int]]:
+    """A UTF-8 copy of a text file with plain line ends and no blank lines; and its line count."""
+    with tempfile.TemporaryDirectory(prefix="casebridge-") as folder:
+        target = Path(folder) / "clean.txt"
+        lines = 0
+        with (
+            path.open(encoding=encoding, newline=None) as source,
+            target.open("w", encoding="utf-8", newline="\n") as out,
+        ):
+            for line in source:
+                if line.strip():
+                    out.write(line if line.endswith("\n") else line + "\n")
+                    lines += 1
+        if lines == 0:
+            raise IngestError(f"{path}: the file is empty")
+        yield target, lines
 
 
 def _delimiter(mapping: Mapping) -> str:
@@ -63,45 +108,60 @@ def _delimiter(mapping: Mapping) -> str:
     return "\t" if mapping.format == "tsv" else ","
 
 
-def _header(text: str, delimiter: str, header_row: int, path: Path) -> list[str]:
-    lines = text.splitlines()
-    if len(lines) < header_row:
-        raise IngestError(
-            f"{path}: no header on line {header_row}; the file has {len(lines)} lines"
-        )
-    columns = next(csv.reader(io.StringIO(lines[header_row - 1]), delimiter=delimiter))
-    columns = [column.strip() for column in columns]
+def _header(path: Path, delimiter: str, header_row: int, shown: Path) -> list[str]:
+    with path.open(encoding="utf-8") as handle:
+        lines = [handle.readline() for _ in range(header_row)]
+    line = lines[-1]
+    if not line:
+        raise IngestError(f"{shown}: no header on line {header_row}; the file is shorter")
+    columns = [c.strip() for c in next(csv.reader(io.StringIO(line), delimiter=delimiter))]
     if len(set(columns)) != len(columns) or "" in columns:
-        raise IngestError(f"{path}, line {header_row}: header has empty or repeated column names")
+        raise IngestError(f"{shown}, line {header_row}: header has empty or repeated column names")
     return columns
 
 
 def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
     """Land a CSV or TSV file; rows DuckDB's strict reader rejects come back as rejects."""
-    text, used = decode(path, mapping.reader.encoding)
+    encoding = detect_encoding(path, mapping.reader.encoding)
     delimiter = _delimiter(mapping)
-    columns = _header(text, delimiter, mapping.reader.header_row, path)
-    with tempfile.TemporaryDirectory(prefix="casebridge-") as folder:
-        readable = path
-        if used != "utf-8":
-            readable = Path(folder) / "utf8.csv"
-            readable.write_text(text.replace("\r\n", "\n"), encoding="utf-8")
-        accepted, rejects = engine.read_delimited(
-            readable, table, columns, delimiter, mapping.reader.header_row - 1
+    header_row = mapping.reader.header_row
+    with clean_copy(path, encoding) as (clean, lines):
+        columns = _header(clean, delimiter, header_row, path)
+        data_lines = lines - header_row
+        if data_lines <= 0:
+            raise IngestError(f"{path}: the file has a header but no rows")
+        accepted, rejects, newlines = engine.read_delimited(
+            clean, table, columns, delimiter, header_row - 1
         )
-    return RawFile(table, accepted + len(rejects), columns, rejects)
+        engine.read_lines(clean, f"{table}_lines", skip=header_row)
+    if accepted + len(rejects) + newlines != data_lines:
+        raise IngestError(
+            f"{path}: {data_lines} lines hold only {accepted + len(rejects)} rows; a quote "
+            "opened in a field is probably never closed. Fix the file, or quote it correctly"
+        )
+    return RawFile(table, accepted + len(rejects), columns, rejects,
+                   lines_table=f"{table}_lines" if newlines == 0 else None)  # fmt: skip
 
 
 def read_jsonl(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
-    """Land a JSON Lines file one line a row; lines that are not JSON are found later in SQL."""
-    text, used = decode(path, mapping.reader.encoding)
-    with tempfile.TemporaryDirectory(prefix="casebridge-") as folder:
-        readable = path
-        if used != "utf-8":
-            readable = Path(folder) / "utf8.jsonl"
-            readable.write_text(text, encoding="utf-8")
-        rows = engine.read_lines(readable, table)
-    return RawFile(table, rows, [], is_json=True)
+    """Land a JSON Lines file one line a row; lines that are not JSON are found in SQL."""
+    encoding = detect_encoding(path, mapping.reader.encoding)
+    with clean_copy(path, encoding) as (clean, _):
+        rows = engine.read_lines(clean, table)
+    return RawFile(table, rows, [], is_json=True, lines_table=table)
+
+
+def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A typed column as the text the standardisers read: ISO dates, whole numbers plain."""
+    kind = column.type
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        # the standard holds dates, not times: a date cell arrives as YYYY-MM-DD
+        return pc.strftime(column, format="%Y-%m-%d")
+    if pa.types.is_floating(kind):
+        whole = pc.equal(column, pc.floor(column))
+        as_int = pc.cast(pc.cast(pc.floor(column), pa.int64()), pa.string())
+        return pc.if_else(whole, as_int, pc.cast(column, pa.string()))
+    return pc.cast(column, pa.string())
 
 
 def read_xlsx(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
@@ -115,23 +175,28 @@ def read_xlsx(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFi
         raise IngestError(
             f"{path}: no sheet {sheet!r}; sheets are {', '.join(workbook.sheet_names)}"
         )
-    loaded = workbook.load_sheet(
-        sheet, header_row=mapping.reader.header_row - 1, dtypes="string"
-    ).to_arrow()
+    loaded = workbook.load_sheet(sheet, header_row=mapping.reader.header_row - 1).to_arrow()
     if loaded.num_rows == 0:
         raise IngestError(f"{path}: sheet {sheet!r} has no rows below its header")
+    text = pa.table({name: as_text(loaded[name]) for name in loaded.column_names})
     numbers = pa.array(range(1, loaded.num_rows + 1), type=pa.int64())
-    engine.create_table_from_arrow(table, loaded.add_column(0, "row_number", numbers))
+    engine.create_table_from_arrow(table, text.add_column(0, "row_number", numbers), temporary=True)
     return RawFile(table, loaded.num_rows, [str(name) for name in loaded.column_names])
 
 
 def read_parquet(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
-    """Land a Parquet file with every column cast to text."""
+    """Land a Parquet file with every column as text, numbered in file order."""
     del mapping
-    rows = engine.read_parquet_text(path, table)
-    if rows == 0:
+    try:
+        loaded = engine.read_parquet_arrow(path)
+    except Exception as exc:  # DuckDB's own error types for unreadable files
+        raise IngestError(f"{path}: not a readable Parquet file ({exc})") from exc
+    if loaded.num_rows == 0:
         raise IngestError(f"{path}: the file has no rows")
-    return RawFile(table, rows, [c for c in engine.columns(table) if c != "row_number"])
+    text = pa.table({name: as_text(loaded[name]) for name in loaded.column_names})
+    numbers = pa.array(range(1, loaded.num_rows + 1), type=pa.int64())
+    engine.create_table_from_arrow(table, text.add_column(0, "row_number", numbers), temporary=True)
+    return RawFile(table, loaded.num_rows, list(loaded.column_names))
 
 
 READERS = {

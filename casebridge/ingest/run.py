@@ -18,11 +18,17 @@ from pathlib import Path
 
 import polars as pl
 
+from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.readers import RawFile, read_file
-from casebridge.ingest.stage import event_rows_sql, person_rows_sql, problem_rows_sql
+from casebridge.ingest.stage import (
+    check_json_paths,
+    event_rows_sql,
+    person_rows_sql,
+    problem_rows_sql,
+)
 from casebridge.ingest.standardise import (
     event_findings_sql,
     event_sql,
@@ -61,9 +67,11 @@ class SourceReport:
     seconds: float
 
 
-def content_hash(files: list[Path]) -> str:
-    """SHA-256 over the files' names and contents, in order."""
-    digest = hashlib.sha256()
+def content_hash(files: list[Path], mapping: Path) -> str:
+    """SHA-256 over the files' names and contents, the mapping file and casebridge's version:
+    a changed extract, a corrected mapping or a new release each reloads the source."""
+    digest = hashlib.sha256(__version__.encode())
+    digest.update(mapping.read_bytes())
     for path in files:
         digest.update(path.name.encode())
         with path.open("rb") as handle:
@@ -72,18 +80,18 @@ def content_hash(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _raw_row(raw: RawFile) -> str:
-    return "r.line" if raw.is_json else "to_json(r)"
-
-
 def _quarantine(engine: Engine, source: str, path: Path, raw: RawFile) -> None:
-    """Record every row that cannot load, verbatim, with all its reasons."""
+    """Record every row that cannot load, verbatim where the text is kept, with its reasons."""
+    if raw.lines_table:
+        verbatim, joined = "l.line", f'JOIN "{raw.lines_table}" l ON l.row_number = q.row_number'
+    else:  # spreadsheets and Parquet: the row's cells as a JSON object
+        verbatim, joined = "to_json(r)", f'JOIN "{raw.table}" r ON r.row_number = q.row_number'
     engine.execute(
         f"""INSERT INTO quarantine
-        SELECT {text(source)}, {text(path.name)}, q.row_number, {_raw_row(raw)}, q.reasons
-        FROM (SELECT row_number, list(DISTINCT reason ORDER BY reason) AS reasons
+        SELECT {text(source)}, {text(path.name)}, q.row_number, {verbatim}, q.reasons
+        FROM (SELECT row_number, list(DISTINCT reason) AS reasons
               FROM cb_problem GROUP BY row_number) q
-        JOIN "{raw.table}" r ON r.row_number = q.row_number"""
+        {joined}"""
     )
     if raw.rejects:
         rejects = pl.DataFrame(
@@ -96,7 +104,7 @@ def _quarantine(engine: Engine, source: str, path: Path, raw: RawFile) -> None:
                 ],
             }
         )
-        engine.create_table_from_arrow("cb_rejected", rejects)
+        engine.create_table_from_arrow("cb_rejected", rejects, temporary=True)
         engine.execute(
             f"INSERT INTO quarantine SELECT {text(source)}, {text(path.name)}, row_number, "
             "raw_row, reasons FROM cb_rejected"
@@ -104,16 +112,18 @@ def _quarantine(engine: Engine, source: str, path: Path, raw: RawFile) -> None:
 
 
 def _stage_file(
-    engine: Engine, source: str, mapping: Mapping, path: Path, index: int
+    engine: Engine, source: str, mapping: Mapping, mapping_path: Path, path: Path, index: int
 ) -> tuple[int, int, int]:
     """Land, check and standardise one file; return (rows read, loaded, quarantined)."""
     try:
         raw = read_file(engine, path, mapping, f"cb_raw_{index}")
+        if raw.is_json:
+            check_json_paths(engine, raw, mapping, path)
         engine.execute(person_rows_sql(raw, mapping, "cb_person_rows"))
         if mapping.event is not None:
             engine.execute(event_rows_sql(raw, mapping.event, "cb_event_rows"))
     except IngestError as exc:
-        raise IngestError(f"source {source!r}, {path}: {exc}") from exc
+        raise IngestError(f"source {source!r} (mapping {mapping_path}): {exc}") from exc
     events = "cb_event_rows" if mapping.event is not None else ""
     engine.execute(problem_rows_sql(raw, mapping, "cb_person_rows", events, "cb_problem"))
     _quarantine(engine, source, path, raw)
@@ -132,20 +142,21 @@ def _union(engine: Engine, table: str, count: int) -> str:
     """The name of one table holding every file's rows (the first file's, if only one)."""
     if count == 1:
         return f"{table}_0"
-    parts = " UNION ALL BY NAME ".join(f"SELECT * FROM {table}_{i}" for i in range(count))
+    # every file went through the same mapping, so the tables' columns are the same
+    parts = " UNION ALL ".join(f"SELECT * FROM {table}_{i}" for i in range(count))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {parts}")
     return table
 
 
 def _load(
-    engine: Engine, source: SourceSettings, mapping: Mapping, files: list[Path]
+    engine: Engine, source: SourceSettings, mapping: Mapping, mapping_path: Path, files: list[Path]
 ) -> tuple[int, int, int]:
     key = source.key
     for table in PER_SOURCE:
         engine.execute(f"DELETE FROM {table} WHERE source = ?", [key])
     totals = [0, 0, 0]
     for index, path in enumerate(files):
-        read, loaded, quarantined = _stage_file(engine, key, mapping, path, index)
+        read, loaded, quarantined = _stage_file(engine, key, mapping, mapping_path, path, index)
         if read != loaded + quarantined:
             raise CasebridgeError(
                 f"{path}: {read} rows read but {loaded} loaded and {quarantined} quarantined; "
@@ -205,7 +216,7 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
             f"{path}: 'source' is {mapping.source!r} but casebridge.toml calls it {source.key!r}"
         )
     files = workspace.files_of(source)
-    digest = content_hash(files)
+    digest = content_hash(files, path)
     current = engine.query(
         "SELECT content_hash, rows_read, rows_loaded, rows_quarantined, values_set_aside "
         "FROM source WHERE source = ?",
@@ -224,7 +235,7 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
             time.perf_counter() - started,
         )
     with engine.transaction():
-        read, loaded, quarantined = _load(engine, source, mapping, files)
+        read, loaded, quarantined = _load(engine, source, mapping, path, files)
         set_aside = int(
             engine.scalar("SELECT count(*) FROM finding WHERE source = ?", [source.key])
         )

@@ -7,7 +7,9 @@ from the mapping are checked against the file before any SQL runs.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from casebridge.engine import Engine
 from casebridge.errors import IngestError
 from casebridge.ingest.mapping import EventBlock, FieldSpec, Mapping, PersonBlock
 from casebridge.ingest.readers import RawFile
@@ -160,6 +162,18 @@ def event_rows_sql(raw: RawFile, event: EventBlock, table: str) -> str:
     )
 
 
+def check_json_paths(engine: Engine, raw: RawFile, mapping: Mapping, path: Path) -> None:
+    """Stop with a clear error when no row of a JSON Lines file holds a key the mapping names:
+    almost always a typo in the mapping, which would otherwise empty that field everywhere."""
+    paths = {name.lstrip("/") for name in mapped_columns(mapping, top_level_only=True)}
+    paths |= {block.each for block in mapping.persons if block.each}
+    for name in sorted(paths):
+        if engine.rows_with_json_path(raw.table, "$." + name) == 0:
+            raise IngestError(
+                f"{path}: no row has the key {name!r} that the mapping names; check its spelling"
+            )
+
+
 def problem_rows_sql(raw: RawFile, mapping: Mapping, persons: str, events: str, table: str) -> str:
     """SQL creating ``table`` (row_number, reason): every reason a row cannot load."""
     reasons = []
@@ -168,6 +182,14 @@ def problem_rows_sql(raw: RawFile, mapping: Mapping, persons: str, events: str, 
             f"SELECT row_number, 'not valid JSON' AS reason FROM {identifier(raw.table)} "
             "WHERE NOT json_valid(line)"
         )
+        for block in mapping.persons:
+            if block.each:
+                reason = text(f"{block.each!r} is not a list")
+                reasons.append(
+                    f"SELECT row_number, {reason} AS reason FROM {identifier(raw.table)} "
+                    f"WHERE json_valid(line) AND json_type(line, {text('$.' + block.each)}) "
+                    "NOT IN ('ARRAY', 'NULL')"
+                )
     if mapping.event is not None:
         reason = text(f"no event id ({describe(mapping.event.local_id)})")
         reasons.append(
@@ -184,12 +206,21 @@ def problem_rows_sql(raw: RawFile, mapping: Mapping, persons: str, events: str, 
     return f"CREATE OR REPLACE TEMP TABLE {table} AS " + " UNION ALL ".join(reasons)
 
 
-def mapped_columns(mapping: Mapping) -> Iterator[str]:
-    """Every column name the mapping refers to (for checks and docs)."""
+def mapped_columns(mapping: Mapping, top_level_only: bool = False) -> Iterator[str]:
+    """Every column name the mapping refers to; with ``top_level_only``, not those read from
+    inside a list of persons (``each``) unless they start from the top with '/'."""
     blocks: list[EventBlock | PersonBlock] = [*mapping.persons]
     if mapping.event:
         blocks.append(mapping.event)
     for block in blocks:
+        inside = isinstance(block, PersonBlock) and block.each is not None
+        if top_level_only and inside:
+            for value in block.__dict__.values():
+                if isinstance(value, FieldSpec):
+                    yield from (
+                        n for n in [value.column, *(value.join or [])] if n and n.startswith("/")
+                    )
+            continue
         for value in block.__dict__.values():
             if isinstance(value, FieldSpec):
                 if value.column:

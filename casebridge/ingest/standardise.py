@@ -19,13 +19,8 @@ def _formats(spec: FieldSpec | None) -> list[str]:
     return list(spec.formats) if spec and spec.formats else DEFAULT_DATE_FORMATS
 
 
-def _codes(blocks: list[PersonBlock], name: str, default: str) -> str:
-    """The code system of a field; the first block that maps it decides."""
-    for block in blocks:
-        spec: FieldSpec | None = getattr(block, name)
-        if spec is not None:
-            return spec.codes or default
-    return default
+def _code_system(spec: FieldSpec | None, default: str) -> str:
+    return spec.codes if spec is not None and spec.codes else default
 
 
 def _block_case(blocks: list[PersonBlock], build: Callable[[PersonBlock], str]) -> str:
@@ -35,12 +30,6 @@ def _block_case(blocks: list[PersonBlock], build: Callable[[PersonBlock], str]) 
         return built[0]
     branches = [f"WHEN block = {n} THEN {sql}" for n, sql in enumerate(built, 1)]
     return f"CASE {' '.join(branches)} END"
-
-
-def _date_formats(blocks: list[PersonBlock]) -> list[str]:
-    """Every block's birth-date formats, in order, each once."""
-    formats = [fmt for block in blocks for fmt in _formats(block.date_of_birth)]
-    return list(dict.fromkeys(formats))
 
 
 def _with_parts(source: str, parts: dict[str, str], where: str = "") -> str:
@@ -62,59 +51,107 @@ def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
     return _block_case(blocks, surname), _block_case(blocks, forenames)
 
 
-def ethnicity_self(codes: str) -> tuple[str, str, str]:
-    """(join, code, problem) for self-defined ethnicity by the source's code system."""
+ETHNICITY_JOINS = """
+        LEFT JOIN std_ethnicity es ON es.code = upper(trim(p.ethnicity_self_value))
+        LEFT JOIN std_dfe_ethnicity ed ON ed.code = upper(trim(p.ethnicity_self_value))
+        LEFT JOIN std_ethnicity_text et ON et.phrase = {phrase}"""
+
+
+def _ethnicity_self(codes: str) -> tuple[str, str]:
+    """(code, problem) for self-defined ethnicity in one code system; joins: ETHNICITY_JOINS."""
     value = "p.ethnicity_self_value"
+    unknown = "CASE WHEN {v} IS NOT NULL AND {c} IS NULL THEN 'unknown_code' END"
     if codes == "dfe":
-        join = f"LEFT JOIN std_dfe_ethnicity es ON es.code = upper(trim({value}))"
-        return (
-            join,
-            "es.code_18plus1",
-            f"CASE WHEN {value} IS NOT NULL AND es.code IS NULL THEN 'unknown_code' END",
-        )
+        return "ed.code_18plus1", unknown.format(v=value, c="ed.code")
     if codes == "18plus1":
-        join = f"LEFT JOIN std_ethnicity es ON es.code = upper(trim({value}))"
-        return (
-            join,
-            "es.code",
-            f"CASE WHEN {value} IS NOT NULL AND es.code IS NULL THEN 'unknown_code' END",
-        )
-    join = (
-        f"LEFT JOIN std_ethnicity es ON es.code = upper(trim({value})) "
-        f"LEFT JOIN std_ethnicity_text et ON et.phrase = {sql.words_key(value)}"
-    )
+        return "es.code", unknown.format(v=value, c="es.code")
     # free text maps where a phrase is unambiguous; anything else is 'not stated', raw kept
     code = f"CASE WHEN {value} IS NULL THEN NULL ELSE coalesce(es.code, et.code_18plus1, 'NS') END"
-    return join, code, "CAST(NULL AS VARCHAR)"
+    return code, "CAST(NULL AS VARCHAR)"
+
+
+def _per_block(blocks: list[PersonBlock], field: str, build: Callable[[PersonBlock], str]) -> str:
+    """One expression per block that maps ``field`` (NULL for blocks that do not)."""
+    mapped = [(n, b) for n, b in enumerate(blocks, 1) if getattr(b, field) is not None]
+    if not mapped:
+        return "CAST(NULL AS VARCHAR)"
+    built = [(n, build(block)) for n, block in mapped]
+    if len(mapped) == len(blocks) and len({sql for _, sql in built}) == 1:
+        return built[0][1]
+    return "CASE " + " ".join(f"WHEN block = {n} THEN {sql}" for n, sql in built) + " END"
+
+
+def _birth_dates(blocks: list[PersonBlock]) -> tuple[dict[str, str], str, str, str]:
+    """(parts, date, precision, problem): each block's birth dates read by its own formats; a
+    birth date after today is impossible and set aside."""
+    parses = {
+        n: sql.parse_date("date_of_birth_value", _formats(block.date_of_birth), f"dob{n}")
+        for n, block in enumerate(blocks, 1)
+        if block.date_of_birth is not None
+    }
+    parts: dict[str, str] = {}
+    for parse in parses.values():
+        parts |= parse.parts
+
+    def pick(attribute: str) -> str:
+        if not parses:
+            return "CAST(NULL AS DATE)" if attribute == "date" else "CAST(NULL AS VARCHAR)"
+        cases = " ".join(
+            f"WHEN block = {n} THEN {getattr(p, attribute)}" for n, p in parses.items()
+        )
+        return f"CASE {cases} END"
+
+    parsed = pick("date")
+    future = f"({parsed}) > current_date"
+    date = f"CASE WHEN {future} THEN NULL ELSE {parsed} END"
+    precision = f"CASE WHEN {future} THEN NULL ELSE {pick('precision')} END"
+    problem = f"CASE WHEN {future} THEN 'impossible_date' ELSE {pick('problem')} END"
+    return parts, date, precision, problem
 
 
 def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> str:
     """SQL creating ``table``: every staged person with standard values and their problems."""
     blocks = mapping.persons
     surname_text, forenames_text = _names(blocks)
-    dob = sql.parse_date("date_of_birth_value", _date_formats(blocks), "dob")
+    dob_parts, dob, dob_precision, dob_problem = _birth_dates(blocks)
     postcode_parts, postcode, postcode_precision = sql.postcode_layers("postcode_value", "pc")
-    eth_join, eth_code, eth_problem = ethnicity_self(_codes(blocks, "ethnicity_self", "text"))
-    nationality_coded = _codes(blocks, "nationality", "words") == "iso3"
-    nationality_problem = (
-        "CASE WHEN p.nationality_value IS NOT NULL AND nw.iso3 IS NULL THEN 'unknown_code' END"
-        if nationality_coded
-        else "CAST(NULL AS VARCHAR)"
+    eth_code = _per_block(
+        blocks,
+        "ethnicity_self",
+        lambda b: _ethnicity_self(_code_system(b.ethnicity_self, "text"))[0],
+    )
+    eth_problem = _per_block(
+        blocks,
+        "ethnicity_self",
+        lambda b: _ethnicity_self(_code_system(b.ethnicity_self, "text"))[1],
+    )
+    nationality_problem = _per_block(
+        blocks,
+        "nationality",
+        lambda b: (
+            "CASE WHEN p.nationality_value IS NOT NULL AND nw.iso3 IS NULL THEN 'unknown_code' END"
+            if _code_system(b.nationality, "words") == "iso3"
+            else "CAST(NULL AS VARCHAR)"
+        ),
     )
     inner = f"""
         SELECT *, {sql.clean_name(surname_text)} AS surname_clean,
             {sql.clean_name(forenames_text)} AS forenames_clean,
-            {dob.date} AS dob, {dob.precision} AS dob_precision, {dob.problem} AS dob_problem
-        FROM {_with_parts(rows, dob.parts | postcode_parts, " WHERE present")}"""
+            {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
+        FROM {_with_parts(rows, dob_parts | postcode_parts, " WHERE present")}"""
+    age_ok = "regexp_matches(trim(p.approx_age_value), '^[0-9]{1,3}$')"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
+            CASE WHEN p.role_value IS NOT NULL AND ({sql.role_of("p.role_value")}) IS NULL
+                THEN 'unknown_code' END AS role_problem,
             {sql.first_word("p.forenames_clean")} AS forename,
             {sql.other_words("p.forenames_clean")} AS middle_names,
             p.surname_clean AS surname,
-            CASE WHEN p.approx_age_value IS NOT NULL
-                AND regexp_matches(trim(p.approx_age_value), '^[0-9]{{1,3}}$')
+            CASE WHEN p.approx_age_value IS NOT NULL AND {age_ok}
                 THEN CAST(trim(p.approx_age_value) AS INTEGER) END AS approx_age,
+            CASE WHEN p.approx_age_value IS NOT NULL AND NOT {age_ok}
+                THEN 'not_a_number' END AS approx_age_problem,
             {sql.sex_of("p.sex_value")} AS sex,
             {eth_code} AS ethnicity_self, {eth_problem} AS ethnicity_self_problem,
             ic.code AS ethnicity_officer,
@@ -127,7 +164,7 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             {sql.phone_of("p.phone_value")} AS phone,
             lower(trim(p.email_value)) AS email
         FROM ({inner}) p
-        {eth_join}
+        {ETHNICITY_JOINS.format(phrase=sql.words_key("p.ethnicity_self_value"))}
         LEFT JOIN std_ic_code ic
             ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
@@ -135,6 +172,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
 
 
 PERSON_PROBLEMS = {
+    "role": "role_problem",
+    "approx_age": "approx_age_problem",
     "date_of_birth": "dob_problem",
     "ethnicity_self": "ethnicity_self_problem",
     "ethnicity_officer": "ethnicity_officer_problem",
@@ -224,14 +263,14 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     event = mapping.event
     date = sql.parse_date("date_value", _formats(event.date), "date")
     outcome_date = sql.parse_date("outcome_date_value", _formats(event.outcome_date), "outcome")
-    offence = "upper(trim(e.offence_value))"
+    offence = sql.offence_code("e.offence_value")
     outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, e.*, lower(trim(e.kind_value)) AS kind,
             {date.date} AS event_date, {date.problem} AS date_problem,
             o.ho_code AS offence_code, o.description AS offence_description,
-            coalesce(lower(replace(trim(e.section_value), ' ', '')), o.soa_section) AS soa_section,
+            coalesce({sql.soa_section("e.section_value")}, o.soa_section) AS soa_section,
             o.is_sexual = 'true' AS is_sexual, o.victim_age_band,
             CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
                 THEN 'unknown_code' END AS offence_problem,
@@ -306,7 +345,10 @@ def event_sql(source: str, events: str) -> str:
 def involvement_sql(source: str, people: str) -> str:
     """SQL inserting each person's part in its row's event, with age at the event."""
     src = sql.text(source)
-    age = "CAST(floor(date_diff('day', r.date_of_birth, e.event_date) / 365.25) AS INTEGER)"
+    # a birth year alone gives an age that may be a year too high
+    age = f"""CASE WHEN r.dob_precision = 'day'
+        THEN {sql.calendar_age("r.date_of_birth", "e.event_date")}
+        ELSE year(e.event_date) - year(r.date_of_birth) END"""
     return f"""
         INSERT INTO involvement
         SELECT {src}, {src} || ':' || p.event_local_id, {src} || ':' || p.local_id,

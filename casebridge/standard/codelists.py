@@ -54,6 +54,12 @@ def _name_variants() -> pl.DataFrame:
     return every.unique().filter(pl.len().over("name") == 1).sort("name")
 
 
+def _nicknames() -> pl.DataFrame:
+    """Each diminutive that belongs to one formal name only, to that name."""
+    nicknames = _frame("nicknames", ("formal", "nickname"))
+    return nicknames.unique().filter(pl.len().over("nickname") == 1).sort("nickname")
+
+
 def load_code_lists(engine: Engine) -> None:
     """Create or replace every ``std_*`` lookup table from the shipped data files."""
     engine.create_table_from_arrow(
@@ -73,3 +79,4 @@ def load_code_lists(engine: Engine) -> None:
     engine.create_table_from_arrow("std_outcome", _frame("outcome_codes", OUTCOME_COLUMNS))
     engine.create_table_from_arrow("std_nationality_word", _nationality_lookup())
     engine.create_table_from_arrow("std_name_variant", _name_variants())
+    engine.create_table_from_arrow("std_nickname", _nicknames())

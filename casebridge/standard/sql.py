@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ACCENTED = "àáâãäåāăąçćčďđèéêëēėęěìíîïīįıłľĺñńňòóôõöøōőŕřśşšșťţțùúûüūůűųýÿźżžæœðþ’`"
-UNACCENTED = "aaaaaaaaacccddeeeeeeeeiiiiiiilllnnnoooooooorrsssstttuuuuuuuuyyzzzaodt''"
+ACCENTED = "àáâãäåāăąçćčďđèéêëēėęěìíîïīįıłľĺñńňòóôõöøōőŕřśşšșťţțùúûüūůűųýÿźżžðþ’`"
+UNACCENTED = "aaaaaaaaacccddeeeeeeeeiiiiiiilllnnnoooooooorrsssstttuuuuuuuuyyzzzdt''"
+LIGATURES = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"))
 TITLES = "mr|mrs|ms|miss|mstr|master|dr|prof|rev|sir|dame|lady|lord"
 SOUNDEX_FROM = "bfpvcgjkqsxzdtlmnraeiouyhw"
 SOUNDEX_TO = "111122222222334556"
@@ -33,7 +34,10 @@ def blank_to_null(expr: str) -> str:
 
 def fold(expr: str) -> str:
     """Lower case with accents and apostrophe-like marks folded to plain letters."""
-    return f"translate(lower({expr}), {text(ACCENTED)}, {text(UNACCENTED)})"
+    lowered = f"lower({expr})"
+    for letter, letters in LIGATURES:
+        lowered = f"replace({lowered}, '{letter}', '{letters}')"
+    return f"translate({lowered}, {text(ACCENTED)}, {text(UNACCENTED)})"
 
 
 def clean_name(expr: str) -> str:
@@ -83,17 +87,31 @@ def skeleton_key(expr: str) -> str:
 
 
 def surname_of(full_name: str, order: str) -> str:
-    """The surname part of a full name held in one field."""
+    """The surname part of a full name held in one field.
+
+    ``surname_first``: before the comma, or the first word when there is no comma;
+    ``forenames_first``: the last word.
+    """
+    name = f"trim({full_name})"
     if order == "surname_first":
-        return f"nullif(trim(regexp_extract({full_name}, '^([^,]*),', 1)), '')"
-    return f"nullif(regexp_extract(trim({full_name}), '([^ ]+)$', 1), '')"
+        before_comma = f"regexp_extract({name}, '^([^,]*),', 1)"
+        first = f"regexp_extract({name}, '^([^ ]+)', 1)"
+        chosen = f"CASE WHEN instr({name}, ',') > 0 THEN {before_comma} ELSE {first} END"
+        return f"nullif(trim({chosen}), '')"
+    return f"nullif(regexp_extract({name}, '([^ ]+)$', 1), '')"
 
 
 def forenames_of(full_name: str, order: str) -> str:
-    """The forenames part of a full name held in one field."""
+    """The forenames part of a full name held in one field (everything but the surname)."""
+    name = f"trim({full_name})"
     if order == "surname_first":
-        return f"nullif(trim(regexp_extract({full_name}, ',(.*)$', 1)), '')"
-    return f"nullif(trim(regexp_extract(trim({full_name}), '^(.*) [^ ]+$', 1)), '')"
+        after_comma = f"regexp_extract({name}, ',([^,]*)$', 1)"
+        rest = f"substr({name}, length(regexp_extract({name}, '^([^ ]+)', 1)) + 1)"
+        return (
+            f"nullif(trim(CASE WHEN instr({name}, ',') > 0 THEN {after_comma} ELSE {rest} END), '')"
+        )
+    surname = f"regexp_extract({name}, '([^ ]+)$', 1)"
+    return f"nullif(trim(left({name}, length({name}) - length({surname}))), '')"
 
 
 OUTWARD = "[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -102,7 +120,7 @@ OUTWARD = "[A-Z]{1,2}[0-9][A-Z0-9]?"
 def postcode_layers(expr: str, prefix: str) -> tuple[dict[str, str], str, str]:
     """Like :func:`postcode_parts`, in two layers: (part columns, postcode, precision)."""
     squashed = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
-    spaced = f"upper(regexp_replace(trim(coalesce({expr}, '')), ' +', ' ', 'g'))"
+    spaced = f"upper(trim(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]+', ' ', 'g')))"
     parts = {f"{prefix}_squashed": squashed, f"{prefix}_spaced": spaced}
     postcode, precision = _postcode_from(f"{prefix}_squashed", f"{prefix}_spaced")
     return parts, postcode, precision
@@ -111,7 +129,7 @@ def postcode_layers(expr: str, prefix: str) -> tuple[dict[str, str], str, str]:
 def postcode_parts(expr: str) -> tuple[str, str]:
     """(postcode, precision) of a UK postcode: 'unit', 'sector' or 'district'; NULL if malformed."""
     squashed = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
-    spaced = f"upper(regexp_replace(trim(coalesce({expr}, '')), ' +', ' ', 'g'))"
+    spaced = f"upper(trim(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]+', ' ', 'g')))"
     return _postcode_from(squashed, spaced)
 
 
@@ -267,7 +285,8 @@ def sex_of(expr: str) -> str:
     return (
         f"CASE WHEN {value} IN ('m', 'male', 'man', 'boy') THEN 'M' "
         f"WHEN {value} IN ('f', 'female', 'woman', 'girl') THEN 'F' "
-        f"WHEN {value} IN ('u', 'unknown', 'not known', 'x', 'other', 'indeterminate') "
+        f"WHEN {value} IN ('u', 'unknown', 'not known', 'n/k', 'nk', 'not stated', 'x', 'other', "
+        "'indeterminate') "
         "THEN 'U' END"
     )
 
@@ -289,6 +308,7 @@ ROLES = {
     "reporter": ("reporter", "referrer", "informant"),
     "subject": ("subject", "service user"),
     "person_of_concern": ("person of concern", "person_of_concern", "poc", "associate"),
+    "other": ("other", "oth"),
 }
 
 
@@ -309,6 +329,28 @@ def phone_of(expr: str) -> str:
         f"CASE WHEN left({digits}, 2) = '44' THEN '0' || substr({digits}, 3) ELSE {digits} END"
     )
     return f"CASE WHEN regexp_matches({national}, '^0[0-9]{{9,10}}$') THEN {national} END"
+
+
+def offence_code(expr: str) -> str:
+    """A Home Office offence code as the code list writes it: '019E', '19/E' and '19 E' are 19E."""
+    compact = f"regexp_replace(upper(trim({expr})), '[^A-Z0-9]', '', 'g')"
+    return f"nullif(regexp_replace({compact}, '^0+', '', 'g'), '')"
+
+
+def soa_section(expr: str) -> str:
+    """A Sexual Offences Act 2003 section as 's9', 's9(2)': 'S.9', 'Section 9(2)' read alike."""
+    compact = f"replace(lower(trim({expr})), ' ', '')"
+    bare = f"regexp_replace({compact}, '^(section|sect|sec|s)[.]*', '', 'g')"
+    return f"CASE WHEN regexp_matches({bare}, '^[0-9]') THEN 's' || {bare} END"
+
+
+def calendar_age(born: str, on: str) -> str:
+    """Age in whole years on a date, as the law counts it."""
+    before_birthday = (
+        f"CASE WHEN month({on}) < month({born}) OR (month({on}) = month({born}) "
+        f"AND day({on}) < day({born})) THEN 1 ELSE 0 END"
+    )
+    return f"year({on}) - year({born}) - {before_birthday}"
 
 
 def words_key(expr: str) -> str:

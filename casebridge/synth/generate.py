@@ -92,11 +92,38 @@ def _rows_with_facts(
     # what a reporter knows: a suspect's age give or take two years, a child's give or take one
     # (now and then not given), and only sometimes a suspect's birth date
     child_age = pl.col("age") + pl.Series(rng.choice([-1, 0, 0, 0, 1], size=size))
+    person = rows["person"].to_numpy()
     return rows.with_columns(
+        true_phone=pl.Series(people.phone[person], dtype=pl.String),
+        work_email=pl.Series(_work_emails(people, rows), dtype=pl.String),
         approx_age=(pl.col("age") + pl.Series(rng.integers(-2, 3, size=size))).cast(pl.Int32),
         child_age=pl.when(pl.Series(rng.random(size) < 0.15)).then(None).otherwise(child_age),
         dob_known=pl.Series(rng.random(size) < 0.1),
     )
+
+
+WORKPLACES = {
+    "teacher": "school",
+    "school nurse": "nhs",
+    "GP": "nhs",
+    "youth worker": "youthservice",
+    "sports coach": "club",
+    "foster carer": "fostering",
+}
+
+
+def _work_emails(people: People, rows: pl.DataFrame) -> np.ndarray:
+    """A professional's work address, for duty reports' reporters (empty for everyone else)."""
+    emails = np.full(rows.height, "", dtype=object)
+    reporters = np.flatnonzero((rows["role"] == "reporter").to_numpy())
+    person, details = rows["person"].to_numpy(), rows["detail"].to_numpy()
+    for row in reporters.tolist():
+        index, role = int(person[row]), str(details[row]).split("|")[0]
+        name = f"{people.forename[index]}.{people.surname[index]}".lower().replace(" ", "")
+        plain = unicodedata.normalize("NFKD", name.translate(SPECIAL_FOLDS))
+        ascii_name = "".join(c for c in plain if c.isascii() and (c.isalnum() or c == "."))
+        emails[row] = f"{ascii_name}@{WORKPLACES.get(role, 'service')}.example"
+    return emails
 
 
 def _write_source(

@@ -233,7 +233,13 @@ def render_duty(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         ref=pl.col("local_id").str.split("-").list.last(),
     )
     gender = pl.col("sex").replace_strict({"M": "male", "F": "female"}, default=None)
-    reporter = pl.struct(ref=pl.col("ref"), name=pl.col("name"), phone=_null_if_empty("phone"))
+    # a duty-to-report form asks the professional for contact details
+    reporter = pl.struct(
+        ref=pl.col("ref"),
+        name=pl.col("name"),
+        phone=pl.col("true_phone"),
+        email=pl.col("work_email"),
+    )
     child = pl.struct(
         ref=pl.col("ref"),
         name=pl.col("name"),
