@@ -20,6 +20,12 @@ from rich.table import Table
 
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
+from casebridge.link.evaluate import blocking_recall, evaluate_linkage
+from casebridge.link.explain import explain_pair
+from casebridge.link.judgements import record_judgement
+from casebridge.link.model import blocking_rule_sql
+from casebridge.link.review import uncertain_pairs
+from casebridge.link.run import MODEL_FILE, link
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
 from casebridge.workspace import init_workspace, open_workspace
@@ -158,6 +164,119 @@ def ingest_command(
 def run(workspace: WorkspaceOption = Path(".")) -> None:
     """Run every stage on a workspace (for now: ingest)."""
     _ingest(workspace, None)
+
+
+link_app = typer.Typer(help="Resolve person records into persons, and review the matches.")
+app.add_typer(link_app, name="link")
+
+
+@link_app.callback(invoke_without_command=True)
+def link_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -> None:
+    """Train the linkage model, score pairs, and cluster records into persons."""
+    if ctx.invoked_subcommand is not None:
+        return
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    with stage_progress("link", 1) as advance:
+        report = run_cleanly(lambda: link(chosen))
+        advance("link")
+    console.print(
+        f"{report.records:,} records → {report.persons:,} persons "
+        f"({report.multi_record_persons:,} with several records); {report.scored_pairs:,} pairs "
+        f"kept for review and explanation; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()),
+        highlight=False,
+    )
+
+
+@link_app.command("review")
+def link_review(
+    workspace: WorkspaceOption = Path("."),
+    limit: Annotated[int, typer.Option(help="How many pairs to list.")] = 20,
+) -> None:
+    """List uncertain pairs (the review band) not yet judged, each with why it scored so."""
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = chosen.connect()
+    try:
+        pairs = run_cleanly(lambda: uncertain_pairs(engine, chosen, limit))
+        model = chosen.root / MODEL_FILE
+        for left, right, probability in pairs:
+            console.print(
+                f"[bold]{left}  ~  {right}[/]  probability {probability:.3f}", highlight=False
+            )
+            for name, level, weight in explain_pair(engine, model, left, right)[1:-1]:
+                console.print(f"    {name:14} {weight:+6.2f}  {level}", highlight=False)
+        if not pairs:
+            console.print("no unjudged pairs in the review band", highlight=False)
+    finally:
+        engine.close()
+
+
+@link_app.command("judge")
+def link_judge(
+    first: Annotated[str, typer.Argument(help="A record, as source:local_id.")],
+    second: Annotated[str, typer.Argument(help="The other record.")],
+    verdict: Annotated[str, typer.Option(help="same, different or unsure.")],
+    reason: Annotated[str, typer.Option(help="Why, in words.")],
+    by: Annotated[str, typer.Option("--by", help="Who is judging.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Record a judgement on a pair; it is honoured on the next 'casebridge link'."""
+    if verdict not in ("same", "different", "unsure"):
+        raise fail(f"--verdict must be same, different or unsure, got {verdict!r}")
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = chosen.connect()
+    try:
+        run_cleanly(lambda: record_judgement(engine, first, second, verdict, reason, by))  # type: ignore[arg-type]
+    finally:
+        engine.close()
+    console.print(f"recorded: {first} and {second} are {verdict}", highlight=False)
+
+
+@link_app.command("explain")
+def link_explain(
+    first: Annotated[str, typer.Argument(help="A record, as source:local_id.")],
+    second: Annotated[str, typer.Argument(help="The other record.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Show the per-comparison match weights that decided a pair (a waterfall in text)."""
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = chosen.connect()
+    try:
+        rows = run_cleanly(lambda: explain_pair(engine, chosen.root / MODEL_FILE, first, second))
+    finally:
+        engine.close()
+    table = Table(title=f"{first} ~ {second}", title_justify="left")
+    for column in ("comparison", "level", "match weight"):
+        table.add_column(column, justify="right" if column == "match weight" else "left")
+    for name, level, weight in rows:
+        table.add_row(name, level, f"{weight:+.2f}")
+    console.print(table)
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="A truth folder from 'casebridge synth'.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Score the linkage against a truth folder: overall, per name-origin group, and blocking."""
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = chosen.connect()
+    try:
+        scores = run_cleanly(lambda: evaluate_linkage(engine, truth))
+        rules = blocking_rule_sql()
+        recall, true_pairs = run_cleanly(lambda: blocking_recall(engine, truth, rules))
+    finally:
+        engine.close()
+    table = Table(title="linkage against the truth", title_justify="left")
+    for column in ("scope", "precision", "recall", "F1", "true pairs", "predicted pairs"):
+        table.add_column(column, justify="left" if column == "scope" else "right")
+    for scope, s in scores.items():
+        table.add_row(scope, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}",
+                      f"{s.true_pairs:,}", f"{s.predicted_pairs:,}")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"blocking recall: {recall:.4f} of {true_pairs:,} true pairs compared", highlight=False
+    )
 
 
 @app.command()

@@ -35,7 +35,7 @@ class Engine:
         """Run one portable statement (recorded for the Spark transpile check, and timed)."""
         self.statements.append(sql)
         started = time.perf_counter()
-        self.connection.execute(sql, params)
+        self.connection.execute(sql, params).fetchall()  # DuckDB wants every result finished
         self.seconds.append(time.perf_counter() - started)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
@@ -73,8 +73,8 @@ class Engine:
         """Say whether a table of this name exists."""
         found = self.connection.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(found and found[0])
+        ).fetchall()
+        return bool(found and found[0][0])
 
     def columns(self, name: str) -> list[str]:
         """Return a table's column names in order."""
@@ -156,7 +156,9 @@ class Engine:
             f'coalesce(length("{c}") - length(replace("{c}", chr(10), \'\')), 0)'
             for c in (name.replace('"', '""') for name in columns)
         )
-        found = self.connection.execute(f'SELECT count(*), sum({breaks}) FROM "{table}"').fetchone()
+        found = self.connection.execute(
+            f'SELECT count(*), sum({breaks}) FROM "{table}"'
+        ).fetchall()[0]
         self.connection.execute("DROP TABLE cb_read")
         rejected = [(int(row), str(line), str(errors)) for row, line, errors in rejects]
         accepted = int(found[0]) if found else 0
@@ -171,7 +173,7 @@ class Engine:
             f"SELECT i - {int(skip)} AS row_number, l[i] AS line "
             f"FROM f, range({int(skip) + 1}, len(l) + 1) r(i) WHERE l[i] <> ''"
         )
-        found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
         return found[0] if found else 0
 
     def rows_with_json_path(self, table: str, path: str) -> int:
@@ -179,7 +181,7 @@ class Engine:
         found = self.connection.execute(
             f'SELECT count(*) FROM "{table}" WHERE json_valid(line) AND json_exists(line, ?)',
             [path],
-        ).fetchone()
+        ).fetchall()[0]
         return int(found[0]) if found else 0
 
     def read_parquet_arrow(self, path: Path) -> pa.Table:

@@ -38,11 +38,27 @@ class SourceSettings(_Strict):
     extracted_at: dt.date | None = None
 
 
+class LinkSettings(_Strict):
+    """How persons are resolved (``[link]`` in casebridge.toml)."""
+
+    threshold: float = Field(default=0.9, gt=0, le=1)
+    review_low: float = Field(default=0.3, ge=0, le=1)
+    review_high: float = Field(default=0.95, ge=0, le=1)
+    seed: int = Field(default=42, ge=0)
+
+    @model_validator(mode="after")
+    def _band(self) -> LinkSettings:
+        if not self.review_low < self.review_high:
+            raise ValueError("review_low must be below review_high")
+        return self
+
+
 class Settings(_Strict):
     """The whole of ``casebridge.toml``."""
 
     name: str = "casebridge workspace"
     database: str = "casebridge.duckdb"
+    link: LinkSettings = LinkSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")

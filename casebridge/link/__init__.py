@@ -1,0 +1,1 @@
+"""Link: resolve person records across agencies into persons, with Splink."""

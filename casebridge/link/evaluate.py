@@ -1,0 +1,105 @@
+"""Linkage accuracy against a truth folder: pairwise and cluster precision, recall and F1,
+overall and per name-origin group, and the blocking rules' recall.
+
+Only ``evaluate`` reads a truth folder; the pipeline never does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from casebridge.engine import Engine
+from casebridge.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Precision, recall and F1 over pairs (or clusters), with the counts behind them."""
+
+    precision: float
+    recall: float
+    f1: float
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+
+
+def _pairs(counts: pl.Series) -> int:
+    values = counts.cast(pl.Int64)
+    return int((values * (values - 1) // 2).sum())
+
+
+def _scores(correct: int, predicted: int, true: int) -> Scores:
+    precision = correct / predicted if predicted else 1.0
+    recall = correct / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Scores(precision, recall, f1, true, predicted, correct)
+
+
+def pairwise_scores(joined: pl.DataFrame) -> Scores:
+    """Scores of predicted persons against true persons over records (record_id, person_id,
+    true_person_id)."""
+    correct = _pairs(joined.group_by("person_id", "true_person_id").len()["len"])
+    predicted = _pairs(joined.group_by("person_id").len()["len"])
+    true = _pairs(joined.group_by("true_person_id").len()["len"])
+    return _scores(correct, predicted, true)
+
+
+def cluster_scores(joined: pl.DataFrame) -> Scores:
+    """Share of predicted persons that are exactly a true person, and of true persons found."""
+    predicted = joined.group_by("person_id").agg(pl.col("record_id").sort().alias("records"))
+    true = joined.group_by("true_person_id").agg(pl.col("record_id").sort().alias("records"))
+    exact = predicted.join(true, on="records").height
+    return _scores(exact, predicted.height, true.height)
+
+
+def load_truth(truth: Path) -> pl.DataFrame:
+    """record_id → true person and name-origin group, from a truth folder."""
+    try:
+        records = pl.read_parquet(truth / "record_person.parquet")
+        people = pl.read_parquet(truth / "person.parquet")
+    except OSError as exc:
+        raise UsageError(
+            f"{truth} is not a truth folder (record_person.parquet, person.parquet): {exc}"
+        ) from exc
+    return records.select(
+        record_id=pl.format("{}:{}", "source", "local_id"), true_person_id="person_id"
+    ).join(
+        people.select(true_person_id="person_id", group="name_origin_group"), on="true_person_id"
+    )
+
+
+def evaluate_linkage(engine: Engine, truth: Path) -> dict[str, Scores]:
+    """Scores overall ('all'), per name-origin group, and for clusters ('clusters')."""
+    if not engine.table_exists("person_link"):
+        raise UsageError("no persons yet: run 'casebridge link' first")
+    links = engine.frame("SELECT record_id, person_id FROM person_link")
+    joined = links.join(load_truth(truth), on="record_id")
+    results = {"all": pairwise_scores(joined), "clusters": cluster_scores(joined)}
+    for group in sorted(joined["group"].unique().to_list()):
+        results[group] = pairwise_scores(joined.filter(pl.col("group") == group))
+    return results
+
+
+def blocking_recall(engine: Engine, truth: Path, rules: list[str]) -> tuple[float, int]:
+    """Share of true matching pairs that at least one blocking rule compares, and their count."""
+    records = load_truth(truth).select("record_id", "true_person_id")
+    pairs = records.join(records, on="true_person_id", suffix="_r").filter(
+        pl.col("record_id") < pl.col("record_id_r")
+    )
+    engine.create_table_from_arrow("cb_true_pairs", pairs, temporary=True)
+    condition = " OR ".join(f"({rule})" for rule in rules)
+    compared = engine.scalar(
+        "SELECT count(*) FROM cb_true_pairs t JOIN link_input l ON l.unique_id = t.record_id "
+        f"JOIN link_input r ON r.unique_id = t.record_id_r WHERE {condition}"
+    )
+    total = int(
+        engine.scalar(
+            "SELECT count(*) FROM cb_true_pairs t JOIN link_input l ON l.unique_id = t.record_id "
+            "JOIN link_input r ON r.unique_id = t.record_id_r"
+        )
+    )
+    return (int(compared) / total if total else 1.0), total

@@ -1,0 +1,57 @@
+"""Why two records were (or were not) matched: per-comparison match weights, as text.
+
+A waterfall in words: the prior, then each comparison's weight (log2 of its Bayes factor)
+with the level it fell in, adding up to the pair's match weight and probability.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from casebridge.engine import Engine
+from casebridge.errors import UsageError
+
+
+def level_labels(model: Path) -> dict[str, dict[int, str]]:
+    """For each comparison, its levels' chart labels by comparison vector value."""
+    settings = json.loads(model.read_text(encoding="utf-8"))
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        named = {
+            len(levels) - 1 - i: lv.get("label_for_charts", lv["sql_condition"])
+            for i, lv in enumerate(levels)
+        }
+        named[-1] = "missing on one side"
+        labels[comparison["output_column_name"]] = named
+    return labels
+
+
+def explain_pair(
+    engine: Engine, model: Path, first: str, second: str
+) -> list[tuple[str, str, float]]:
+    """(comparison, level, match weight) rows for a scored pair, the prior first, total last."""
+    left, right = sorted((first, second))
+    columns = engine.columns("match_pair")
+    found = engine.frame(
+        "SELECT * FROM match_pair "
+        "WHERE least(record_l, record_r) = ? AND greatest(record_l, record_r) = ?",
+        [left, right],
+    )
+    if found.is_empty():
+        raise UsageError(
+            f"{first} and {second} were not scored together: no blocking rule compared them, or "
+            "their match probability was below the review floor (0.01)"
+        )
+    row = found.row(0, named=True)
+    prior = json.loads(model.read_text(encoding="utf-8"))["probability_two_random_records_match"]
+    rows = [("prior", "two records chosen at random", math.log2(prior / (1 - prior)))]
+    labels = level_labels(model)
+    for name, levels in labels.items():
+        if f"bf_{name}" in columns:
+            weight = math.log2(row[f"bf_{name}"]) if row[f"bf_{name}"] else float("-inf")
+            rows.append((name, levels.get(row[f"gamma_{name}"], "?"), weight))
+    rows.append(("total", f"match probability {row['match_probability']:.4f}", row["match_weight"]))
+    return rows

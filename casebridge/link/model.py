@@ -1,0 +1,177 @@
+"""The linkage model: comparisons designed for multi-agency records, and blocking rules.
+
+Every level is a Splink library level or portable SQL marked as DuckDB's dialect, so Splink
+can translate it for its Spark backend. Why each level exists is said beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.blocking_rule_library import CustomRule
+
+DIALECT = "duckdb"
+
+
+def _custom(condition: str, label: str) -> cll.CustomLevel:
+    return cll.CustomLevel(condition, label_for_charts=label, base_dialect_str=DIALECT)
+
+
+def _name(column: str, other: str, key: str, phonetic: str) -> cl.CustomComparison:
+    """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+            # Mohammed / Muhammad / Mohd, Hussain / Hussein, Bill / William meet here
+            cll.ExactMatchLevel(key).configure(label_for_charts=f"{key} exact"),
+            # forename and surname written the other way round
+            _custom(f'"{column}_l" = "{other}_r"', f"{column} swapped with {other}"),
+            cll.JaroWinklerLevel(column, 0.92),
+            cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
+            cll.JaroWinklerLevel(column, 0.8),
+            _custom(
+                f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', f"{column} initial"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname() -> cl.CustomComparison:
+    comparison = _name("surname", "forename", "surname_key", "surname_phonetic")
+    levels = list(comparison._comparison_levels)
+    # compound surnames: 'ahmed khan' and 'khan' share a word
+    levels.insert(4, cll.ArrayIntersectLevel("surname_tokens", 1))
+    return cl.CustomComparison(output_column_name="surname", comparison_levels=levels)
+
+
+def _date_of_birth() -> cl.CustomComparison:
+    """Birth dates: exact, day and month swapped, one part wrong, year only, near in years."""
+    parts = ("dob_year", "dob_month", "dob_day")
+    same = {p: f'"{p}_l" = "{p}_r"' for p in parts}
+    estimated = '"dob_year_l" IS NULL OR "dob_year_r" IS NULL'
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_levels=[
+            cll.NullLevel("birth_year"),
+            cll.ExactMatchLevel("dob"),
+            _custom(
+                f'{same["dob_year"]} AND "dob_month_l" = "dob_day_r" '
+                'AND "dob_day_l" = "dob_month_r"',
+                "day and month swapped",
+            ),
+            _custom(
+                f'"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ('
+                f"({same['dob_year']} AND {same['dob_month']}) OR "
+                f"({same['dob_year']} AND {same['dob_day']}) OR "
+                f"({same['dob_month']} AND {same['dob_day']}))",
+                "one part of the date wrong",
+            ),
+            _custom(same["dob_year"], "same year, day unknown on one side"),
+            # one side knows only an age at an event (a reporter's guess): its own levels, so
+            # that agreeing to within a few years counts as the evidence it is for such records
+            _custom(
+                f'({estimated}) AND abs("birth_year_l" - "birth_year_r") <= 2',
+                "estimated birth years within two",
+            ),
+            _custom(
+                f'({estimated}) AND abs("birth_year_l" - "birth_year_r") <= 5',
+                "estimated birth years within five",
+            ),
+            _custom('abs("birth_year_l" - "birth_year_r") <= 2', "birth years within two"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_levels=[
+            cll.NullLevel("postcode_district"),
+            cll.ExactMatchLevel("postcode"),
+            cll.ExactMatchLevel("postcode_sector"),
+            cll.ExactMatchLevel("postcode_district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def comparisons() -> list[Any]:
+    """Every comparison of the model, in the order charts show them."""
+    return [
+        _name("forename", "surname", "forename_key", "forename_phonetic"),
+        _surname(),
+        _date_of_birth(),
+        cl.CustomComparison(
+            output_column_name="middle_names",
+            comparison_levels=[
+                cll.NullLevel("middle_names"),
+                cll.ExactMatchLevel("middle_names"),
+                cll.JaroWinklerLevel("middle_names", 0.9),
+                cll.ElseLevel(),
+            ],
+        ),
+        cl.ExactMatch("sex"),
+        _postcode(),
+        cl.ExactMatch("phone"),
+        cl.ExactMatch("email"),
+    ]
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    """Rules whose union must compare almost every true match (measured by ``evaluate``)."""
+    return [
+        block_on("forename_key", "surname_key"),
+        block_on("surname_key", "birth_year"),
+        block_on("forename_key", "dob"),
+        block_on("dob", "postcode_district"),
+        block_on("surname_phonetic", "dob_year"),
+        block_on("forename_phonetic", "dob_year", "sex"),
+        block_on("postcode", "substr(forename, 1, 1)"),
+        block_on("phone"),
+        block_on("email"),
+        block_on("forename_phonetic", "surname_phonetic"),
+        CustomRule(
+            'l."forename_key" = r."surname_key" AND l."surname_key" = r."forename_key"',
+            sql_dialect=DIALECT,
+        ),
+    ]
+
+
+def blocking_rule_sql() -> list[str]:
+    """The prediction blocking rules as DuckDB SQL conditions over ``l`` and ``r``."""
+    return [
+        rule.get_blocking_rule(DIALECT).blocking_rule_sql
+        for rule in prediction_blocking_rules()
+        if isinstance(rule, BlockingRuleCreator)
+    ]
+
+
+def training_blocking_rules() -> list[BlockingRuleCreator]:
+    """EM sessions: each leaves free the comparisons the next one trains."""
+    return [block_on("dob"), block_on("forename_key", "surname_key")]
+
+
+def deterministic_rules() -> list[str | BlockingRuleCreator]:
+    """Near-certain matches, for the prior (the share of pairs that match)."""
+    return [block_on("forename_key", "surname_key", "dob")]
+
+
+def settings(probability_two_random_records_match: float = 1e-5) -> SettingsCreator:
+    """The Splink settings: dedupe over every source's records at once."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        probability_two_random_records_match=probability_two_random_records_match,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["source"],
+        max_iterations=20,
+    )

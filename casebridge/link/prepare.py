@@ -1,0 +1,51 @@
+"""The table Splink compares: one row per person record, with the keys the model uses.
+
+Built in portable SQL from ``person_record`` (and, for people whose birth date no one recorded,
+an approximate birth year from their age at an event).
+"""
+
+from __future__ import annotations
+
+from casebridge.engine import Engine
+from casebridge.standard import sql
+
+LINK_INPUT = "link_input"
+
+
+def prepare_link_input(engine: Engine) -> int:
+    """Create ``link_input`` from the standard tables; return its row count."""
+    approx_year = """
+        SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year
+        FROM involvement i JOIN event e ON e.event_id = i.event_id
+        WHERE i.age_at_event IS NOT NULL AND e.event_date IS NOT NULL
+        GROUP BY i.record_id"""
+    surname = f"coalesce(v_sn.canonical, {sql.squash('p.surname')})"
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TABLE {LINK_INPUT} AS
+        SELECT p.record_id AS unique_id, p.source,
+            p.forename, p.surname, p.middle_names,
+            {sql.skeleton_key("coalesce(v_fn.canonical, n_fn.formal, p.forename)")} AS forename_key,
+            {sql.skeleton_key(surname)} AS surname_key,
+            p.forename_phonetic, p.surname_phonetic,
+            string_split(p.surname, ' ') AS surname_tokens,
+            CASE WHEN p.dob_precision = 'day' THEN p.date_of_birth END AS dob,
+            CASE WHEN p.dob_precision IS NOT NULL THEN year(p.date_of_birth) END AS dob_year,
+            CASE WHEN p.dob_precision = 'day' THEN month(p.date_of_birth) END AS dob_month,
+            CASE WHEN p.dob_precision = 'day' THEN day(p.date_of_birth) END AS dob_day,
+            coalesce(CASE WHEN p.dob_precision IS NOT NULL THEN year(p.date_of_birth) END,
+                     a.approx_birth_year) AS birth_year,
+            CASE WHEN p.sex IN ('M', 'F') THEN p.sex END AS sex,
+            CASE WHEN p.postcode_precision = 'unit' THEN p.postcode END AS postcode,
+            CASE WHEN p.postcode_precision IN ('unit', 'sector')
+                THEN left(p.postcode, length(p.postcode) - 2) END AS postcode_sector,
+            regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
+            p.phone, p.email
+        FROM person_record p
+        LEFT JOIN std_nickname n_fn ON n_fn.nickname = p.forename
+        LEFT JOIN std_name_variant v_fn ON v_fn.name = coalesce(n_fn.formal, p.forename)
+        LEFT JOIN std_name_variant v_sn ON v_sn.name = {sql.squash("p.surname")}
+        LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
+        """
+    )
+    return int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))

@@ -1,0 +1,202 @@
+"""The link stage: records in, persons out, every decision kept where an analyst can see it.
+
+Tables written: ``link_input`` (what the model compares), ``match_pair`` (every scored pair at
+or above the review floor, with its per-comparison weights), ``person_link`` (record → person,
+with the strongest match that put it there), ``person`` (best attributes and the record each
+came from) and ``person_change`` (splits and merges between runs). The trained model is saved
+as ``model/linkage_model.json`` in the workspace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from casebridge.engine import Engine
+from casebridge.errors import UsageError
+from casebridge.link.ids import assign_ids
+from casebridge.link.judgements import TABLE as JUDGEMENT_TABLE
+from casebridge.link.judgements import latest_judgements_sql
+from casebridge.link.prepare import LINK_INPUT, prepare_link_input
+from casebridge.link.train import Trained, predict, save_model, train
+from casebridge.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+REVIEW_FLOOR = 0.01
+MODEL_FILE = Path("model") / "linkage_model.json"
+PERSON_FIELDS = ("forename", "surname", "date_of_birth", "sex", "ethnicity_self",
+                 "ethnicity_officer", "nationality", "postcode")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """What a link run did."""
+
+    records: int
+    scored_pairs: int
+    persons: int
+    multi_record_persons: int
+    seconds: dict[str, float]
+
+
+def _keep_pairs(engine: Engine, trained: Trained) -> None:
+    predictions = predict(trained, REVIEW_FLOOR)
+    columns = engine.columns(predictions.physical_name)
+    detail = [c for c in columns if c.startswith(("gamma_", "bf_"))]
+    engine.execute(
+        "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
+        "unique_id_r AS record_r, match_weight, match_probability, "
+        + ", ".join(f'"{c}"' for c in detail)
+        + f' FROM "{predictions.physical_name}"'
+    )
+
+
+def _edges(engine: Engine, threshold: float) -> None:
+    """Pairs at or above the threshold, less cannot-links, plus must-links."""
+    engine.execute(JUDGEMENT_TABLE)
+    judged = latest_judgements_sql()
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE cb_edges AS
+        SELECT m.record_l AS unique_id_l, m.record_r AS unique_id_r, m.match_probability
+        FROM match_pair m
+        LEFT JOIN ({judged}) j ON j.record_l = least(m.record_l, m.record_r)
+            AND j.record_r = greatest(m.record_l, m.record_r)
+        WHERE m.match_probability >= {threshold} AND coalesce(j.verdict, '') <> 'different'
+        UNION ALL
+        SELECT record_l, record_r, 1.0 FROM ({judged}) WHERE verdict = 'same'"""
+    )
+
+
+def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
+    clusters = cluster_pairwise_predictions_at_threshold(
+        nodes=LINK_INPUT, edges="cb_edges", db_api=trained.db_api, node_id_column_name="unique_id",
+        threshold_match_probability=0.0,
+    )  # fmt: skip
+    frame = engine.frame(
+        f'SELECT unique_id AS record_id, cluster_id FROM "{clusters.physical_name}"'
+    )
+    return break_cannot_links(engine, frame)
+
+
+def break_cannot_links(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Split any cluster that still holds a cannot-link pair through other records: drop its
+    weakest edges until the pair falls apart, then take the pieces as clusters."""
+    cannot = engine.frame(
+        f"SELECT record_l, record_r FROM ({latest_judgements_sql()}) WHERE verdict = 'different'"
+    )
+    if cannot.is_empty():
+        return clusters
+    cluster_of = dict(clusters.iter_rows())
+    broken = {
+        cluster_of[left]
+        for left, right in cannot.iter_rows()
+        if left in cluster_of and cluster_of[left] == cluster_of.get(right)
+    }
+    if not broken:
+        return clusters
+    edges = engine.frame("SELECT unique_id_l, unique_id_r, match_probability FROM cb_edges")
+    for cluster in sorted(broken):
+        members = {r for r, c in cluster_of.items() if c == cluster}
+        mine = [(p, a, b) for a, b, p in edges.iter_rows() if a in members and b in members]
+        pairs = [(a, b) for a, b in cannot.iter_rows() if a in members and b in members]
+        for piece, records in enumerate(_split(members, sorted(mine, reverse=True), pairs)):
+            for record in records:
+                cluster_of[record] = f"{cluster}~{piece}"
+    return pl.DataFrame({"record_id": list(cluster_of), "cluster_id": list(cluster_of.values())})
+
+
+def _components(members: set[str], edges: list[tuple[float, str, str]]) -> list[set[str]]:
+    parent = {m: m for m in members}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for _, a, b in edges:
+        parent[find(a)] = find(b)
+    groups: dict[str, set[str]] = {}
+    for m in members:
+        groups.setdefault(find(m), set()).add(m)
+    return sorted(groups.values(), key=lambda g: min(g))
+
+
+def _split(
+    members: set[str], edges: list[tuple[float, str, str]], apart: list[tuple[str, str]]
+) -> list[set[str]]:
+    """Keep the strongest edges that leave every cannot-link pair apart (edges strongest first)."""
+    kept: list[tuple[float, str, str]] = []
+    for edge in edges:
+        trial = _components(members, [*kept, edge])
+        where = {m: i for i, group in enumerate(trial) for m in group}
+        if all(where[a] != where[b] for a, b in apart):
+            kept.append(edge)
+    return _components(members, kept)
+
+
+def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
+    engine.create_table_from_arrow("cb_person_ids", links, temporary=True)
+    engine.execute(
+        """CREATE OR REPLACE TABLE person_link AS
+        SELECT i.record_id, i.person_id, coalesce(max(e.match_probability), 1.0) AS probability
+        FROM cb_person_ids i
+        LEFT JOIN cb_edges e ON i.record_id IN (e.unique_id_l, e.unique_id_r)
+        LEFT JOIN cb_person_ids o ON o.record_id = CASE WHEN e.unique_id_l = i.record_id
+            THEN e.unique_id_r ELSE e.unique_id_l END AND o.person_id = i.person_id
+        WHERE e.unique_id_l IS NULL OR o.record_id IS NOT NULL
+        GROUP BY i.record_id, i.person_id"""
+    )
+    best = []
+    for field in PERSON_FIELDS:
+        best.append(
+            f"""(SELECT person_id, {field}, record_id AS {field}_from FROM (
+                SELECT person_id, value AS {field}, min(record_id) AS record_id,
+                    row_number() OVER (PARTITION BY person_id ORDER BY count(*) DESC, value) AS rank
+                FROM (SELECT l.person_id, r.{field} AS value, r.record_id
+                      FROM person_link l JOIN person_record r ON r.record_id = l.record_id
+                      WHERE r.{field} IS NOT NULL)
+                GROUP BY person_id, value) WHERE rank = 1) b_{field}"""
+        )
+    joins = " ".join(f"LEFT JOIN {b} USING (person_id)" for b in best)
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE person AS
+        SELECT p.person_id, p.records, p.sources, * EXCLUDE (person_id, records, sources)
+        FROM (SELECT l.person_id, count(*) AS records, count(DISTINCT r.source) AS sources
+              FROM person_link l JOIN person_record r ON r.record_id = l.record_id
+              GROUP BY l.person_id) p
+        {joins}"""
+    )
+
+
+def link(workspace: Workspace, progress: object = None) -> LinkReport:
+    """Train, predict, cluster and write persons for the workspace's ingested records."""
+    settings = workspace.settings.link
+    engine = workspace.connect()
+    seconds: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        records = prepare_link_input(engine)
+        if records < 2:
+            raise UsageError("nothing to link: ingest some sources first ('casebridge ingest')")
+        trained = train(engine, settings.seed)
+        save_model(trained, workspace.root / MODEL_FILE)
+        seconds["train"] = time.perf_counter() - started
+        _keep_pairs(engine, trained)
+        seconds["predict"] = time.perf_counter() - started - seconds["train"]
+        _edges(engine, settings.threshold)
+        with engine.transaction():
+            links = assign_ids(engine, _cluster(engine, trained))
+            _write_persons(engine, links)
+        seconds["cluster"] = time.perf_counter() - started - seconds["train"] - seconds["predict"]
+        persons = int(engine.scalar("SELECT count(*) FROM person"))
+        multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))
+        pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))
+    finally:
+        engine.close()
+    return LinkReport(records, pairs, persons, multi, seconds)

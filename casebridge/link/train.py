@@ -1,0 +1,63 @@
+"""Train the model without labels, predict pairs, and cluster them: Splink's work.
+
+Training is deterministic for a seed: the prior from near-certain matches, u by random
+sampling with that seed, then m by expectation maximisation over two blocking rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from splink import DuckDBAPI, Linker
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from casebridge.engine import Engine
+from casebridge.link.model import deterministic_rules, settings, training_blocking_rules
+from casebridge.link.prepare import LINK_INPUT
+
+logger = logging.getLogger(__name__)
+PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
+U_SAMPLE_PAIRS = 3e6
+
+
+@dataclass
+class Trained:
+    """A trained linker over the workspace's ``link_input``."""
+
+    linker: Linker
+    db_api: DuckDBAPI
+
+
+def make_linker(engine: Engine, model: Path | None = None) -> Trained:
+    """A linker over ``link_input``, with settings from a saved model if one is given."""
+    db_api = DuckDBAPI(connection=engine.connection)
+    table = db_api.register(LINK_INPUT)
+    chosen = str(model) if model else settings()
+    linker = Linker(table, chosen, log_level=logging.ERROR)
+    return Trained(linker, db_api)
+
+
+def train(engine: Engine, seed: int) -> Trained:
+    """Estimate the prior, u and m without labels; deterministic given ``seed``."""
+    trained = make_linker(engine)
+    training = trained.linker.training
+    training.estimate_probability_two_random_records_match(
+        deterministic_rules(), recall=PRIOR_RECALL
+    )
+    training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
+    for rule in training_blocking_rules():
+        training.estimate_parameters_using_expectation_maximisation(rule)
+    return trained
+
+
+def predict(trained: Trained, floor: float) -> SplinkDataFrame:
+    """Every blocked pair scored, keeping those with match probability at or above ``floor``."""
+    return trained.linker.inference.predict(threshold_match_probability=floor)
+
+
+def save_model(trained: Trained, path: Path) -> None:
+    """Write the trained model as Splink's JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    trained.linker.misc.save_model_to_json(str(path), overwrite=True)
