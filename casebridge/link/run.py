@@ -142,15 +142,20 @@ def _split(
 
 def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
     engine.create_table_from_arrow("cb_person_ids", links, temporary=True)
+    # a record's probability: its strongest edge to another record of the same person
     engine.execute(
         """CREATE OR REPLACE TABLE person_link AS
-        SELECT i.record_id, i.person_id, coalesce(max(e.match_probability), 1.0) AS probability
+        SELECT i.record_id, i.person_id, coalesce(s.probability, 1.0) AS probability
         FROM cb_person_ids i
-        LEFT JOIN cb_edges e ON i.record_id IN (e.unique_id_l, e.unique_id_r)
-        LEFT JOIN cb_person_ids o ON o.record_id = CASE WHEN e.unique_id_l = i.record_id
-            THEN e.unique_id_r ELSE e.unique_id_l END AND o.person_id = i.person_id
-        WHERE e.unique_id_l IS NULL OR o.record_id IS NOT NULL
-        GROUP BY i.record_id, i.person_id"""
+        LEFT JOIN (
+            SELECT e.a AS record_id, max(e.p) AS probability
+            FROM (SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p FROM cb_edges
+                  UNION ALL
+                  SELECT unique_id_r, unique_id_l, match_probability FROM cb_edges) e
+            JOIN cb_person_ids x ON x.record_id = e.a
+            JOIN cb_person_ids y ON y.record_id = e.b
+            WHERE x.person_id = y.person_id
+            GROUP BY e.a) s ON s.record_id = i.record_id"""
     )
     best = []
     for field in PERSON_FIELDS:
