@@ -162,8 +162,9 @@ def ingest_command(
 
 @app.command()
 def run(workspace: WorkspaceOption = Path(".")) -> None:
-    """Run every stage on a workspace (for now: ingest)."""
+    """Run every stage on a workspace (for now: ingest, then link)."""
     _ingest(workspace, None)
+    _link(workspace)
 
 
 link_app = typer.Typer(help="Resolve person records into persons, and review the matches.")
@@ -173,8 +174,11 @@ app.add_typer(link_app, name="link")
 @link_app.callback(invoke_without_command=True)
 def link_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -> None:
     """Train the linkage model, score pairs, and cluster records into persons."""
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        _link(workspace)
+
+
+def _link(workspace: Path) -> None:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     with stage_progress("link", 1) as advance:
         report = run_cleanly(lambda: link(chosen))

@@ -57,3 +57,24 @@ def test_demo_runs_the_generator(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--people", "300"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "synthetic" / "extracts").is_dir()
+
+
+def test_link_commands_explain_their_mistakes(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    assert runner.invoke(app, ["synth", "--people", "400", "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
+    assert result.exit_code == 2 and "run 'casebridge link' first" in result.output
+    assert runner.invoke(app, ["run", "-w", str(out)]).exit_code == 0
+    result = runner.invoke(
+        app, ["link", "judge", "force_a:nope", "force_a:other", "--verdict", "same",
+              "--reason", "x", "--by", "y", "-w", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "no such record" in result.output
+    result = runner.invoke(
+        app, ["link", "judge", "a", "b", "--verdict", "maybe", "--reason", "x", "--by", "y",
+              "-w", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--verdict must be" in result.output
+    result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
+    assert result.exit_code == 0 and "blocking recall" in result.output
+    assert runner.invoke(app, ["link", "review", "-w", str(out), "--limit", "3"]).exit_code == 0
