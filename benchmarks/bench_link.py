@@ -44,9 +44,7 @@ def baseline(root: Path, seed: int) -> tuple[float, Scores]:
             cl.DateOfBirthComparison("dob", input_is_string=False),
             cl.PostcodeComparison("postcode"),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("forename", "surname"), block_on("dob"), block_on("surname", "postcode")
-        ],
+        blocking_rules_to_generate_predictions=[block_on("forename", "surname"), block_on("dob")],
     )  # fmt: skip
     linker = Linker(api.register("link_input"), settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
@@ -54,7 +52,9 @@ def baseline(root: Path, seed: int) -> tuple[float, Scores]:
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=3e6, seed=seed)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("forename", "surname")
+    )
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, THRESHOLD)
     elapsed = time.perf_counter() - started

@@ -224,33 +224,19 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
     )
     if current and current[0][0] == digest:
         read, loaded, quarantined, set_aside = current[0][1:]
-        return SourceReport(
-            source.key,
-            "unchanged",
-            len(files),
-            read,
-            loaded,
-            quarantined,
-            set_aside,
-            time.perf_counter() - started,
-        )
-    with engine.transaction():
-        read, loaded, quarantined = _load(engine, source, mapping, path, files)
-        set_aside = int(
-            engine.scalar("SELECT count(*) FROM finding WHERE source = ?", [source.key])
-        )
-        _record_source(engine, source, files, digest, (read, loaded, quarantined, set_aside))
-    status = "replaced" if current else "loaded"
-    logger.info("ingested %s: %s rows read, %s quarantined", source.key, read, quarantined)
+        status = "unchanged"
+    else:
+        with engine.transaction():
+            read, loaded, quarantined = _load(engine, source, mapping, path, files)
+            set_aside = int(
+                engine.scalar("SELECT count(*) FROM finding WHERE source = ?", [source.key])
+            )
+            _record_source(engine, source, files, digest, (read, loaded, quarantined, set_aside))
+        status = "replaced" if current else "loaded"
+        logger.info("ingested %s: %s rows read, %s quarantined", source.key, read, quarantined)
+    seconds = time.perf_counter() - started
     return SourceReport(
-        source.key,
-        status,
-        len(files),
-        read,
-        loaded,
-        quarantined,
-        set_aside,
-        time.perf_counter() - started,
+        source.key, status, len(files), read, loaded, quarantined, set_aside, seconds
     )
 
 

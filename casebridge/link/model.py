@@ -138,10 +138,21 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("phone"),
         block_on("email"),
         block_on("forename_phonetic", "surname_phonetic"),
+        # names written the other way round, one of them also misspelt
         CustomRule(
             'l."forename_key" = r."surname_key" AND l."surname_key" = r."forename_key"',
             sql_dialect=DIALECT,
         ),
+        CustomRule(
+            'l."forename_key" = r."surname_key" AND l."birth_year" = r."birth_year"',
+            sql_dialect=DIALECT,
+        ),
+        CustomRule(
+            'l."surname_key" = r."forename_key" AND l."birth_year" = r."birth_year"',
+            sql_dialect=DIALECT,
+        ),
+        # a misspelt surname on a record that knows only an age
+        block_on("forename_key", "substr(surname, 1, 2)", "sex"),
     ]
 
 

@@ -8,18 +8,8 @@ from __future__ import annotations
 import polars as pl
 
 from casebridge.engine import Engine
-from casebridge.standard.datafiles import read_standard
+from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 
-OFFENCE_COLUMNS = (
-    "ho_code",
-    "description",
-    "soa_section",
-    "is_penetrative",
-    "victim_age_band",
-    "victim_sex",
-    "is_sexual",
-    "verified",
-)
 OUTCOME_COLUMNS = ("code", "label", "category", "victim_does_not_support", "verified")
 
 

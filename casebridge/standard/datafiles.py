@@ -13,6 +13,10 @@ from pathlib import Path
 from casebridge.errors import DataFileError
 
 STANDARD_DATA = Path(__file__).parent / "data"
+OFFENCE_COLUMNS = (
+    "ho_code", "description", "soa_section", "is_penetrative", "victim_age_band", "victim_sex",
+    "is_sexual", "verified",
+)  # fmt: skip
 
 
 @cache

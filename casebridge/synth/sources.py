@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from casebridge.standard.datafiles import read_standard
+from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 from casebridge.synth.people import load_yaml
 from casebridge.synth.vocab import dfe_code_for, ethnicity_text, nationality_text
 
@@ -57,19 +57,7 @@ def _outcome_date(fmt: str) -> pl.Expr:
 
 
 def _offence_descriptions() -> dict[str, str]:
-    rows = read_standard(
-        "offences",
-        (
-            "ho_code",
-            "description",
-            "soa_section",
-            "is_penetrative",
-            "victim_age_band",
-            "victim_sex",
-            "is_sexual",
-            "verified",
-        ),
-    )
+    rows = read_standard("offences", OFFENCE_COLUMNS)
     return {row["ho_code"]: row["description"] for row in rows}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from casebridge.standard.datafiles import read_standard
+from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 
 POLICE = ("force_a", "force_b", "force_c")
 NOT_SUPPORTING_OR_NPI = ("14", "15", "16", "10", "21")
@@ -31,19 +31,7 @@ RULES = {
 
 
 def _offence_facts() -> pl.DataFrame:
-    rows = read_standard(
-        "offences",
-        (
-            "ho_code",
-            "description",
-            "soa_section",
-            "is_penetrative",
-            "victim_age_band",
-            "victim_sex",
-            "is_sexual",
-            "verified",
-        ),
-    )
+    rows = read_standard("offences", OFFENCE_COLUMNS)
     return pl.DataFrame(
         {
             "offence": [row["ho_code"] for row in rows],

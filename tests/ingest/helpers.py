@@ -28,6 +28,15 @@ def make_workspace(root: Path, sources: dict[str, tuple[str, str, str]]) -> Work
     return open_workspace(root)
 
 
+def query_rows(root: Path, query: str) -> list[tuple[object, ...]]:
+    """The rows a query gives on a workspace's database."""
+    engine = Engine(root / "casebridge.duckdb")
+    try:
+        return engine.query(query)
+    finally:
+        engine.close()
+
+
 def table_counts(workspace: Workspace) -> dict[str, int]:
     """Rows in every standard table."""
     engine = Engine(workspace.database)

@@ -8,11 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from casebridge.engine import Engine
 from casebridge.errors import IngestError
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
-from tests.ingest.helpers import make_workspace
+from tests.ingest.helpers import make_workspace, query_rows
 
 PEOPLE_ONLY = """\
 source: {key}
@@ -24,14 +23,6 @@ persons:
     forenames: Forename
     date_of_birth: {{column: DOB, formats: ["%Y-%m-%d"]}}
 """
-
-
-def _rows(root: Path, query: str) -> list[tuple[object, ...]]:
-    engine = Engine(root / "casebridge.duckdb")
-    try:
-        return engine.query(query)
-    finally:
-        engine.close()
 
 
 def _workspace(tmp_path: Path, key: str, fmt: str, reader: str = "") -> Path:
@@ -49,8 +40,10 @@ def test_tsv_with_a_byte_order_mark_and_a_row_too_long(tmp_path: Path) -> None:
     (root / "extracts" / "data.tsv").write_text(text, encoding="utf-8")
     [report] = ingest(open_workspace(root))
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 1, 1)
-    assert _rows(root, "SELECT row_number, reasons FROM quarantine") == [(2, ["too many fields"])]
-    assert _rows(root, "SELECT local_id, surname FROM person_record") == [("A1", "khan")]
+    assert query_rows(root, "SELECT row_number, reasons FROM quarantine") == [
+        (2, ["too many fields"])
+    ]
+    assert query_rows(root, "SELECT local_id, surname FROM person_record") == [("A1", "khan")]
 
 
 def test_bytes_that_are_neither_utf8_nor_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
@@ -58,7 +51,9 @@ def test_bytes_that_are_neither_utf8_nor_cp1252_fall_back_to_latin1(tmp_path: Pa
     data = b"ID,Surname,Forename,DOB\nA1,Now\x81ak,Zofia,2009-01-02\n"
     (root / "extracts" / "data.csv").write_bytes(data)
     ingest(open_workspace(root))
-    assert _rows(root, "SELECT surname_raw, surname FROM person_record") == [("Now\x81ak", "nowak")]
+    assert query_rows(root, "SELECT surname_raw, surname FROM person_record") == [
+        ("Now\x81ak", "nowak")
+    ]
 
 
 def test_xlsx_rows_are_numbered_and_a_row_without_an_id_is_quarantined(tmp_path: Path) -> None:
@@ -70,8 +65,8 @@ def test_xlsx_rows_are_numbered_and_a_row_without_an_id_is_quarantined(tmp_path:
     frame.write_excel(root / "extracts" / "data.xlsx", worksheet="Referrals")
     [report] = ingest(open_workspace(root))
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
-    assert _rows(root, "SELECT row_number FROM quarantine") == [(2,)]
-    assert _rows(root, "SELECT local_id FROM person_record ORDER BY 1") == [("A1",), ("A3",)]
+    assert query_rows(root, "SELECT row_number FROM quarantine") == [(2,)]
+    assert query_rows(root, "SELECT local_id FROM person_record ORDER BY 1") == [("A1",), ("A3",)]
 
 
 def test_a_missing_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
@@ -91,7 +86,7 @@ def test_parquet_columns_of_any_type_land_as_text(tmp_path: Path) -> None:
     ).write_parquet(root / "extracts" / "data.parquet")  # fmt: skip
     [report] = ingest(open_workspace(root))
     assert (report.rows_read, report.rows_loaded) == (2, 2)
-    assert _rows(root, "SELECT local_id FROM person_record ORDER BY 1") == [("101",), ("102",)]
+    assert query_rows(root, "SELECT local_id FROM person_record ORDER BY 1") == [("101",), ("102",)]
 
 
 def test_json_lines_with_a_list_of_persons_and_a_broken_line(tmp_path: Path) -> None:
@@ -120,8 +115,10 @@ persons:
     (root / "extracts" / "data.jsonl").write_text("\n".join(lines) + "\n")
     [report] = ingest(open_workspace(root))
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
-    assert _rows(root, "SELECT row_number, reasons FROM quarantine") == [(2, ["not valid JSON"])]
-    assert _rows(root, "SELECT local_id, forename, surname FROM person_record ORDER BY 1") == [
+    assert query_rows(root, "SELECT row_number, reasons FROM quarantine") == [
+        (2, ["not valid JSON"])
+    ]
+    assert query_rows(root, "SELECT local_id, forename, surname FROM person_record ORDER BY 1") == [
         ("R1-1", "ali", "khan"), ("R1-2", "jo", "smith"),
     ]  # fmt: skip
-    assert _rows(root, "SELECT count(*) FROM involvement") == [(2,)]
+    assert query_rows(root, "SELECT count(*) FROM involvement") == [(2,)]

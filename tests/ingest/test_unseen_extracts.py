@@ -8,12 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from casebridge.engine import Engine
 from casebridge.errors import IngestError, MappingError
 from casebridge.ingest.mapping import load_mapping
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
-from tests.ingest.helpers import SIMPLE_CSV, SIMPLE_MAPPING, make_workspace
+from tests.ingest.helpers import SIMPLE_CSV, SIMPLE_MAPPING, make_workspace, query_rows
 
 CRIME_MAPPING = """\
 source: s
@@ -32,20 +31,14 @@ persons:
 """
 
 
-def _rows(root: Path, query: str) -> list[tuple[object, ...]]:
-    engine = Engine(root / "casebridge.duckdb")
-    try:
-        return engine.query(query)
-    finally:
-        engine.close()
-
-
 def _one_source(tmp_path: Path, text: str, mapping: str, name: str = "data.csv") -> Path:
     make_workspace(tmp_path / "w", {"s": (name, text, mapping)})
     return tmp_path / "w"
 
 
-def test_a_quote_that_never_closes_stops_the_source_instead_of_losing_rows(tmp_path: Path) -> None:
+def test_a_quote_that_never_closes_stops_the_source_instead_of_losingquery_rows(
+    tmp_path: Path,
+) -> None:
     text = 'Ref,ID,Role,Name\nC1,1,Victim,"A, Ann\nC2,2,Victim,"B, Bob"\nC3,3,Victim,"C, Cy"\n'
     mapping = "source: s\nformat: csv\nevent: {local_id: Ref, kind: {constant: crime}}\n"
     person = "{local_id: ID, role: Role, full_name: {column: Name, order: surname_first}}"
@@ -53,7 +46,7 @@ def test_a_quote_that_never_closes_stops_the_source_instead_of_losing_rows(tmp_p
     root = _one_source(tmp_path, text, mapping)
     with pytest.raises(IngestError, match="never closed"):
         ingest(open_workspace(root))
-    assert _rows(root, "SELECT count(*) FROM person_record") == [(0,)]
+    assert query_rows(root, "SELECT count(*) FROM person_record") == [(0,)]
 
 
 def test_codes_sections_names_and_ages_are_read_as_an_analyst_means_them(tmp_path: Path) -> None:
@@ -64,19 +57,19 @@ def test_codes_sections_names_and_ages_are_read_as_an_analyst_means_them(tmp_pat
     )
     root = _one_source(tmp_path, text, CRIME_MAPPING.format(format="csv"))
     ingest(open_workspace(root))
-    assert _rows(root, "SELECT offence_code, soa_section FROM event") == [("19E", "s5")]
-    assert _rows(root, "SELECT surname, forename FROM person_record ORDER BY local_id") == [
+    assert query_rows(root, "SELECT offence_code, soa_section FROM event") == [("19E", "s5")]
+    assert query_rows(root, "SELECT surname, forename FROM person_record ORDER BY local_id") == [
         ("khan", "aisha"), ("jones", "mark"),
     ]  # fmt: skip
     # on her thirteenth birthday she is 13, not 12
-    assert _rows(root, "SELECT age_at_event FROM involvement WHERE role = 'victim'") == [(13,)]
+    assert query_rows(root, "SELECT age_at_event FROM involvement WHERE role = 'victim'") == [(13,)]
 
 
 def test_a_quarantined_csv_row_is_kept_verbatim(tmp_path: Path) -> None:
     text = SIMPLE_CSV.replace("C2,P2,Suspect", "C2,,Suspect")
     root = _one_source(tmp_path, text, SIMPLE_MAPPING.replace("simple", "s"))
     ingest(open_workspace(root))
-    assert _rows(root, "SELECT row_number, raw_row FROM quarantine") == [
+    assert query_rows(root, "SELECT row_number, raw_row FROM quarantine") == [
         (3, 'C2,,Suspect,"JONES, Mark",03/04/1980,07/08/2022,not a postcode'),
     ]  # fmt: skip
 
@@ -91,9 +84,9 @@ def test_typed_spreadsheet_dates_are_read_not_set_aside(tmp_path: Path) -> None:
     frame.write_excel(tmp_path / "w" / "extracts" / "data.xlsx")
     ingest(open_workspace(tmp_path / "w"))
     root = tmp_path / "w"
-    assert _rows(root, "SELECT date_of_birth FROM person_record") == [(dt.date(2009, 1, 2),)]
-    assert _rows(root, "SELECT event_date FROM event") == [(dt.date(2024, 1, 2),)]
-    assert _rows(root, "SELECT count(*) FROM finding") == [(0,)]
+    assert query_rows(root, "SELECT date_of_birth FROM person_record") == [(dt.date(2009, 1, 2),)]
+    assert query_rows(root, "SELECT event_date FROM event") == [(dt.date(2024, 1, 2),)]
+    assert query_rows(root, "SELECT count(*) FROM finding") == [(0,)]
 
 
 def test_a_corrected_mapping_reloads_the_source(tmp_path: Path) -> None:
@@ -121,7 +114,7 @@ persons:
     root = _one_source(tmp_path, "A,AName,ADOB,B,BName\n1,Khan,2009,2,Lee\n", mapping)
     [report] = ingest(open_workspace(root))
     assert report.values_set_aside == 1  # '2009' is not dd.mm.yyyy, whatever block 2 does
-    assert _rows(root, "SELECT field, raw_value FROM finding") == [("date_of_birth", "2009")]
+    assert query_rows(root, "SELECT field, raw_value FROM finding") == [("date_of_birth", "2009")]
 
 
 def test_a_json_key_no_row_holds_is_a_mapping_error_and_a_non_list_is_quarantined(
@@ -152,7 +145,9 @@ persons:
 def test_no_copy_of_an_extract_is_left_in_the_database(tmp_path: Path) -> None:
     root = _one_source(tmp_path, SIMPLE_CSV, SIMPLE_MAPPING.replace("simple", "s"))
     ingest(open_workspace(root))
-    tables = {name for (name,) in _rows(root, "SELECT table_name FROM information_schema.tables")}
+    tables = {
+        name for (name,) in query_rows(root, "SELECT table_name FROM information_schema.tables")
+    }
     assert not {name for name in tables if name.startswith("cb_")}
 
 
