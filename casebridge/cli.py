@@ -172,16 +172,22 @@ app.add_typer(link_app, name="link")
 
 
 @link_app.callback(invoke_without_command=True)
-def link_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -> None:
-    """Train the linkage model, score pairs, and cluster records into persons."""
+def link_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = Path("."),
+    retrain: Annotated[
+        bool, typer.Option(help="Train the model afresh instead of reusing the saved one.")
+    ] = False,
+) -> None:
+    """Score pairs and cluster records into persons (training the model on the first run)."""
     if ctx.invoked_subcommand is None:
-        _link(workspace)
+        _link(workspace, retrain)
 
 
-def _link(workspace: Path) -> None:
+def _link(workspace: Path, retrain: bool = False) -> None:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     with stage_progress("link", 1) as advance:
-        report = run_cleanly(lambda: link(chosen))
+        report = run_cleanly(lambda: link(chosen, retrain))
         advance("link")
     console.print(
         f"{report.records:,} records → {report.persons:,} persons "

@@ -48,6 +48,25 @@ def pairwise_scores(joined: pl.DataFrame) -> Scores:
     return _scores(correct, predicted, true)
 
 
+def _pairs_touching(frame: pl.DataFrame, keys: list[str], group: str) -> int:
+    """Pairs inside each ``keys`` cell with at least one record of ``group``."""
+    cells = frame.group_by(keys).agg(
+        pl.len().cast(pl.Int64).alias("n"),
+        (pl.col("group") == group).sum().cast(pl.Int64).alias("k"),
+    )
+    rest = cells["n"] - cells["k"]
+    return int(((cells["n"] * (cells["n"] - 1) - rest * (rest - 1)) // 2).sum())
+
+
+def group_scores(joined: pl.DataFrame, group: str) -> Scores:
+    """Scores for one name-origin group, counting every pair with a record of the group: a
+    wrong link between a record of this group and one of another counts against both."""
+    correct = _pairs_touching(joined, ["person_id", "true_person_id"], group)
+    predicted = _pairs_touching(joined, ["person_id"], group)
+    true = _pairs_touching(joined, ["true_person_id"], group)
+    return _scores(correct, predicted, true)
+
+
 def cluster_scores(joined: pl.DataFrame) -> Scores:
     """Share of predicted persons that are exactly a true person, and of true persons found."""
     predicted = joined.group_by("person_id").agg(pl.col("record_id").sort().alias("records"))
@@ -80,7 +99,7 @@ def evaluate_linkage(engine: Engine, truth: Path) -> dict[str, Scores]:
     joined = links.join(load_truth(truth), on="record_id")
     results = {"all": pairwise_scores(joined), "clusters": cluster_scores(joined)}
     for group in sorted(joined["group"].unique().to_list()):
-        results[group] = pairwise_scores(joined.filter(pl.col("group") == group))
+        results[group] = group_scores(joined, group)
     return results
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
@@ -27,6 +28,14 @@ def level_labels(model: Path) -> dict[str, dict[int, str]]:
         named[-1] = "missing on one side"
         labels[comparison["output_column_name"]] = named
     return labels
+
+
+def _weight(row: dict[str, Any], columns: list[str], name: str) -> float:
+    """A comparison's match weight: Splink's own, or log2 of its Bayes factor."""
+    if f"mw_{name}" in columns:
+        return float(row[f"mw_{name}"])
+    factor = row.get(f"bf_{name}")
+    return math.log2(factor) if factor else float("-inf")
 
 
 def explain_pair(
@@ -48,10 +57,11 @@ def explain_pair(
     row = found.row(0, named=True)
     prior = json.loads(model.read_text(encoding="utf-8"))["probability_two_random_records_match"]
     rows = [("prior", "two records chosen at random", math.log2(prior / (1 - prior)))]
-    labels = level_labels(model)
-    for name, levels in labels.items():
-        if f"bf_{name}" in columns:
-            weight = math.log2(row[f"bf_{name}"]) if row[f"bf_{name}"] else float("-inf")
-            rows.append((name, levels.get(row[f"gamma_{name}"], "?"), weight))
+    for name, levels in level_labels(model).items():
+        level = levels.get(row[f"gamma_{name}"], "?")
+        rows.append((name, level, _weight(row, columns, name)))
+        if f"mw_tf_adj_{name}" in columns and row[f"mw_tf_adj_{name}"]:
+            rows.append((f"{name} frequency", "how common the agreeing value is",
+                         float(row[f"mw_tf_adj_{name}"])))  # fmt: skip
     rows.append(("total", f"match probability {row['match_probability']:.4f}", row["match_weight"]))
     return rows

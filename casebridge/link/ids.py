@@ -49,7 +49,7 @@ def assign_ids(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
         .unique()
         .sort("cluster_id")
     )
-    start = _next_number(previous)
+    start = _next_number(engine, previous)
     fresh = fresh.with_columns(
         new_id=pl.format("PN{}", (pl.int_range(pl.len()) + start).cast(pl.String).str.zfill(7))
     )
@@ -60,12 +60,16 @@ def assign_ids(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
     return result
 
 
-def _next_number(previous: pl.DataFrame) -> int:
-    if previous.is_empty():
-        return 1
-    numbers = previous["person_id"].str.slice(2).cast(pl.Int64)
-    highest = numbers.max()
-    return int(highest) + 1 if isinstance(highest, int) else 1
+def _next_number(engine: Engine, previous: pl.DataFrame) -> int:
+    """One past the highest id ever issued: an id merged away is never issued again."""
+    issued = set(previous["person_id"].to_list())
+    if engine.table_exists("person_change"):
+        changes = engine.frame("SELECT person_id, other_person_id FROM person_change")
+        issued |= set(changes["person_id"].drop_nulls()) | set(
+            changes["other_person_id"].drop_nulls()
+        )
+    numbers = [int(name[2:]) for name in issued if name and name[2:].isdigit()]
+    return max(numbers, default=0) + 1
 
 
 def _record_changes(engine: Engine, overlap: pl.DataFrame, kept: pl.DataFrame) -> None:

@@ -21,7 +21,7 @@ def _custom(condition: str, label: str) -> cll.CustomLevel:
     return cll.CustomLevel(condition, label_for_charts=label, base_dialect_str=DIALECT)
 
 
-def _name(column: str, other: str, key: str, phonetic: str) -> cl.CustomComparison:
+def _name(column: str, other: str, key: str, other_key: str, phonetic: str) -> cl.CustomComparison:
     """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial."""
     return cl.CustomComparison(
         output_column_name=column,
@@ -29,9 +29,12 @@ def _name(column: str, other: str, key: str, phonetic: str) -> cl.CustomComparis
             cll.NullLevel(column),
             cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
             # Mohammed / Muhammad / Mohd, Hussain / Hussein, Bill / William meet here
-            cll.ExactMatchLevel(key).configure(label_for_charts=f"{key} exact"),
-            # forename and surname written the other way round
-            _custom(f'"{column}_l" = "{other}_r"', f"{column} swapped with {other}"),
+            cll.ExactMatchLevel(key).configure(
+                label_for_charts=f"{key} exact", tf_adjustment_column=key
+            ),
+            # forename and surname written the other way round (compared on the keys, so a
+            # respelling on top of the swap still counts)
+            _custom(f'"{key}_l" = "{other_key}_r"', f"{column} swapped with {other}"),
             cll.JaroWinklerLevel(column, 0.92),
             cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
             cll.JaroWinklerLevel(column, 0.8),
@@ -44,7 +47,7 @@ def _name(column: str, other: str, key: str, phonetic: str) -> cl.CustomComparis
 
 
 def _surname() -> cl.CustomComparison:
-    comparison = _name("surname", "forename", "surname_key", "surname_phonetic")
+    comparison = _name("surname", "forename", "surname_key", "forename_key", "surname_phonetic")
     levels = list(comparison._comparison_levels)
     # compound surnames: 'ahmed khan' and 'khan' share a word
     levels.insert(4, cll.ArrayIntersectLevel("surname_tokens", 1))
@@ -73,7 +76,10 @@ def _date_of_birth() -> cl.CustomComparison:
                 f"({same['dob_month']} AND {same['dob_day']}))",
                 "one part of the date wrong",
             ),
-            _custom(same["dob_year"], "same year, day unknown on one side"),
+            _custom(
+                f'{same["dob_year"]} AND ("dob_l" IS NULL OR "dob_r" IS NULL)',
+                "same year, day unknown on one side",
+            ),
             # one side knows only an age at an event (a reporter's guess): its own levels, so
             # that agreeing to within a few years counts as the evidence it is for such records
             _custom(
@@ -106,7 +112,7 @@ def _postcode() -> cl.CustomComparison:
 def comparisons() -> list[Any]:
     """Every comparison of the model, in the order charts show them."""
     return [
-        _name("forename", "surname", "forename_key", "forename_phonetic"),
+        _name("forename", "surname", "forename_key", "surname_key", "forename_phonetic"),
         _surname(),
         _date_of_birth(),
         cl.CustomComparison(

@@ -37,8 +37,8 @@ def prepare_link_input(engine: Engine) -> int:
                      a.approx_birth_year) AS birth_year,
             CASE WHEN p.sex IN ('M', 'F') THEN p.sex END AS sex,
             CASE WHEN p.postcode_precision = 'unit' THEN p.postcode END AS postcode,
-            CASE WHEN p.postcode_precision IN ('unit', 'sector')
-                THEN left(p.postcode, length(p.postcode) - 2) END AS postcode_sector,
+            CASE WHEN p.postcode_precision = 'unit' THEN left(p.postcode, length(p.postcode) - 2)
+                WHEN p.postcode_precision = 'sector' THEN p.postcode END AS postcode_sector,
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
             p.phone, p.email
         FROM person_record p

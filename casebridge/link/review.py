@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.judgements import TABLE
+from casebridge.link.judgements import TABLE, latest_judgements_sql
 from casebridge.workspace import Workspace
 
 
@@ -16,10 +16,11 @@ def uncertain_pairs(
         raise UsageError("no scored pairs yet: run 'casebridge link' first")
     engine.execute(TABLE)
     band = workspace.settings.link
+    # a pair judged 'unsure' stays in the queue; 'same' and 'different' leave it
     rows = engine.query(
-        """SELECT m.record_l, m.record_r, m.match_probability FROM match_pair m
-        LEFT JOIN match_judgement j ON j.record_l = least(m.record_l, m.record_r)
-            AND j.record_r = greatest(m.record_l, m.record_r)
+        f"""SELECT m.record_l, m.record_r, m.match_probability FROM match_pair m
+        LEFT JOIN ({latest_judgements_sql()}) j ON j.record_l = least(m.record_l, m.record_r)
+            AND j.record_r = greatest(m.record_l, m.record_r) AND j.verdict <> 'unsure'
         WHERE m.match_probability BETWEEN ? AND ? AND j.record_l IS NULL
         ORDER BY abs(m.match_probability - 0.5), m.record_l, m.record_r LIMIT ?""",
         [band.review_low, band.review_high, limit],

@@ -23,7 +23,7 @@ from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import TABLE as JUDGEMENT_TABLE
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
-from casebridge.link.train import Trained, predict, save_model, train
+from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,13 @@ class LinkReport:
 def _keep_pairs(engine: Engine, trained: Trained) -> None:
     predictions = predict(trained, REVIEW_FLOOR)
     columns = engine.columns(predictions.physical_name)
-    detail = [c for c in columns if c.startswith(("gamma_", "bf_"))]
+    compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
+    detail = [
+        c
+        for c in columns
+        if c.startswith(("gamma_", "bf_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
+    ]
+    detail = [c for c in detail if c not in ("unique_id_l", "unique_id_r")]
     engine.execute(
         "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
         "unique_id_r AS record_r, match_weight, match_probability, "
@@ -179,8 +185,12 @@ def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
     )
 
 
-def link(workspace: Workspace, progress: object = None) -> LinkReport:
-    """Train, predict, cluster and write persons for the workspace's ingested records."""
+def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
+    """Score, cluster and write persons for the workspace's ingested records.
+
+    The model saved in the workspace is reused, so that adding an extract does not move every
+    weight (and with them borderline persons); it is trained when there is none, or on request.
+    """
     settings = workspace.settings.link
     engine = workspace.connect()
     seconds: dict[str, float] = {}
@@ -189,8 +199,12 @@ def link(workspace: Workspace, progress: object = None) -> LinkReport:
         records = prepare_link_input(engine)
         if records < 2:
             raise UsageError("nothing to link: ingest some sources first ('casebridge ingest')")
-        trained = train(engine, settings.seed)
-        save_model(trained, workspace.root / MODEL_FILE)
+        model = workspace.root / MODEL_FILE
+        if retrain or not model.is_file():
+            trained = train(engine, settings.seed)
+            save_model(trained, model)
+        else:
+            trained = make_linker(engine, model)
         seconds["train"] = time.perf_counter() - started
         _keep_pairs(engine, trained)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
@@ -199,6 +213,8 @@ def link(workspace: Workspace, progress: object = None) -> LinkReport:
             links = assign_ids(engine, _cluster(engine, trained))
             _write_persons(engine, links)
         seconds["cluster"] = time.perf_counter() - started - seconds["train"] - seconds["predict"]
+        # Splink's working tables hold names and birth dates: none stays in the workspace
+        trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
         persons = int(engine.scalar("SELECT count(*) FROM person"))
         multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))
         pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
@@ -19,7 +20,8 @@ from casebridge.link.prepare import LINK_INPUT
 
 logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
-U_SAMPLE_PAIRS = 3e6
+U_SAMPLE_PAIRS = 1e6
+M_FLOOR = 1e-3
 
 
 @dataclass
@@ -40,7 +42,12 @@ def make_linker(engine: Engine, model: Path | None = None) -> Trained:
 
 
 def train(engine: Engine, seed: int) -> Trained:
-    """Estimate the prior, u and m without labels; deterministic given ``seed``."""
+    """Estimate the prior, u and m without labels; deterministic given ``seed``.
+
+    m is then floored: where training saw true matches never disagree on a field (a clean
+    source, a small sample), a disagreement would otherwise count as near-proof of a
+    non-match, and one miskeyed sex or changed phone number could keep a person apart.
+    """
     trained = make_linker(engine)
     training = trained.linker.training
     training.estimate_probability_two_random_records_match(
@@ -49,7 +56,22 @@ def train(engine: Engine, seed: int) -> Trained:
     training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
     for rule in training_blocking_rules():
         training.estimate_parameters_using_expectation_maximisation(rule)
-    return trained
+    model = floor_probabilities(trained.linker.misc.save_model_to_json(None))
+    table = trained.db_api.register(LINK_INPUT)
+    return Trained(Linker(table, model, log_level=logging.ERROR), trained.db_api)
+
+
+def floor_probabilities(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """The model with every level's m and u at least ``floor`` (renormalised per comparison);
+    a level training never saw gets the floor rather than Splink's default."""
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for key in ("m_probability", "u_probability"):
+            raised = [max(float(lv.get(key) or 0.0), floor) for lv in levels]
+            total = sum(raised)
+            for level, value in zip(levels, raised, strict=True):
+                level[key] = value / total
+    return model
 
 
 def predict(trained: Trained, floor: float) -> SplinkDataFrame:

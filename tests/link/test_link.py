@@ -117,3 +117,43 @@ def test_scores_against_a_hand_made_truth() -> None:
     assert pairs.precision == pytest.approx(1 / 3) and pairs.recall == pytest.approx(1 / 2)
     clusters = cluster_scores(joined)
     assert (clusters.correct_pairs, clusters.predicted_pairs, clusters.true_pairs) == (1, 3, 3)
+
+
+def test_a_wrong_link_across_groups_counts_against_both_groups() -> None:
+    from casebridge.link.evaluate import group_scores
+
+    joined = pl.DataFrame(
+        {
+            "record_id": ["a", "b", "c"],
+            "person_id": ["P1", "P1", "P1"],
+            "true_person_id": ["T1", "T1", "T2"],
+            "group": ["g1", "g1", "g2"],
+        }
+    )
+    first, second = group_scores(joined, "g1"), group_scores(joined, "g2")
+    assert (first.predicted_pairs, first.correct_pairs, first.true_pairs) == (3, 1, 1)
+    assert (second.predicted_pairs, second.correct_pairs, second.true_pairs) == (2, 0, 0)
+
+
+def test_explanations_add_up_to_the_match_weight(ingested: Path, tmp_path: Path) -> None:
+    from casebridge.link.explain import explain_pair
+    from casebridge.link.run import MODEL_FILE
+
+    root = _copy(ingested, tmp_path / "w")
+    link(open_workspace(root))
+    engine = Engine(root / "casebridge.duckdb")
+    try:
+        pairs = engine.query(
+            "SELECT record_l, record_r FROM match_pair ORDER BY match_probability DESC LIMIT 3"
+        )
+        for left, right in pairs:
+            rows = explain_pair(engine, root / MODEL_FILE, left, right)
+            parts, total = rows[:-1], rows[-1][2]
+            assert sum(weight for _, _, weight in parts) == pytest.approx(total, abs=1e-6)
+            assert all(weight > -20 for _, _, weight in parts)  # no disagreement is proof
+        tables = [
+            name for (name,) in engine.query("SELECT table_name FROM information_schema.tables")
+        ]
+    finally:
+        engine.close()
+    assert not [name for name in tables if name.startswith("__splink")]
