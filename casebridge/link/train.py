@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
 U_SAMPLE_PAIRS = 1e6
 M_FLOOR = 1e-3
+U_UNSEEN = 1e-6
 
 
 @dataclass
@@ -61,16 +62,19 @@ def train(engine: Engine, seed: int) -> Trained:
     return Trained(Linker(table, model, log_level=logging.ERROR), trained.db_api)
 
 
-def floor_probabilities(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """The model with every level's m and u at least ``floor`` (renormalised per comparison);
-    a level training never saw gets the floor rather than Splink's default."""
+def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
+    """The model with every level's m at least M_FLOOR (renormalised per comparison), and a u
+    that sampling never met set to U_UNSEEN rather than left to Splink's default.
+
+    u is not raised otherwise: a small u is what makes agreement on a rare value evidence.
+    """
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        for key in ("m_probability", "u_probability"):
-            raised = [max(float(lv.get(key) or 0.0), floor) for lv in levels]
-            total = sum(raised)
-            for level, value in zip(levels, raised, strict=True):
-                level[key] = value / total
+        raised = [max(float(lv.get("m_probability") or 0.0), M_FLOOR) for lv in levels]
+        for level, value in zip(levels, raised, strict=True):
+            level["m_probability"] = value / sum(raised)
+            if not level.get("u_probability"):
+                level["u_probability"] = U_UNSEEN
     return model
 
 
