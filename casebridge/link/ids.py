@@ -93,7 +93,13 @@ def _record_changes(engine: Engine, overlap: pl.DataFrame, kept: pl.DataFrame) -
     if rows:
         frame = pl.DataFrame(
             rows,
-            schema=["changed_at", "kind", "person_id", "other_person_id", "records"],
+            schema={
+                "changed_at": pl.Datetime("us"),
+                "kind": pl.String,
+                "person_id": pl.String,
+                "other_person_id": pl.String,
+                "records": pl.Int64,
+            },
             orient="row",
         )
         engine.create_table_from_arrow("cb_changes", frame, temporary=True)

@@ -157,3 +157,28 @@ def test_explanations_add_up_to_the_match_weight(ingested: Path, tmp_path: Path)
     finally:
         engine.close()
     assert not [name for name in tables if name.startswith("__splink")]
+
+
+def test_splits_and_merges_are_recorded(tmp_path: Path) -> None:
+    from casebridge.link.ids import assign_ids
+
+    engine = Engine(tmp_path / "db.duckdb")
+    try:
+        engine.execute("CREATE TABLE person_link (record_id VARCHAR, person_id VARCHAR)")
+        engine.execute(
+            "INSERT INTO person_link VALUES ('a', 'PN0000001'), ('b', 'PN0000001'), "
+            "('c', 'PN0000002'), ('d', 'PN0000003')"
+        )
+        # a and b now apart (a split); c and d now together (a merge)
+        clusters = pl.DataFrame(
+            {"record_id": ["a", "b", "c", "d"], "cluster_id": ["x", "y", "z", "z"]}
+        )
+        ids = dict(assign_ids(engine, clusters).iter_rows())
+        changes = engine.query(
+            "SELECT kind, person_id, other_person_id FROM person_change ORDER BY kind"
+        )
+    finally:
+        engine.close()
+    assert ids["a"] == "PN0000001" and ids["c"] == ids["d"] == "PN0000002"
+    assert ids["b"] == "PN0000004"  # a new id, never one already issued
+    assert changes == [("merged_into", "PN0000003", "PN0000002"), ("split", "PN0000001", None)]
