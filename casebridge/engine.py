@@ -9,7 +9,6 @@ engine-specific and lives in the ``read_*`` methods, which are not recorded.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,26 +27,21 @@ class Engine:
     def __init__(self, database: Path | str = ":memory:") -> None:
         self.connection = duckdb.connect(str(database))
         self.statements: list[str] = []
-        self.seconds: list[float] = []
         self._depth = 0
 
     def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
-        """Run one portable statement (recorded for the Spark transpile check, and timed)."""
+        """Run one portable statement (recorded for the Spark transpile check)."""
         self.statements.append(sql)
-        started = time.perf_counter()
         self.connection.execute(sql, params).fetchall()  # DuckDB wants every result finished
-        self.seconds.append(time.perf_counter() - started)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run one portable query and return its rows."""
         self.statements.append(sql)
-        self.seconds.append(0.0)
         return self.connection.execute(sql, params).fetchall()
 
     def frame(self, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
         """Run one portable query and return it as a polars frame."""
         self.statements.append(sql)
-        self.seconds.append(0.0)
         frame = pl.from_arrow(self.connection.sql(sql, params=params).to_arrow_table())
         assert isinstance(frame, pl.DataFrame)
         return frame

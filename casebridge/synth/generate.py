@@ -27,7 +27,7 @@ from casebridge.synth.records import build_records, reference_events
 from casebridge.synth.scenarios import generate_scenario_events
 from casebridge.synth.sources import SOURCES, Source, export_order
 from casebridge.synth.truth import calendar_age, review_targets
-from casebridge.synth.world import YEAR, EventLog
+from casebridge.synth.world import EventLog
 
 Progress = Callable[[str], None]
 MAX_PEOPLE = 20_000_000
@@ -354,6 +354,3 @@ def _write_manifest(out: Path, seed: int, profile: Profile, people: int, summary
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-
-__all__ = ["STEPS", "Summary", "YEAR", "generate"]

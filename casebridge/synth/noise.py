@@ -10,7 +10,6 @@ import numpy as np
 
 from casebridge.synth.names import nickname_for, respell, typo
 from casebridge.synth.profile import DobNoise, NameNoise
-from casebridge.synth.world import days
 
 PRECISION_DAY, PRECISION_YEAR, PRECISION_NONE = "day", "year", ""
 
@@ -99,6 +98,3 @@ def partial_postcodes(postcodes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     result = postcodes.copy()
     result[mask] = outward
     return result
-
-
-__all__ = ["days", "exact_mask", "noisy_births", "noisy_names"]

@@ -67,3 +67,14 @@ C1,P1,Victim,"SMITH, Jane",01/02/2008,05/06/2021,BD3 7AB
 C1,P2,Suspect,"JONES, Mark Paul",30/02/1980,05/06/2021,bd37ab
 C2,P2,Suspect,"JONES, Mark",03/04/1980,07/08/2022,not a postcode
 """
+
+JSON_PEOPLE_MAPPING = """\
+source: s
+format: jsonl
+event: {local_id: ref, kind: {constant: duty_report}}
+persons:
+  - each: people
+    local_id: {join: [/ref, id], separator: "-"}
+    role: {constant: suspect}
+    full_name: {column: name, order: forenames_first}
+"""

@@ -11,7 +11,7 @@ import pytest
 from casebridge.errors import IngestError
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
-from tests.ingest.helpers import make_workspace, query_rows
+from tests.ingest.helpers import JSON_PEOPLE_MAPPING, make_workspace, query_rows
 
 PEOPLE_ONLY = """\
 source: {key}
@@ -90,16 +90,7 @@ def test_parquet_columns_of_any_type_land_as_text(tmp_path: Path) -> None:
 
 
 def test_json_lines_with_a_list_of_persons_and_a_broken_line(tmp_path: Path) -> None:
-    mapping = """\
-source: s
-format: jsonl
-event: {local_id: ref, kind: {constant: duty_report}}
-persons:
-  - each: people
-    local_id: {join: [/ref, id], separator: "-"}
-    role: {constant: suspect}
-    full_name: {column: name, order: forenames_first}
-"""
+    mapping = JSON_PEOPLE_MAPPING
     make_workspace(tmp_path / "w", {"s": ("data.jsonl", "", mapping)})
     root = tmp_path / "w"
     lines = [

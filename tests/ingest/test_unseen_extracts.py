@@ -12,7 +12,13 @@ from casebridge.errors import IngestError, MappingError
 from casebridge.ingest.mapping import load_mapping
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
-from tests.ingest.helpers import SIMPLE_CSV, SIMPLE_MAPPING, make_workspace, query_rows
+from tests.ingest.helpers import (
+    JSON_PEOPLE_MAPPING,
+    SIMPLE_CSV,
+    SIMPLE_MAPPING,
+    make_workspace,
+    query_rows,
+)
 
 CRIME_MAPPING = """\
 source: s
@@ -120,16 +126,7 @@ persons:
 def test_a_json_key_no_row_holds_is_a_mapping_error_and_a_non_list_is_quarantined(
     tmp_path: Path,
 ) -> None:
-    mapping = """\
-source: s
-format: jsonl
-event: {local_id: ref, kind: {constant: duty_report}}
-persons:
-  - each: people
-    local_id: {join: [/ref, id], separator: "-"}
-    role: {constant: suspect}
-    full_name: {column: name, order: forenames_first}
-"""
+    mapping = JSON_PEOPLE_MAPPING
     text = (
         '{"ref": "R1", "people": [{"id": "1", "name": "Ali Khan"}]}\n'
         '{"ref": "R2", "people": {"id": "2", "name": "Jo Li"}}\n'
