@@ -20,8 +20,8 @@ from rich.table import Table
 
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
-from casebridge.link.evaluate import blocking_recall, evaluate_linkage
-from casebridge.link.explain import explain_pair
+from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_truth
+from casebridge.link.explain import explain_pair, read_model
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
 from casebridge.link.review import uncertain_pairs
@@ -208,7 +208,7 @@ def link_review(
     engine = chosen.connect()
     try:
         pairs = run_cleanly(lambda: uncertain_pairs(engine, chosen, limit))
-        model = chosen.root / MODEL_FILE
+        model = run_cleanly(lambda: read_model(chosen.root / MODEL_FILE))
         for left, right, probability in pairs:
             console.print(
                 f"[bold]{left}  ~  {right}[/]  probability {probability:.3f}", highlight=False
@@ -252,7 +252,8 @@ def link_explain(
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
-        rows = run_cleanly(lambda: explain_pair(engine, chosen.root / MODEL_FILE, first, second))
+        model = run_cleanly(lambda: read_model(chosen.root / MODEL_FILE))
+        rows = run_cleanly(lambda: explain_pair(engine, model, first, second))
     finally:
         engine.close()
     table = Table(title=f"{first} ~ {second}", title_justify="left")
@@ -272,9 +273,9 @@ def evaluate(
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
-        scores = run_cleanly(lambda: evaluate_linkage(engine, truth))
-        rules = blocking_rule_sql()
-        recall, true_pairs = run_cleanly(lambda: blocking_recall(engine, truth, rules))
+        answers = run_cleanly(lambda: load_truth(truth))
+        scores = run_cleanly(lambda: evaluate_linkage(engine, answers))
+        recall, true_pairs = blocking_recall(engine, answers, blocking_rule_sql())
     finally:
         engine.close()
     table = Table(title="linkage against the truth", title_justify="left")

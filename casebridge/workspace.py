@@ -103,11 +103,13 @@ class Workspace:
         path = Path(source.mapping)
         return path if path.is_absolute() else self.root / path
 
-    def connect(self) -> Engine:
-        """Open the database, with the standard tables and code lists in place."""
+    def connect(self, refresh_code_lists: bool = False) -> Engine:
+        """Open the database with the standard tables and code lists in place; the code lists
+        are (re)loaded from the shipped files when asked, or when the database has none."""
         engine = Engine(self.database)
         create_tables(engine)
-        load_code_lists(engine)
+        if refresh_code_lists or not engine.table_exists("std_offence"):
+            load_code_lists(engine)
         return engine
 
 

@@ -133,7 +133,8 @@ def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> 
         accepted, rejects, newlines = engine.read_delimited(
             clean, table, columns, delimiter, header_row - 1
         )
-        engine.read_lines(clean, f"{table}_lines", skip=header_row)
+        if newlines == 0:  # each row is one line: keep the lines, for quarantine verbatim
+            engine.read_lines(clean, f"{table}_lines", skip=header_row)
     if accepted + len(rejects) + newlines != data_lines:
         raise IngestError(
             f"{path}: {data_lines} lines hold only {accepted + len(rejects)} rows; a quote "

@@ -247,7 +247,7 @@ def ingest(
 ) -> list[SourceReport]:
     """Ingest the named sources (all by default) and record the run."""
     chosen = [workspace.source(key) for key in keys] if keys else list(workspace.settings.sources)
-    engine = workspace.connect()
+    engine = workspace.connect(refresh_code_lists=True)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     reports = []
     try:

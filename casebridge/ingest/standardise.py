@@ -245,14 +245,15 @@ def person_record_sql(source: str, people: str) -> str:
             list_distinct(list_concat(coalesce(g.alias_list, []),
                 list_filter(g.names_seen, lambda n: n <> concat_ws(' ', g.forename, g.surname)))),
             {sql.phonetic_key("g.forename")}, {sql.phonetic_key("g.surname")},
-            {sql.skeleton_key("coalesce(vf.canonical, g.forename)")},
+            {sql.skeleton_key("coalesce(vf.canonical, nf.formal, g.forename)")},
             {sql.skeleton_key("coalesce(vs.canonical, " + sql.squash("g.surname") + ")")},
             g.date_of_birth, g.dob_precision, g.dob_raw, g.approx_age, g.sex, g.sex_raw,
             g.ethnicity_self, g.ethnicity_self_raw, g.ethnicity_officer, g.ethnicity_officer_raw,
             g.nationality, g.nationality_raw, g.postcode, g.postcode_precision, g.postcode_raw,
             g.address, g.phone, g.phone_raw, g.email
         FROM ({record}) g
-        LEFT JOIN std_name_variant vf ON vf.name = g.forename
+        LEFT JOIN std_nickname nf ON nf.nickname = g.forename
+        LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, g.forename)
         LEFT JOIN std_name_variant vs ON vs.name = {sql.squash("g.surname")}
     """
 

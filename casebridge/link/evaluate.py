@@ -91,34 +91,31 @@ def load_truth(truth: Path) -> pl.DataFrame:
     )
 
 
-def evaluate_linkage(engine: Engine, truth: Path) -> dict[str, Scores]:
-    """Scores overall ('all'), per name-origin group, and for clusters ('clusters')."""
+def evaluate_linkage(engine: Engine, truth: pl.DataFrame) -> dict[str, Scores]:
+    """Scores overall ('all'), per name-origin group, and for clusters ('clusters'), against
+    ``truth`` from :func:`load_truth`."""
     if not engine.table_exists("person_link"):
         raise UsageError("no persons yet: run 'casebridge link' first")
     links = engine.frame("SELECT record_id, person_id FROM person_link")
-    joined = links.join(load_truth(truth), on="record_id")
+    joined = links.join(truth, on="record_id")
     results = {"all": pairwise_scores(joined), "clusters": cluster_scores(joined)}
     for group in sorted(joined["group"].unique().to_list()):
         results[group] = group_scores(joined, group)
     return results
 
 
-def blocking_recall(engine: Engine, truth: Path, rules: list[str]) -> tuple[float, int]:
-    """Share of true matching pairs that at least one blocking rule compares, and their count."""
-    records = load_truth(truth).select("record_id", "true_person_id")
+def blocking_recall(engine: Engine, truth: pl.DataFrame, rules: list[str]) -> tuple[float, int]:
+    """Share of true matching pairs (``truth`` from :func:`load_truth`) that at least one
+    blocking rule compares, and how many true pairs there are."""
+    records = truth.select("record_id", "true_person_id")
     pairs = records.join(records, on="true_person_id", suffix="_r").filter(
         pl.col("record_id") < pl.col("record_id_r")
     )
     engine.create_table_from_arrow("cb_true_pairs", pairs, temporary=True)
     condition = " OR ".join(f"({rule})" for rule in rules)
-    compared = engine.scalar(
-        "SELECT count(*) FROM cb_true_pairs t JOIN link_input l ON l.unique_id = t.record_id "
-        f"JOIN link_input r ON r.unique_id = t.record_id_r WHERE {condition}"
-    )
-    total = int(
-        engine.scalar(
-            "SELECT count(*) FROM cb_true_pairs t JOIN link_input l ON l.unique_id = t.record_id "
-            "JOIN link_input r ON r.unique_id = t.record_id_r"
-        )
-    )
-    return (int(compared) / total if total else 1.0), total
+    compared, total = engine.query(
+        f"SELECT count(*) FILTER (WHERE {condition}), count(*) FROM cb_true_pairs t "
+        "JOIN link_input l ON l.unique_id = t.record_id "
+        "JOIN link_input r ON r.unique_id = t.record_id_r"
+    )[0]
+    return (int(compared) / int(total) if total else 1.0), int(total)

@@ -17,10 +17,6 @@ import polars as pl
 
 from casebridge.engine import Engine
 
-CHANGES = """CREATE TABLE IF NOT EXISTS person_change (
-    changed_at TIMESTAMP, kind VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
-    records BIGINT)"""
-
 
 def assign_ids(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
     """Return (record_id, person_id) for ``clusters`` (record_id, cluster_id), ids kept stable."""
@@ -49,7 +45,7 @@ def assign_ids(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
         .unique()
         .sort("cluster_id")
     )
-    start = _next_number(engine, previous)
+    start = _next_number(engine) if engine.table_exists("person_link") else 1
     fresh = fresh.with_columns(
         new_id=pl.format("PN{}", (pl.int_range(pl.len()) + start).cast(pl.String).str.zfill(7))
     )
@@ -60,16 +56,15 @@ def assign_ids(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
     return result
 
 
-def _next_number(engine: Engine, previous: pl.DataFrame) -> int:
+def _next_number(engine: Engine) -> int:
     """One past the highest id ever issued: an id merged away is never issued again."""
-    issued = set(previous["person_id"].to_list())
-    if engine.table_exists("person_change"):
-        changes = engine.frame("SELECT person_id, other_person_id FROM person_change")
-        issued |= set(changes["person_id"].drop_nulls()) | set(
-            changes["other_person_id"].drop_nulls()
-        )
-    numbers = [int(name[2:]) for name in issued if name and name[2:].isdigit()]
-    return max(numbers, default=0) + 1
+    highest = engine.scalar(
+        "SELECT max(CAST(substr(id, 3) AS BIGINT)) FROM ("
+        "SELECT person_id AS id FROM person_link UNION ALL "
+        "SELECT person_id FROM person_change UNION ALL "
+        "SELECT other_person_id FROM person_change) WHERE regexp_matches(id, '^PN[0-9]+$')"
+    )
+    return int(highest or 0) + 1
 
 
 def _record_changes(engine: Engine, overlap: pl.DataFrame, kept: pl.DataFrame) -> None:
@@ -89,7 +84,6 @@ def _record_changes(engine: Engine, overlap: pl.DataFrame, kept: pl.DataFrame) -
         (now, "merged_into", p, k, s)
         for p, k, s in merged.select("person_id", "kept_person", "shared").iter_rows()
     ]
-    engine.execute(CHANGES)
     if rows:
         frame = pl.DataFrame(
             rows,

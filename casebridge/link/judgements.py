@@ -13,9 +13,6 @@ from casebridge.engine import Engine
 from casebridge.errors import UsageError
 
 Verdict = Literal["same", "different", "unsure"]
-TABLE = """CREATE TABLE IF NOT EXISTS match_judgement (
-    record_l VARCHAR, record_r VARCHAR, verdict VARCHAR, reason VARCHAR, judged_by VARCHAR,
-    judged_at TIMESTAMP)"""
 
 
 def record_judgement(
@@ -35,7 +32,6 @@ def record_judgement(
     if not reason.strip() or not who.strip():
         raise UsageError("a judgement needs a reason and who made it")
     left, right = sorted((first, second))
-    engine.execute(TABLE)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine.execute(
         "INSERT INTO match_judgement VALUES (?, ?, ?, ?, ?, ?)",

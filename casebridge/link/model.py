@@ -15,6 +15,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
 
 DIALECT = "duckdb"
+REVIEW_FLOOR = 0.01  # pairs scored below this are not kept for review or explanation
 
 
 def _custom(condition: str, label: str) -> cll.CustomLevel:

@@ -1,4 +1,5 @@
-"""The table Splink compares: one row per person record, with the keys the model uses.
+"""The table Splink compares: one row per person record, with the keys the model uses
+(the name keys are ingest's transliteration keys: variants and nicknames resolved).
 
 Built in portable SQL from ``person_record`` (and, for people whose birth date no one recorded,
 an approximate birth year from their age at an event).
@@ -7,7 +8,6 @@ an approximate birth year from their age at an event).
 from __future__ import annotations
 
 from casebridge.engine import Engine
-from casebridge.standard import sql
 
 LINK_INPUT = "link_input"
 
@@ -19,14 +19,12 @@ def prepare_link_input(engine: Engine) -> int:
         FROM involvement i JOIN event e ON e.event_id = i.event_id
         WHERE i.age_at_event IS NOT NULL AND e.event_date IS NOT NULL
         GROUP BY i.record_id"""
-    surname = f"coalesce(v_sn.canonical, {sql.squash('p.surname')})"
     engine.execute(
         f"""
         CREATE OR REPLACE TABLE {LINK_INPUT} AS
         SELECT p.record_id AS unique_id, p.source,
             p.forename, p.surname, p.middle_names,
-            {sql.skeleton_key("coalesce(v_fn.canonical, n_fn.formal, p.forename)")} AS forename_key,
-            {sql.skeleton_key(surname)} AS surname_key,
+            p.forename_translit AS forename_key, p.surname_translit AS surname_key,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
             CASE WHEN p.dob_precision = 'day' THEN p.date_of_birth END AS dob,
@@ -42,9 +40,6 @@ def prepare_link_input(engine: Engine) -> int:
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
             p.phone, p.email
         FROM person_record p
-        LEFT JOIN std_nickname n_fn ON n_fn.nickname = p.forename
-        LEFT JOIN std_name_variant v_fn ON v_fn.name = coalesce(n_fn.formal, p.forename)
-        LEFT JOIN std_name_variant v_sn ON v_sn.name = {sql.squash("p.surname")}
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
         """
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.judgements import TABLE, latest_judgements_sql
+from casebridge.link.judgements import latest_judgements_sql
 from casebridge.workspace import Workspace
 
 
@@ -14,7 +14,6 @@ def uncertain_pairs(
     """(record, record, probability) in the review band with no judgement yet."""
     if not engine.table_exists("match_pair"):
         raise UsageError("no scored pairs yet: run 'casebridge link' first")
-    engine.execute(TABLE)
     band = workspace.settings.link
     # a pair judged 'unsure' stays in the queue; 'same' and 'different' leave it
     rows = engine.query(

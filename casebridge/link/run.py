@@ -20,14 +20,13 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.ids import assign_ids
-from casebridge.link.judgements import TABLE as JUDGEMENT_TABLE
 from casebridge.link.judgements import latest_judgements_sql
+from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.workspace import Workspace
 
 logger = logging.getLogger(__name__)
-REVIEW_FLOOR = 0.01
 MODEL_FILE = Path("model") / "linkage_model.json"
 PERSON_FIELDS = ("forename", "surname", "date_of_birth", "sex", "ethnicity_self",
                  "ethnicity_officer", "nationality", "postcode")  # fmt: skip
@@ -51,9 +50,8 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
     detail = [
         c
         for c in columns
-        if c.startswith(("gamma_", "bf_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
+        if c.startswith(("gamma_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
     ]
-    detail = [c for c in detail if c not in ("unique_id_l", "unique_id_r")]
     engine.execute(
         "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
         "unique_id_r AS record_r, match_weight, match_probability, "
@@ -64,7 +62,6 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
 
 def _edges(engine: Engine, threshold: float) -> None:
     """Pairs at or above the threshold, less cannot-links, plus must-links."""
-    engine.execute(JUDGEMENT_TABLE)
     judged = latest_judgements_sql()
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_edges AS
@@ -95,25 +92,29 @@ def break_cannot_links(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
     cannot = engine.frame(
         f"SELECT record_l, record_r FROM ({latest_judgements_sql()}) WHERE verdict = 'different'"
     )
-    if cannot.is_empty():
+    clash = (
+        cannot.join(clusters, left_on="record_l", right_on="record_id")
+        .join(clusters, left_on="record_r", right_on="record_id", suffix="_r")
+        .filter(pl.col("cluster_id") == pl.col("cluster_id_r"))
+    )
+    if clash.is_empty():
         return clusters
-    cluster_of = dict(clusters.iter_rows())
-    broken = {
-        cluster_of[left]
-        for left, right in cannot.iter_rows()
-        if left in cluster_of and cluster_of[left] == cluster_of.get(right)
-    }
-    if not broken:
-        return clusters
+    broken = clusters.filter(pl.col("cluster_id").is_in(clash["cluster_id"].implode()))
     edges = engine.frame("SELECT unique_id_l, unique_id_r, match_probability FROM cb_edges")
-    for cluster in sorted(broken):
-        members = {r for r, c in cluster_of.items() if c == cluster}
-        mine = [(p, a, b) for a, b, p in edges.iter_rows() if a in members and b in members]
-        pairs = [(a, b) for a, b in cannot.iter_rows() if a in members and b in members]
-        for piece, records in enumerate(_split(members, sorted(mine, reverse=True), pairs)):
-            for record in records:
-                cluster_of[record] = f"{cluster}~{piece}"
-    return pl.DataFrame({"record_id": list(cluster_of), "cluster_id": list(cluster_of.values())})
+    edges = edges.filter(pl.col("unique_id_l").is_in(broken["record_id"].implode()))
+    pieces: list[tuple[str, str]] = []
+    for cluster, members in (
+        broken.group_by("cluster_id", maintain_order=True).agg("record_id").iter_rows()
+    ):
+        inside = set(members)
+        mine = [(p, a, b) for a, b, p in edges.iter_rows() if a in inside and b in inside]
+        apart = [(a, b) for a, b, *_ in clash.filter(pl.col("cluster_id") == cluster).iter_rows()]
+        for piece, records in enumerate(_split(inside, sorted(mine, reverse=True), apart)):
+            pieces += [(record, f"{cluster}~{piece}") for record in records]
+    split = pl.DataFrame(pieces, schema=["record_id", "new_cluster"], orient="row")
+    return clusters.join(split, on="record_id", how="left").select(
+        "record_id", cluster_id=pl.coalesce("new_cluster", "cluster_id")
+    )
 
 
 def _components(members: set[str], edges: list[tuple[float, str, str]]) -> list[set[str]]:
@@ -163,24 +164,26 @@ def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
             WHERE x.person_id = y.person_id
             GROUP BY e.a) s ON s.record_id = i.record_id"""
     )
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE cb_person_values AS SELECT l.person_id, r.* "
+        "FROM person_link l JOIN person_record r ON r.record_id = l.record_id"
+    )
     best = []
     for field in PERSON_FIELDS:
         best.append(
             f"""(SELECT person_id, {field}, record_id AS {field}_from FROM (
-                SELECT person_id, value AS {field}, min(record_id) AS record_id,
-                    row_number() OVER (PARTITION BY person_id ORDER BY count(*) DESC, value) AS rank
-                FROM (SELECT l.person_id, r.{field} AS value, r.record_id
-                      FROM person_link l JOIN person_record r ON r.record_id = l.record_id
-                      WHERE r.{field} IS NOT NULL)
-                GROUP BY person_id, value) WHERE rank = 1) b_{field}"""
+                SELECT person_id, {field}, min(record_id) AS record_id,
+                    row_number() OVER (
+                        PARTITION BY person_id ORDER BY count(*) DESC, {field}) AS rank
+                FROM cb_person_values WHERE {field} IS NOT NULL
+                GROUP BY person_id, {field}) WHERE rank = 1) b_{field}"""
         )
     joins = " ".join(f"LEFT JOIN {b} USING (person_id)" for b in best)
     engine.execute(
         f"""CREATE OR REPLACE TABLE person AS
         SELECT p.person_id, p.records, p.sources, * EXCLUDE (person_id, records, sources)
-        FROM (SELECT l.person_id, count(*) AS records, count(DISTINCT r.source) AS sources
-              FROM person_link l JOIN person_record r ON r.record_id = l.record_id
-              GROUP BY l.person_id) p
+        FROM (SELECT person_id, count(*) AS records, count(DISTINCT source) AS sources
+              FROM cb_person_values GROUP BY person_id) p
         {joins}"""
     )
 

@@ -47,6 +47,12 @@ TABLES: dict[str, str] = {
     "finding": """
         source VARCHAR, file_name VARCHAR, row_number BIGINT, local_id VARCHAR, field VARCHAR,
         source_field VARCHAR, raw_value VARCHAR, problem VARCHAR""",
+    "match_judgement": """
+        record_l VARCHAR, record_r VARCHAR, verdict VARCHAR, reason VARCHAR, judged_by VARCHAR,
+        judged_at TIMESTAMP""",
+    "person_change": """
+        changed_at TIMESTAMP, kind VARCHAR, person_id VARCHAR, other_person_id VARCHAR,
+        records BIGINT""",
     "run": """
         stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, parameters VARCHAR,
         inputs VARCHAR, rows_in BIGINT, rows_out BIGINT, seconds DOUBLE""",

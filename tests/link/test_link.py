@@ -136,7 +136,7 @@ def test_a_wrong_link_across_groups_counts_against_both_groups() -> None:
 
 
 def test_explanations_add_up_to_the_match_weight(ingested: Path, tmp_path: Path) -> None:
-    from casebridge.link.explain import explain_pair
+    from casebridge.link.explain import explain_pair, read_model
     from casebridge.link.run import MODEL_FILE
 
     root = _copy(ingested, tmp_path / "w")
@@ -147,7 +147,7 @@ def test_explanations_add_up_to_the_match_weight(ingested: Path, tmp_path: Path)
             "SELECT record_l, record_r FROM match_pair ORDER BY match_probability DESC LIMIT 3"
         )
         for left, right in pairs:
-            rows = explain_pair(engine, root / MODEL_FILE, left, right)
+            rows = explain_pair(engine, read_model(root / MODEL_FILE), left, right)
             parts, total = rows[:-1], rows[-1][2]
             assert sum(weight for _, _, weight in parts) == pytest.approx(total, abs=1e-6)
             assert all(weight > -20 for _, _, weight in parts)  # no disagreement is proof
@@ -161,9 +161,11 @@ def test_explanations_add_up_to_the_match_weight(ingested: Path, tmp_path: Path)
 
 def test_splits_and_merges_are_recorded(tmp_path: Path) -> None:
     from casebridge.link.ids import assign_ids
+    from casebridge.standard.tables import create_tables
 
     engine = Engine(tmp_path / "db.duckdb")
     try:
+        create_tables(engine)
         engine.execute("CREATE TABLE person_link (record_id VARCHAR, person_id VARCHAR)")
         engine.execute(
             "INSERT INTO person_link VALUES ('a', 'PN0000001'), ('b', 'PN0000001'), "
