@@ -170,13 +170,16 @@ class Engine:
         found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
         return found[0] if found else 0
 
-    def rows_with_json_path(self, table: str, path: str) -> int:
-        """How many valid JSON lines of ``table`` hold the key at ``path`` (even as null)."""
+    def rows_with_json_paths(self, table: str, paths: list[str]) -> list[int]:
+        """For each path, how many valid JSON lines of ``table`` hold that key (even as null);
+        one pass over the table."""
+        if not paths:
+            return []
+        counts = ", ".join("count(*) FILTER (WHERE json_exists(line, ?))" for _ in paths)
         found = self.connection.execute(
-            f'SELECT count(*) FROM "{table}" WHERE json_valid(line) AND json_exists(line, ?)',
-            [path],
+            f'SELECT {counts} FROM "{table}" WHERE json_valid(line)', paths
         ).fetchall()[0]
-        return int(found[0]) if found else 0
+        return [int(value) for value in found]
 
     def read_parquet_arrow(self, path: Path) -> pa.Table:
         """A Parquet file's rows in file order, as Arrow."""

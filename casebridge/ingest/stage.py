@@ -167,8 +167,10 @@ def check_json_paths(engine: Engine, raw: RawFile, mapping: Mapping, path: Path)
     almost always a typo in the mapping, which would otherwise empty that field everywhere."""
     paths = {name.lstrip("/") for name in mapped_columns(mapping, top_level_only=True)}
     paths |= {block.each for block in mapping.persons if block.each}
-    for name in sorted(paths):
-        if engine.rows_with_json_path(raw.table, "$." + name) == 0:
+    names = sorted(paths)
+    counts = engine.rows_with_json_paths(raw.table, ["$." + name for name in names])
+    for name, count in zip(names, counts, strict=True):
+        if count == 0:
             raise IngestError(
                 f"{path}: no row has the key {name!r} that the mapping names; check its spelling"
             )
