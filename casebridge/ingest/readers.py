@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from casebridge.errors import IngestError
 from casebridge.ingest.mapping import Mapping
 
 BOM = b"\xef\xbb\xbf"
+BLANK_LINES = re.compile(r"^[ \t\f\v]*\n", re.MULTILINE)
 CHUNK = 1 << 20
 
 
@@ -88,15 +90,21 @@ def clean_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int]]:
     """A UTF-8 copy of a text file with plain line ends and no blank lines; and its line count."""
     with tempfile.TemporaryDirectory(prefix="casebridge-") as folder:
         target = Path(folder) / "clean.txt"
-        lines = 0
+        lines, carry = 0, ""
         with (
-            path.open(encoding=encoding, newline=None) as source,
+            path.open(encoding=encoding, newline=None) as source,  # any line end becomes \n
             target.open("w", encoding="utf-8", newline="\n") as out,
         ):
-            for line in source:
-                if line.strip():
-                    out.write(line if line.endswith("\n") else line + "\n")
-                    lines += 1
+            # whole chunks through one regular expression, not a Python loop per line
+            while chunk := source.read(CHUNK):
+                text = carry + chunk
+                end = text.rfind("\n") + 1
+                whole, carry = BLANK_LINES.sub("", text[:end]), text[end:]
+                out.write(whole)
+                lines += whole.count("\n")
+            if carry.strip():
+                out.write(carry + "\n")
+                lines += 1
         if lines == 0:
             raise IngestError(f"{path}: the file is empty")
         yield target, lines

@@ -113,3 +113,13 @@ def test_json_lines_with_a_list_of_persons_and_a_broken_line(tmp_path: Path) -> 
         ("R1-1", "ali", "khan"), ("R1-2", "jo", "smith"),
     ]  # fmt: skip
     assert query_rows(root, "SELECT count(*) FROM involvement") == [(2,)]
+
+
+def test_a_clean_copy_has_plain_line_ends_and_no_blank_lines(tmp_path: Path) -> None:
+    from casebridge.ingest.readers import clean_copy
+
+    source = tmp_path / "messy.csv"
+    source.write_bytes(b"a,b\r\n1,2\r\n\r\n   \r\n3,4\r\n\n5,6")
+    with clean_copy(source, "utf-8") as (clean, lines):
+        assert clean.read_bytes() == b"a,b\n1,2\n3,4\n5,6\n"
+        assert lines == 4
