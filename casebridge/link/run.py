@@ -23,6 +23,7 @@ from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
+from casebridge.link.recheck import contradictions
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.workspace import Workspace
 
@@ -83,15 +84,27 @@ def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
     frame = engine.frame(
         f'SELECT unique_id AS record_id, cluster_id FROM "{clusters.physical_name}"'
     )
-    return break_cannot_links(engine, frame)
-
-
-def break_cannot_links(engine: Engine, clusters: pl.DataFrame) -> pl.DataFrame:
-    """Split any cluster that still holds a cannot-link pair through other records: drop its
-    weakest edges until the pair falls apart, then take the pieces as clusters."""
-    cannot = engine.frame(
-        f"SELECT record_l, record_r FROM ({latest_judgements_sql()}) WHERE verdict = 'different'"
+    judged = engine.frame(f"SELECT record_l, record_r, verdict FROM ({latest_judgements_sql()})")
+    different = judged.filter(pl.col("verdict") == "different").select("record_l", "record_r")
+    same = judged.filter(pl.col("verdict") == "same").select("record_l", "record_r")
+    # the model's own clear 'different' inside a cluster, unless an analyst said 'same'
+    contradicted = (
+        contradictions(engine, trained, frame)
+        .with_columns(
+            record_l=pl.min_horizontal("record_l", "record_r"),
+            record_r=pl.max_horizontal("record_l", "record_r"),
+        )
+        .join(same, on=["record_l", "record_r"], how="anti")
     )
+    return break_cannot_links(engine, frame, pl.concat([different, contradicted]).unique())
+
+
+def break_cannot_links(
+    engine: Engine, clusters: pl.DataFrame, cannot: pl.DataFrame
+) -> pl.DataFrame:
+    """Split any cluster that still holds a pair that must stay apart (``cannot``: record_l,
+    record_r) through other records: keep its strongest edges that leave every such pair apart,
+    then take the pieces as clusters."""
     clash = (
         cannot.join(clusters, left_on="record_l", right_on="record_id")
         .join(clusters, left_on="record_r", right_on="record_id", suffix="_r")
