@@ -1,5 +1,5 @@
-"""A second look inside clusters: score every pair of records that a cluster joined only
-through others, and keep apart those the model scores as clearly different.
+"""A second look inside clusters: score every pair of records in a cluster, and keep apart
+those the model scores as clearly different.
 
 Connected components chain: A matches B and B matches C, so A and C land together even when
 their own comparison says they are different people (two men of one name and different birth
@@ -50,4 +50,4 @@ def contradictions(engine: Engine, trained: Trained, clusters: pl.DataFrame) -> 
         )
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    return found if not found.is_empty() else empty
+    return found
