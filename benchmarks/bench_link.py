@@ -6,6 +6,7 @@ made and ingested first (not timed); then each linker trains, predicts and clust
 probability of 0.9, in this one process, and is scored against the truth.
 
     .venv/bin/python benchmarks/bench_link.py [--people 200000] [--seed 7] [--no-baseline]
+        [--workspace W]   # reuse an ingested synthetic workspace (its link tables are replaced)
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def baseline(root: Path, seed: int) -> tuple[float, Scores]:
 
 def ours(root: Path) -> tuple[float, Scores]:
     started = time.perf_counter()
-    link(open_workspace(root))
+    report = link(open_workspace(root), retrain=True)
     elapsed = time.perf_counter() - started
+    print("casebridge stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
     engine = Engine(root / "casebridge.duckdb")
     found = engine.frame("SELECT record_id, person_id FROM person_link")
     engine.close()
@@ -80,14 +82,18 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--workspace", type=Path, help="an ingested synthetic workspace to use (it is changed)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
-    root = folder / "ws"
+    root = args.workspace or folder / "ws"
     command = [sys.executable, "-c", "from casebridge.cli import app; app()"]
     try:
-        subprocess.run([*command, "synth", "--people", str(args.people), "--seed", str(args.seed),
-                        "--out", str(root)], check=True, capture_output=True)  # fmt: skip
-        subprocess.run([*command, "ingest", "-w", str(root)], check=True, capture_output=True)
+        if args.workspace is None:
+            synth = ["synth", "--people", str(args.people), "--seed", str(args.seed)]
+            subprocess.run([*command, *synth, "--out", str(root)], check=True, capture_output=True)
+            subprocess.run([*command, "ingest", "-w", str(root)], check=True, capture_output=True)
         seconds, scores = ours(root)
         print(
             f"casebridge: F1 {scores.f1:.4f} (precision {scores.precision:.4f}, recall "

@@ -196,6 +196,12 @@ def _link(workspace: Path, retrain: bool = False) -> None:
         + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()),
         highlight=False,
     )
+    if report.ties is not None:
+        console.print(
+            f"records tied to the same third person: weight {report.ties.agree_weight:+.1f} "
+            f"(m {report.ties.m:.3f}, u {report.ties.u:.1e})",
+            highlight=False,
+        )
 
 
 @link_app.command("review")

@@ -14,6 +14,7 @@ from typing import Any
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.model import REVIEW_FLOOR
+from casebridge.link.ties import LEVEL_COLUMN, WEIGHT_COLUMN
 
 
 def read_model(path: Path) -> dict[str, Any]:
@@ -63,5 +64,10 @@ def explain_pair(
             rows.append(
                 (f"{name} frequency", "how common the agreeing value is", float(adjustment))
             )
+    if row.get(WEIGHT_COLUMN) is not None:
+        shared = "share" if row[LEVEL_COLUMN] else "do not share"
+        rows.append(
+            ("shared tie", f"records {shared} a tie to a third person", float(row[WEIGHT_COLUMN]))
+        )
     rows.append(("total", f"match probability {row['match_probability']:.4f}", row["match_weight"]))
     return rows

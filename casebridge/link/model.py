@@ -139,8 +139,6 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("surname_key", "birth_year"),
         block_on("forename_key", "dob"),
         block_on("dob", "postcode_district"),
-        block_on("surname_phonetic", "dob_year"),
-        block_on("forename_phonetic", "dob_year", "sex"),
         block_on("postcode", "substr(forename, 1, 1)"),
         block_on("phone"),
         block_on("email"),

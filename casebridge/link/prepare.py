@@ -3,6 +3,12 @@
 
 Built in portable SQL from ``person_record`` (and, for people whose birth date no one recorded,
 an approximate birth year from their age at an event).
+
+Many systems write 1 January when only the year of birth is known. Where a source holds far
+more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
+day's share, and at least PLACEHOLDER_MINIMUM of them), its 1 January dates are compared as a
+year only: otherwise a placeholder would read as a wrong day and month, and keep the person
+apart from their other records.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 from casebridge.engine import Engine
 
 LINK_INPUT = "link_input"
+PLACEHOLDER_EXCESS = 4
+PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
 
 
 def prepare_link_input(engine: Engine) -> int:
@@ -19,6 +27,20 @@ def prepare_link_input(engine: Engine) -> int:
         FROM involvement i JOIN event e ON e.event_id = i.event_id
         WHERE i.age_at_event IS NOT NULL AND e.event_date IS NOT NULL
         GROUP BY i.record_id"""
+    january_first = "(month(date_of_birth) = 1 AND day(date_of_birth) = 1)"
+    placeholder = f"""
+        SELECT source FROM person_record WHERE dob_precision = 'day' GROUP BY source
+        HAVING sum(CASE WHEN {january_first} THEN 1 ELSE 0 END)
+            > {PLACEHOLDER_EXCESS} * count(*) / 365.25
+          AND sum(CASE WHEN {january_first} THEN 1 ELSE 0 END) >= {PLACEHOLDER_MINIMUM}"""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE cb_dob AS
+        SELECT record_id, date_of_birth, CASE
+                WHEN dob_precision = 'day' AND {january_first}
+                    AND source IN ({placeholder}) THEN 'year'
+                ELSE dob_precision END AS dob_precision
+        FROM person_record"""
+    )
     engine.execute(
         f"""
         CREATE OR REPLACE TABLE {LINK_INPUT} AS
@@ -27,11 +49,11 @@ def prepare_link_input(engine: Engine) -> int:
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
-            CASE WHEN p.dob_precision = 'day' THEN p.date_of_birth END AS dob,
-            CASE WHEN p.dob_precision IS NOT NULL THEN year(p.date_of_birth) END AS dob_year,
-            CASE WHEN p.dob_precision = 'day' THEN month(p.date_of_birth) END AS dob_month,
-            CASE WHEN p.dob_precision = 'day' THEN day(p.date_of_birth) END AS dob_day,
-            coalesce(CASE WHEN p.dob_precision IS NOT NULL THEN year(p.date_of_birth) END,
+            CASE WHEN d.dob_precision = 'day' THEN d.date_of_birth END AS dob,
+            CASE WHEN d.dob_precision IS NOT NULL THEN year(d.date_of_birth) END AS dob_year,
+            CASE WHEN d.dob_precision = 'day' THEN month(d.date_of_birth) END AS dob_month,
+            CASE WHEN d.dob_precision = 'day' THEN day(d.date_of_birth) END AS dob_day,
+            coalesce(CASE WHEN d.dob_precision IS NOT NULL THEN year(d.date_of_birth) END,
                      a.approx_birth_year) AS birth_year,
             CASE WHEN p.sex IN ('M', 'F') THEN p.sex END AS sex,
             CASE WHEN p.postcode_precision = 'unit' THEN p.postcode END AS postcode,
@@ -40,6 +62,7 @@ def prepare_link_input(engine: Engine) -> int:
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
             p.phone, p.email
         FROM person_record p
+        JOIN cb_dob d ON d.record_id = p.record_id
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
         """
     )

@@ -24,6 +24,7 @@ from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.recheck import contradictions
+from casebridge.link.ties import TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.workspace import Workspace
 
@@ -42,6 +43,7 @@ class LinkReport:
     persons: int
     multi_record_persons: int
     seconds: dict[str, float]
+    ties: TieEvidence | None = None
 
 
 def _keep_pairs(engine: Engine, trained: Trained) -> None:
@@ -76,13 +78,30 @@ def _edges(engine: Engine, threshold: float) -> None:
     )
 
 
-def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
+def _components_sql(engine: Engine, trained: Trained) -> str:
+    """Connected components of ``cb_edges``: the name of a (unique_id, cluster_id) table."""
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes=LINK_INPUT, edges="cb_edges", db_api=trained.db_api, node_id_column_name="unique_id",
         threshold_match_probability=0.0,
     )  # fmt: skip
+    return clusters.physical_name
+
+
+def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
+    """Cluster once, then weigh into every scored pair whether its records share a tie."""
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE cb_first AS SELECT unique_id AS record_id, cluster_id "
+        f'FROM "{_components_sql(engine, trained)}"'
+    )
+    evidence = estimate_ties(engine, "cb_first")
+    if evidence is not None:
+        apply_ties(engine, evidence)
+    return evidence
+
+
+def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
     frame = engine.frame(
-        f'SELECT unique_id AS record_id, cluster_id FROM "{clusters.physical_name}"'
+        f'SELECT unique_id AS record_id, cluster_id FROM "{_components_sql(engine, trained)}"'
     )
     judged = engine.frame(f"SELECT record_l, record_r, verdict FROM ({latest_judgements_sql()})")
     different = judged.filter(pl.col("verdict") == "different").select("record_l", "record_r")
@@ -225,6 +244,9 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         _keep_pairs(engine, trained)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
         _edges(engine, settings.threshold)
+        ties = _add_tie_evidence(engine, trained)
+        if ties is not None:
+            _edges(engine, settings.threshold)
         with engine.transaction():
             links = assign_ids(engine, _cluster(engine, trained))
             _write_persons(engine, links)
@@ -236,4 +258,4 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))
     finally:
         engine.close()
-    return LinkReport(records, pairs, persons, multi, seconds)
+    return LinkReport(records, pairs, persons, multi, seconds, ties)

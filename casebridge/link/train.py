@@ -64,7 +64,8 @@ def train(engine: Engine, seed: int) -> Trained:
 
 def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
     """The model with every level's m at least M_FLOOR (renormalised per comparison), and a u
-    that sampling never met set to U_UNSEEN rather than left to Splink's default.
+    that sampling never met set to U_UNSEEN rather than left to Splink's default (for a field
+    sampling never saw on both sides, the "all other" level's u is the rest: nearly 1).
 
     u is not raised otherwise: a small u is what makes agreement on a rare value evidence.
     """
@@ -73,6 +74,14 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
         raised = [max(float(lv.get("m_probability") or 0.0), M_FLOOR) for lv in levels]
         for level, value in zip(levels, raised, strict=True):
             level["m_probability"] = value / sum(raised)
+        *agreeing, other = levels
+        if not any(lv.get("u_probability") for lv in agreeing):
+            # sampling met no pair with the field on both sides (a rare field such as email):
+            # agreement is taken as very rare, and disagreement as what almost every pair does
+            for level in agreeing:
+                level["u_probability"] = U_UNSEEN
+            other["u_probability"] = 1 - U_UNSEEN * len(agreeing)
+        for level in levels:
             if not level.get("u_probability"):
                 level["u_probability"] = U_UNSEEN
     return model
