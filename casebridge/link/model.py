@@ -132,32 +132,67 @@ def comparisons() -> list[Any]:
     ]
 
 
+def _near_in_age(years: int, *conditions: str) -> CustomRule:
+    """A rule on names that leaves out pairs whose known birth years are more than ``years``
+    apart: such pairs fall in the date of birth's 'else' level and could not match, and common
+    names would otherwise make blocks that grow with the square of the population."""
+    near = (
+        'l."birth_year" IS NULL OR r."birth_year" IS NULL '
+        f'OR abs(l."birth_year" - r."birth_year") <= {years}'
+    )
+    return CustomRule(" AND ".join([*conditions, f"({near})"]), sql_dialect=DIALECT)
+
+
+def _same(column: str, other: str | None = None) -> str:
+    return f'l."{column}" = r."{other or column}"'
+
+
+def _initial(column: str, other: str | None = None) -> str:
+    return f'substr(l."{column}", 1, 1) = substr(r."{other or column}", 1, 1)'
+
+
 def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     """Rules whose union must compare almost every true match (measured by ``evaluate``)."""
     return [
-        block_on("forename_key", "surname_key"),
-        block_on("surname_key", "birth_year"),
-        block_on("forename_key", "dob"),
+        _near_in_age(5, _same("forename_key"), _same("surname_key")),
+        # a misspelt or different forename
+        _near_in_age(2, _same("surname_key"), _initial("forename")),
+        # both names misspelt, the birth date right
+        block_on("dob", "substr(forename, 1, 1)"),
         block_on("dob", "postcode_district"),
         block_on("postcode", "substr(forename, 1, 1)"),
         block_on("phone"),
         block_on("email"),
-        block_on("forename_phonetic", "surname_phonetic"),
+        _near_in_age(5, _same("forename_phonetic"), _same("surname_phonetic")),
         # names written the other way round, one of them also misspelt
+        _near_in_age(5, _same("forename_key", "surname_key"), _same("surname_key", "forename_key")),
         CustomRule(
-            'l."forename_key" = r."surname_key" AND l."surname_key" = r."forename_key"',
+            " AND ".join(
+                [
+                    _same("forename_key", "surname_key"),
+                    _same("birth_year"),
+                    _initial("surname", "forename"),
+                ]
+            ),
             sql_dialect=DIALECT,
-        ),
+        ),  # fmt: skip
         CustomRule(
-            'l."forename_key" = r."surname_key" AND l."birth_year" = r."birth_year"',
+            " AND ".join(
+                [
+                    _same("surname_key", "forename_key"),
+                    _same("birth_year"),
+                    _initial("forename", "surname"),
+                ]
+            ),
             sql_dialect=DIALECT,
-        ),
-        CustomRule(
-            'l."surname_key" = r."forename_key" AND l."birth_year" = r."birth_year"',
-            sql_dialect=DIALECT,
-        ),
+        ),  # fmt: skip
         # a misspelt surname on a record that knows only an age
-        block_on("forename_key", "substr(surname, 1, 2)", "sex"),
+        _near_in_age(
+            5,
+            _same("forename_key"),
+            'substr(l."surname", 1, 2) = substr(r."surname", 1, 2)',
+            _same("sex"),
+        ),  # fmt: skip
     ]
 
 

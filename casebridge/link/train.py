@@ -23,6 +23,8 @@ PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to
 U_SAMPLE_PAIRS = 1e6
 M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
+TRAINING_RECORDS = 100_000
+TRAINING_INPUT = "cb_training_input"
 
 
 @dataclass
@@ -33,10 +35,11 @@ class Trained:
     db_api: DuckDBAPI
 
 
-def make_linker(engine: Engine, model: Path | None = None) -> Trained:
-    """A linker over ``link_input``, with settings from a saved model if one is given."""
+def make_linker(engine: Engine, model: Path | None = None, table_name: str = LINK_INPUT) -> Trained:
+    """A linker over ``link_input`` (or another table of its shape), with settings from a saved
+    model if one is given."""
     db_api = DuckDBAPI(connection=engine.connection)
-    table = db_api.register(LINK_INPUT)
+    table = db_api.register(table_name)
     chosen = str(model) if model else settings()
     linker = Linker(table, chosen, log_level=logging.ERROR)
     return Trained(linker, db_api)
@@ -48,8 +51,19 @@ def train(engine: Engine, seed: int) -> Trained:
     m is then floored: where training saw true matches never disagree on a field (a clean
     source, a small sample), a disagreement would otherwise count as near-proof of a
     non-match, and one miskeyed sex or changed phone number could keep a person apart.
+
+    Above TRAINING_RECORDS records, training runs on a random sample of that many (chosen by
+    a hash of each record id and the seed): m and u describe pairs, not the table's size, and
+    the prior (matching pairs over all pairs) is the same in a uniform sample of records.
     """
-    trained = make_linker(engine)
+    sampled = engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}") > TRAINING_RECORDS
+    if sampled:
+        engine.execute(
+            f"CREATE OR REPLACE TABLE {TRAINING_INPUT} AS SELECT * FROM {LINK_INPUT} "
+            f"ORDER BY hash(unique_id || ?), unique_id LIMIT {TRAINING_RECORDS}",
+            [f"~{seed}"],
+        )
+    trained = make_linker(engine, table_name=TRAINING_INPUT if sampled else LINK_INPUT)
     training = trained.linker.training
     training.estimate_probability_two_random_records_match(
         deterministic_rules(), recall=PRIOR_RECALL
@@ -58,8 +72,11 @@ def train(engine: Engine, seed: int) -> Trained:
     for rule in training_blocking_rules():
         training.estimate_parameters_using_expectation_maximisation(rule)
     model = floor_probabilities(trained.linker.misc.save_model_to_json(None))
-    table = trained.db_api.register(LINK_INPUT)
-    return Trained(Linker(table, model, log_level=logging.ERROR), trained.db_api)
+    trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+    engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
+    # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
+    db_api = DuckDBAPI(connection=engine.connection)
+    return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
 
 
 def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
