@@ -10,7 +10,7 @@ import glob
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -53,12 +53,35 @@ class LinkSettings(_Strict):
         return self
 
 
+LowerName = Annotated[str, Field(pattern=r"^[a-z][a-z_]*$")]
+
+
+class NetworkSettings(_Strict):
+    """How group-based networks are found (``[networks]`` in casebridge.toml);
+    ``docs/networks.md`` says why each default is what it is."""
+
+    suspect_roles: tuple[LowerName, ...] = Field(default=("suspect", "offender"), min_length=1)
+    victim_roles: tuple[LowerName, ...] = Field(default=("victim",), min_length=1)
+    event_kinds: tuple[LowerName, ...] = ("cse_assessment", "duty_report")
+    window_days: int | None = Field(default=None, ge=1)
+    min_suspects: int = Field(default=2, ge=2)
+    same_person_floor: float = Field(default=0.1, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _sides_apart(self) -> NetworkSettings:
+        both = sorted(set(self.suspect_roles) & set(self.victim_roles))
+        if both:
+            raise ValueError(f"a role cannot be on both sides: {', '.join(both)}")
+        return self
+
+
 class Settings(_Strict):
     """The whole of ``casebridge.toml``."""
 
     name: str = "casebridge workspace"
     database: str = "casebridge.duckdb"
     link: LinkSettings = LinkSettings()
+    networks: NetworkSettings = NetworkSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -1,0 +1,94 @@
+"""Exports parse back as what they claim to be, and carry ids and roles, never names."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from xml.etree import ElementTree
+
+import networkx as nx
+import pytest
+
+from casebridge.engine import Engine
+from casebridge.errors import UsageError
+from casebridge.networks.export import MARKING, export_networks
+from casebridge.networks.run import build_networks
+from casebridge.workspace import NetworkSettings
+from tests.networks.builders import add_event, new_engine
+
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+
+
+@pytest.fixture
+def engine() -> Engine:
+    engine = new_engine()
+    add_event(engine, "E1", {"S1": ("suspect", 30), "S2": ("suspect", 41),
+                             "V1": ("victim", 14)})  # fmt: skip
+    add_event(engine, "E2", {"S3": ("suspect", 25), "V1": ("victim", 14)}, source="force_b")
+    add_event(engine, "E3", {"S4": ("suspect", 50), "V2": ("victim", 13)})  # no group
+    build_networks(engine, NetworkSettings())
+    return engine
+
+
+def test_every_format_is_written_and_listed(engine: Engine, tmp_path: Path) -> None:
+    written = export_networks(engine, tmp_path / "out", ["graphml", "gexf", "csv"])
+    names = ["networks.graphml", "networks.gexf", "network_nodes.csv", "network_edges.csv"]
+    assert written == [tmp_path / "out" / name for name in names]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names)
+
+
+def test_graphml_is_well_formed_and_holds_the_network(engine: Engine, tmp_path: Path) -> None:
+    [path] = export_networks(engine, tmp_path, ["graphml"])
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == f"{GRAPHML}graphml"
+    # ids, roles and counts only: no name, birth date or address is written
+    keys = {(key.get("for"), key.get("attr.name")) for key in root.iter(f"{GRAPHML}key")}
+    assert keys == {("graph", "marking")} | {
+        ("node", name) for name in ("label", "role", "network_id", "events", "centrality")
+    } | {("edge", name) for name in ("kind", "network_id", "events", "sources", "weight")}
+    graph = nx.read_graphml(path, force_multigraph=True)
+    assert graph.graph["marking"] == MARKING
+    assert sorted(graph.nodes) == ["S1", "S2", "S3", "V1"]
+    assert {graph.nodes[n]["role"] for n in ("S1", "S2", "S3")} == {"suspect"}
+    assert graph.nodes["V1"]["network_id"] == "N-S1"
+    kinds = sorted(data["kind"] for _, _, data in graph.edges(data=True))
+    assert kinds == ["co_suspect"] + ["shared_victim"] * 2 + ["suspect_victim"] * 3
+
+
+def test_gexf_is_well_formed_and_marked(engine: Engine, tmp_path: Path) -> None:
+    [path] = export_networks(engine, tmp_path, ["gexf"])
+    root = ElementTree.parse(path).getroot()
+    namespace = "{http://www.gexf.net/1.2draft}"
+    assert root.findtext(f"{namespace}meta/{namespace}description") == MARKING
+    graph = nx.read_gexf(path)
+    assert sorted(graph.nodes) == ["S1", "S2", "S3", "V1"]
+    assert graph.number_of_edges() == 6
+    shared = [d for _, _, d in graph.edges(data=True) if d["kind"] == "shared_victim"]
+    assert {d["events"] for d in shared} == {"force_a:E1; force_b:E2"}
+
+
+def test_csv_nodes_and_edges_have_link_chart_headers(engine: Engine, tmp_path: Path) -> None:
+    nodes_path, edges_path = export_networks(engine, tmp_path, ["csv"])
+    with nodes_path.open(encoding="utf-8") as f:
+        nodes = list(csv.DictReader(f))
+    with edges_path.open(encoding="utf-8") as f:
+        edges = list(csv.DictReader(f))
+    assert list(nodes[0]) == ["Id", "Label", "entity_type", "role", "network_id", "events",
+                              "centrality"]  # fmt: skip
+    assert list(edges[0]) == ["Source", "Target", "Type", "link_type", "network_id", "events",
+                              "sources", "Weight"]  # fmt: skip
+    assert {row["Id"] for row in nodes} == {"S1", "S2", "S3", "V1"}
+    assert {row["Source"] for row in edges} | {row["Target"] for row in edges} == {
+        "S1", "S2", "S3", "V1"
+    }  # fmt: skip
+
+
+def test_an_unknown_format_is_refused(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="choose from graphml, gexf, csv"):
+        export_networks(engine, tmp_path, ["graphml", "pdf"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_before_networks_says_to_build_them(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="networks stage"):
+        export_networks(new_engine(), tmp_path, ["csv"])
