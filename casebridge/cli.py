@@ -29,6 +29,10 @@ from casebridge.link.run import MODEL_FILE, link
 from casebridge.networks.evaluate import evaluate_networks
 from casebridge.networks.export import export_networks
 from casebridge.networks.run import build_networks
+from casebridge.screen.evaluate import evaluate_screening
+from casebridge.screen.explain import explain_item
+from casebridge.screen.rules import load_rules
+from casebridge.screen.run import screen
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
 from casebridge.workspace import init_workspace, open_workspace
@@ -165,10 +169,11 @@ def ingest_command(
 
 @app.command()
 def run(workspace: WorkspaceOption = Path(".")) -> None:
-    """Run every stage on a workspace: ingest, link, networks."""
+    """Run every stage on a workspace: ingest, link, networks, screen."""
     _ingest(workspace, None)
     _link(workspace)
     _networks(workspace)
+    _screen(workspace)
 
 
 networks_app = typer.Typer(help="Find group-based networks of suspects, and export them.")
@@ -197,6 +202,48 @@ def _networks(workspace: Path) -> None:
         f"man recorded twice; {summary.seconds:.1f} s",
         highlight=False,
     )
+
+
+screen_app = typer.Typer(help="Queue cases and people for review with explainable rules.")
+app.add_typer(screen_app, name="screen")
+
+
+@screen_app.callback(invoke_without_command=True)
+def screen_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -> None:
+    """Run the shipped rules, with the workspace's rules/*.yaml applied, into review_item."""
+    if ctx.invoked_subcommand is None:
+        _screen(workspace)
+
+
+def _screen(workspace: Path) -> None:
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    rules = run_cleanly(lambda: load_rules(chosen.root / "rules"))
+    engine = chosen.connect()
+    try:
+        with stage_progress("screen", 1) as advance:
+            summary = run_cleanly(lambda: screen(engine, rules))
+            advance("screen")
+    finally:
+        engine.close()
+    fired = ", ".join(f"{rule} {count:,}" for rule, count in summary.per_rule.items())
+    console.print(
+        f"{summary.items:,} review items ({fired}); {summary.seconds:.1f} s", highlight=False
+    )
+
+
+@screen_app.command("explain")
+def screen_explain(
+    item: Annotated[str, typer.Argument(help="A review item id, e.g. event:force_a:NP/2012/1.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Show a review item: every rule that fired, why, and the evidence records."""
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = chosen.connect()
+    try:
+        shown = run_cleanly(lambda: explain_item(engine, item))
+    finally:
+        engine.close()
+    Console().print(shown)
 
 
 @networks_app.command("export")
@@ -330,8 +377,8 @@ def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="A truth folder from 'casebridge synth'.")],
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Score the linkage (overall, per name-origin group, blocking) and the networks against a
-    truth folder."""
+    """Score the linkage (overall, per name-origin group, blocking), the networks and the
+    screening against a truth folder."""
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
@@ -342,6 +389,11 @@ def evaluate(
             run_cleanly(lambda: evaluate_networks(engine, truth))
             if engine.table_exists("network")
             else None
+        )
+        rule_scores = (
+            run_cleanly(lambda: evaluate_screening(engine, truth))
+            if engine.table_exists("review_item")
+            else []
         )
     finally:
         engine.close()
@@ -363,6 +415,14 @@ def evaluate(
             f"{n.found} found, {n.invented} matching no planted network",
             highlight=False,
         )
+    if rule_scores:
+        table = Table(title="screening against the planted review targets", title_justify="left")
+        for column in ("rule", "targets", "found", "recall", "items", "correct", "precision"):
+            table.add_column(column, justify="left" if column == "rule" else "right")
+        for r in rule_scores:
+            table.add_row(r.rule, f"{r.targets:,}", f"{r.found:,}", f"{r.recall:.3f}",
+                          f"{r.items:,}", f"{r.correct:,}", f"{r.precision:.3f}")  # fmt: skip
+        console.print(table)
 
 
 @app.command()

@@ -13,7 +13,9 @@ Hierarchy::
     ├── DataFileError     a shipped data file (code list, name pool) is missing or malformed
     ├── WorkspaceError    a workspace or its casebridge.toml is missing or invalid
     ├── MappingError      a mapping file is missing, not YAML, or does not validate
-    └── IngestError       a whole file cannot be ingested (unreadable, missing column, empty)
+    ├── IngestError       a whole file cannot be ingested (unreadable, missing column, empty)
+    ├── RuleError         a screening rule file cannot be read or validated, or its query fails
+    └── AuditError        an audit input (population baseline) is missing or malformed
 """
 
 
@@ -47,3 +49,13 @@ class MappingError(CasebridgeError):
 
 class IngestError(CasebridgeError):
     """Raised when a whole file cannot be ingested; the workspace is left as it was."""
+
+
+class RuleError(CasebridgeError):
+    """Raised when a rule file cannot be read or validated, or a rule's query fails to run;
+    the message names the file and the line."""
+
+
+class AuditError(CasebridgeError):
+    """Raised when an audit input, such as a population baseline file, cannot be used; names
+    the file, the line and the value."""

@@ -1,0 +1,1 @@
+"""Screen: queue closed cases and people for review with declarative, explainable rules."""
