@@ -132,15 +132,8 @@ def comparisons() -> list[Any]:
     ]
 
 
-def _near_in_age(years: int, *conditions: str) -> CustomRule:
-    """A rule on names that leaves out pairs whose known birth years are more than ``years``
-    apart: such pairs fall in the date of birth's 'else' level and could not match, and common
-    names would otherwise make blocks that grow with the square of the population."""
-    near = (
-        'l."birth_year" IS NULL OR r."birth_year" IS NULL '
-        f'OR abs(l."birth_year" - r."birth_year") <= {years}'
-    )
-    return CustomRule(" AND ".join([*conditions, f"({near})"]), sql_dialect=DIALECT)
+def _rule(*conditions: str) -> CustomRule:
+    return CustomRule(" AND ".join(conditions), sql_dialect=DIALECT)
 
 
 def _same(column: str, other: str | None = None) -> str:
@@ -151,48 +144,80 @@ def _initial(column: str, other: str | None = None) -> str:
     return f'substr(l."{column}", 1, 1) = substr(r."{other or column}", 1, 1)'
 
 
-def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
-    """Rules whose union must compare almost every true match (measured by ``evaluate``)."""
+def _near(years: int) -> str:
+    """Birth years at most ``years`` apart, or not known on one side."""
+    return (
+        f'(l."birth_year" IS NULL OR r."birth_year" IS NULL '
+        f'OR abs(l."birth_year" - r."birth_year") <= {years})'
+    )
+
+
+def _near_when_undated(years: int, *keys: str) -> list[CustomRule]:
+    """Rules joining ``keys`` where one side has no full birth date (an age, or a year only)
+    and the birth years are at most ``years`` apart. Joined on bands of birth years (two grids
+    of bands 2 * years + 1 wide, the second shifted by ``years``: any two years at most
+    ``years`` apart share a band in one of them), so the database joins on equal values
+    instead of filtering every pair that shares the keys."""
+    width = 2 * years + 1
     return [
-        _near_in_age(5, _same("forename_key"), _same("surname_key")),
+        _rule(
+            *keys,
+            f'floor((l."birth_year" + {shift}) / {width}) '
+            f'= floor((r."birth_year" + {shift}) / {width})',
+            '(l."dob" IS NULL OR r."dob" IS NULL)',
+            f'abs(l."birth_year" - r."birth_year") <= {years}',
+        )
+        for shift in (0, years)
+    ]
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    """Rules whose union must compare almost every true match (measured by ``evaluate``).
+
+    Rules on names also ask for birth years that could belong to one person: a pair further
+    apart falls in the date of birth's 'else' level and could not match, and without the limit
+    a common name makes a block that grows with the square of the population. Every rule joins
+    on equal values (a condition on one side only, such as an unknown birth year, is applied
+    before the join), so that its cost grows with the pairs it finds.
+    """
+    names = (_same("forename_key"), _same("surname_key"))
+    surname_initial = (_same("surname_key"), _initial("forename"))
+    forename_surname_start = (
+        _same("forename_key"), 'substr(l."surname", 1, 2) = substr(r."surname", 1, 2)',
+        _same("sex"),
+    )  # fmt: skip
+    return [
+        _rule(*names, _same("birth_year")),
+        # records with names only (no birth date, no age), on either side
+        _rule(*names, 'l."birth_year" IS NULL'),
+        _rule(*names, 'r."birth_year" IS NULL'),
+        # the year of birth mistyped
+        _rule(*names, _same("dob_month"), _same("dob_day")),
+        *_near_when_undated(5, *names),
         # a misspelt or different forename
-        _near_in_age(2, _same("surname_key"), _initial("forename")),
+        _rule(*surname_initial, _same("birth_year")),
+        *_near_when_undated(2, *surname_initial),
         # both names misspelt, the birth date right
         block_on("dob", "substr(forename, 1, 1)"),
         block_on("dob", "postcode_district"),
         block_on("postcode", "substr(forename, 1, 1)"),
         block_on("phone"),
         block_on("email"),
-        _near_in_age(5, _same("forename_phonetic"), _same("surname_phonetic")),
+        _rule(_same("forename_phonetic"), _same("surname_phonetic"), _same("birth_year")),
         # names written the other way round, one of them also misspelt
-        _near_in_age(5, _same("forename_key", "surname_key"), _same("surname_key", "forename_key")),
-        CustomRule(
-            " AND ".join(
-                [
-                    _same("forename_key", "surname_key"),
-                    _same("birth_year"),
-                    _initial("surname", "forename"),
-                ]
-            ),
-            sql_dialect=DIALECT,
+        _rule(_same("forename_key", "surname_key"), _same("surname_key", "forename_key"), _near(5)),
+        _rule(
+            _same("forename_key", "surname_key"),
+            _same("birth_year"),
+            _initial("surname", "forename"),
         ),  # fmt: skip
-        CustomRule(
-            " AND ".join(
-                [
-                    _same("surname_key", "forename_key"),
-                    _same("birth_year"),
-                    _initial("forename", "surname"),
-                ]
-            ),
-            sql_dialect=DIALECT,
+        _rule(
+            _same("surname_key", "forename_key"),
+            _same("birth_year"),
+            _initial("forename", "surname"),
         ),  # fmt: skip
         # a misspelt surname on a record that knows only an age
-        _near_in_age(
-            5,
-            _same("forename_key"),
-            'substr(l."surname", 1, 2) = substr(r."surname", 1, 2)',
-            _same("sex"),
-        ),  # fmt: skip
+        *_near_when_undated(5, *forename_surname_start),
     ]
 
 
