@@ -18,6 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from casebridge.audit.evaluate import AuditEvaluation, evaluate_audit
+from casebridge.audit.report import render_report
+from casebridge.audit.run import AuditSummary, audit
+from casebridge.audit.settings import AuditSettings
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
 from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_truth
@@ -25,17 +29,17 @@ from casebridge.link.explain import explain_pair, read_model
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
 from casebridge.link.review import uncertain_pairs
-from casebridge.link.run import MODEL_FILE, link
+from casebridge.link.run import MODEL_FILE, LinkReport, link
 from casebridge.networks.evaluate import evaluate_networks
 from casebridge.networks.export import export_networks
-from casebridge.networks.run import build_networks
+from casebridge.networks.run import NetworkSummary, build_networks
 from casebridge.screen.evaluate import evaluate_screening
 from casebridge.screen.explain import explain_item
 from casebridge.screen.rules import load_rules
-from casebridge.screen.run import screen
+from casebridge.screen.run import ScreenSummary, screen
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
-from casebridge.workspace import init_workspace, open_workspace
+from casebridge.workspace import Workspace, init_workspace, open_workspace
 
 app = typer.Typer(
     help="Link, audit and screen multi-agency records of group-based child sexual exploitation.",
@@ -169,11 +173,35 @@ def ingest_command(
 
 @app.command()
 def run(workspace: WorkspaceOption = Path(".")) -> None:
-    """Run every stage on a workspace: ingest, link, networks, screen."""
-    _ingest(workspace, None)
-    _link(workspace)
-    _networks(workspace)
-    _screen(workspace)
+    """Run every stage on a workspace: ingest, link, networks, screen, audit, report."""
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str, action: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        result = action()
+        seconds[stage] = time.perf_counter() - started
+        return result
+
+    reports = timed("ingest", lambda: _ingest(workspace, None))
+    linked = timed("link", lambda: _link(workspace))
+    networks = timed("networks", lambda: _networks(workspace))
+    screened = timed("screen", lambda: _screen(workspace))
+    audited = timed("audit", lambda: _audit(workspace, None))
+    report = timed("report", lambda: _report(workspace, None))
+    table = Table(title="casebridge run", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("figure", justify="right")
+    table.add_row("rows read", f"{sum(r.rows_read for r in reports):,}")
+    table.add_row("rows quarantined", f"{sum(r.rows_quarantined for r in reports):,}")
+    table.add_row("person records", f"{linked.records:,}")
+    table.add_row("persons", f"{linked.persons:,}")
+    table.add_row("group-based networks", f"{networks.networks:,}")
+    table.add_row("review items", f"{screened.items:,}")
+    table.add_row("audit tables", f"{len(audited.tables):,} in {audited.out}")
+    table.add_row("report", str(report))
+    for stage, taken in seconds.items():
+        table.add_row(f"time: {stage}", f"{taken:.1f} s")
+    console.print(table)
 
 
 networks_app = typer.Typer(help="Find group-based networks of suspects, and export them.")
@@ -187,7 +215,7 @@ def networks_command(ctx: typer.Context, workspace: WorkspaceOption = Path("."))
         _networks(workspace)
 
 
-def _networks(workspace: Path) -> None:
+def _networks(workspace: Path) -> NetworkSummary:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
@@ -202,6 +230,7 @@ def _networks(workspace: Path) -> None:
         f"man recorded twice; {summary.seconds:.1f} s",
         highlight=False,
     )
+    return summary
 
 
 screen_app = typer.Typer(help="Queue cases and people for review with explainable rules.")
@@ -215,7 +244,7 @@ def screen_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -
         _screen(workspace)
 
 
-def _screen(workspace: Path) -> None:
+def _screen(workspace: Path) -> ScreenSummary:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     rules = run_cleanly(lambda: load_rules(chosen.root / "rules"))
     engine = chosen.connect()
@@ -229,6 +258,7 @@ def _screen(workspace: Path) -> None:
     console.print(
         f"{summary.items:,} review items ({fired}); {summary.seconds:.1f} s", highlight=False
     )
+    return summary
 
 
 @screen_app.command("explain")
@@ -286,7 +316,7 @@ def link_command(
         _link(workspace, retrain)
 
 
-def _link(workspace: Path, retrain: bool = False) -> None:
+def _link(workspace: Path, retrain: bool = False) -> LinkReport:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     with stage_progress("link", 1) as advance:
         report = run_cleanly(lambda: link(chosen, retrain))
@@ -304,6 +334,7 @@ def _link(workspace: Path, retrain: bool = False) -> None:
             f"(m {report.ties.m:.3f}, u {report.ties.u:.1e})",
             highlight=False,
         )
+    return report
 
 
 @link_app.command("review")
@@ -372,13 +403,92 @@ def link_explain(
     console.print(table)
 
 
+def _audit_settings(workspace: Workspace) -> AuditSettings:
+    """The workspace's [audit] settings, with the review band from [link] and the population
+    baseline's path taken from the workspace folder."""
+    settings = workspace.settings.audit
+    baseline = settings.population_baseline
+    return settings.model_copy(
+        update={
+            "review_low": workspace.settings.link.review_low,
+            "review_high": workspace.settings.link.review_high,
+            "population_baseline": workspace.root / baseline if baseline else None,
+        }
+    )
+
+
+def _audit(workspace: Path, out: Path | None) -> AuditSummary:
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    settings = _audit_settings(chosen)
+    engine = chosen.connect()
+    try:
+        with stage_progress("audit", 1) as advance:
+            summary = run_cleanly(lambda: audit(engine, settings, out or chosen.root / "audit"))
+            advance("audit")
+    finally:
+        engine.close()
+    recorded = summary.suspect_ethnicity_recorded
+    console.print(
+        f"{len(summary.tables)} audit tables (published under disclosure control, "
+        f"{summary.suppressed_cells:,} cells suppressed) in {summary.out}; suspect ethnicity "
+        f"recorded for {'-' if recorded is None else f'{recorded:.1%}'}; "
+        f"{summary.seconds:.1f} s",
+        highlight=False,
+    )
+    return summary
+
+
+def _report(workspace: Path, out: Path | None) -> Path:
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    settings = _audit_settings(chosen)
+    model = chosen.root / MODEL_FILE
+    engine = chosen.connect()
+    try:
+        with stage_progress("report", 1) as advance:
+            written = run_cleanly(
+                lambda: render_report(
+                    engine, settings, model if model.is_file() else None,
+                    out or chosen.root / "report.html",
+                )
+            )  # fmt: skip
+            advance("report")
+    finally:
+        engine.close()
+    console.print(f"report: {written}", highlight=False)
+    return written
+
+
+@app.command("audit")
+def audit_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for CSV and Parquet (default W/audit).")
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Data quality, linkage, networks and screening summaries, and demographic statistics
+    with their bounds, all under disclosure control."""
+    _audit(workspace, out)
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The HTML file to write (default W/report.html)."),
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Write one self-contained HTML report (no personal data, no network needed to read it)."""
+    _report(workspace, out)
+
+
 @app.command()
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="A truth folder from 'casebridge synth'.")],
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Score the linkage (overall, per name-origin group, blocking), the networks and the
-    screening against a truth folder."""
+    """Score the linkage (overall, per name-origin group, blocking), the networks, the
+    screening and the audit's completeness and bounds against a truth folder."""
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
@@ -394,6 +504,11 @@ def evaluate(
             run_cleanly(lambda: evaluate_screening(engine, truth))
             if engine.table_exists("review_item")
             else []
+        )
+        audit_score = (
+            run_cleanly(lambda: evaluate_audit(engine, truth))
+            if engine.table_exists("audit_person_completeness_published")
+            else None
         )
     finally:
         engine.close()
@@ -423,6 +538,30 @@ def evaluate(
             table.add_row(r.rule, f"{r.targets:,}", f"{r.found:,}", f"{r.recall:.3f}",
                           f"{r.items:,}", f"{r.correct:,}", f"{r.precision:.3f}")  # fmt: skip
         console.print(table)
+    if audit_score is not None:
+        _print_audit_score(audit_score)
+
+
+def _print_audit_score(score: AuditEvaluation) -> None:
+    table = Table(title="audit completeness against the truth", title_justify="left")
+    for column in ("population", "role", "measure", "stated", "truth", "difference (points)"):
+        table.add_column(column, justify="right" if column[0] in "std" else "left")
+
+    def shown(value: float | None, form: str) -> str:
+        return "-" if value is None else format(value, form)
+
+    for row in score.completeness.iter_rows(named=True):
+        table.add_row(
+            row["population"], row["role"], row["measure"], shown(row["stated"], ".2%"),
+            shown(row["truth"], ".2%"), shown(row["difference_points"], "+.2f"),
+        )  # fmt: skip
+    console.print(table)
+    kinds = score.shares.select("population", "role", "classification").unique().sort("*")
+    lines = []
+    for population, role, classification in kinds.iter_rows():
+        inside, total = score.contained(population, role, classification)
+        lines.append(f"{population} {role} {classification}: {inside}/{total}")
+    console.print("share bounds containing the true share: " + "; ".join(lines), highlight=False)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 from casebridge.errors import WorkspaceError
 from casebridge.standard.codelists import load_code_lists
@@ -82,6 +83,7 @@ class Settings(_Strict):
     database: str = "casebridge.duckdb"
     link: LinkSettings = LinkSettings()
     networks: NetworkSettings = NetworkSettings()
+    audit: AuditSettings = AuditSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
