@@ -78,3 +78,27 @@ def test_link_commands_explain_their_mistakes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
     assert result.exit_code == 0 and "blocking recall" in result.output
     assert runner.invoke(app, ["link", "review", "-w", str(out), "--limit", "3"]).exit_code == 0
+
+
+def test_later_stage_commands(tmp_path: Path) -> None:
+    # 2,000 people: small enough that no duty report is planted and EM underflows at first
+    out = tmp_path / "w"
+    assert runner.invoke(app, ["synth", "--people", "2000", "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["run", "-w", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "review items" in result.output and (out / "report.html").is_file()
+    exported = tmp_path / "graphs"
+    result = runner.invoke(
+        app, ["networks", "export", "--to", str(exported), "--format", "gexf", "-w", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p.suffix for p in exported.iterdir()] == [".gexf"]
+    result = runner.invoke(app, ["screen", "explain", "event:nothing", "-w", str(out)])
+    assert result.exit_code == 2 and "error" in result.output
+    report = tmp_path / "elsewhere.html"
+    assert runner.invoke(app, ["report", "--out", str(report), "-w", str(out)]).exit_code == 0
+    assert report.is_file()
+    (out / "rules").mkdir()
+    (out / "rules" / "broken.yaml").write_text("- id: X1\n  title: [unclosed\n")
+    result = runner.invoke(app, ["screen", "-w", str(out)])
+    assert result.exit_code == 2 and "broken.yaml, line" in result.output

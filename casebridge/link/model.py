@@ -240,7 +240,9 @@ def deterministic_rules() -> list[str | BlockingRuleCreator]:
     return [block_on("forename_key", "surname_key", "dob")]
 
 
-def settings(probability_two_random_records_match: float = 1e-5) -> SettingsCreator:
+def settings(
+    probability_two_random_records_match: float = 1e-5, max_iterations: int = 20
+) -> SettingsCreator:
     """The Splink settings: dedupe over every source's records at once."""
     return SettingsCreator(
         link_type="dedupe_only",
@@ -249,5 +251,5 @@ def settings(probability_two_random_records_match: float = 1e-5) -> SettingsCrea
         probability_two_random_records_match=probability_two_random_records_match,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["source"],
-        max_iterations=20,
+        max_iterations=max_iterations,
     )

@@ -25,6 +25,7 @@ M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
 TRAINING_RECORDS = 100_000
 TRAINING_INPUT = "cb_training_input"
+EM_ITERATIONS = (20, 5)  # the second only if the first underflows (see train)
 
 
 @dataclass
@@ -35,12 +36,14 @@ class Trained:
     db_api: DuckDBAPI
 
 
-def make_linker(engine: Engine, model: Path | None = None, table_name: str = LINK_INPUT) -> Trained:
+def make_linker(
+    engine: Engine, model: Path | None = None, table_name: str = LINK_INPUT, iterations: int = 20
+) -> Trained:
     """A linker over ``link_input`` (or another table of its shape), with settings from a saved
     model if one is given."""
     db_api = DuckDBAPI(connection=engine.connection)
     table = db_api.register(table_name)
-    chosen = str(model) if model else settings()
+    chosen = str(model) if model else settings(max_iterations=iterations)
     linker = Linker(table, chosen, log_level=logging.ERROR)
     return Trained(linker, db_api)
 
@@ -63,20 +66,37 @@ def train(engine: Engine, seed: int) -> Trained:
             f"ORDER BY hash(unique_id || ?), unique_id LIMIT {TRAINING_RECORDS}",
             [f"~{seed}"],
         )
-    trained = make_linker(engine, table_name=TRAINING_INPUT if sampled else LINK_INPUT)
-    training = trained.linker.training
-    training.estimate_probability_two_random_records_match(
-        deterministic_rules(), recall=PRIOR_RECALL
-    )
-    training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
-    for rule in training_blocking_rules():
-        training.estimate_parameters_using_expectation_maximisation(rule)
-    model = floor_probabilities(trained.linker.misc.save_model_to_json(None))
-    trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+    table = TRAINING_INPUT if sampled else LINK_INPUT
+    for iterations in EM_ITERATIONS:
+        try:
+            model = _estimate(engine, table, seed, iterations)
+            break
+        except ValueError as exc:
+            # on a small workspace EM can drive a rarely seen level's m below what a float
+            # holds, and Splink refuses it: fewer iterations stop short of that
+            if "minimum allowed value" not in str(exc) or iterations == EM_ITERATIONS[-1]:
+                raise
+            logger.info("EM underflowed after up to %d iterations; retrying with fewer", iterations)
     engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
     # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
     db_api = DuckDBAPI(connection=engine.connection)
     return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
+
+
+def _estimate(engine: Engine, table: str, seed: int, iterations: int) -> dict[str, Any]:
+    """One training over ``table``: the prior, u, then EM; the model floored, as Splink JSON."""
+    trained = make_linker(engine, table_name=table, iterations=iterations)
+    training = trained.linker.training
+    try:
+        training.estimate_probability_two_random_records_match(
+            deterministic_rules(), recall=PRIOR_RECALL
+        )
+        training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
+        for rule in training_blocking_rules():
+            training.estimate_parameters_using_expectation_maximisation(rule)
+        return floor_probabilities(trained.linker.misc.save_model_to_json(None))
+    finally:
+        trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
 
 
 def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:

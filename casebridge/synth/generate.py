@@ -296,7 +296,7 @@ def _generate_into(
         quarantine_rows=int((malformed["handling"] == "quarantine").sum()),
         set_aside_values=int((malformed["handling"] == "set_aside").sum()),
     )
-    _write_workspace(out, profile)
+    _write_workspace(out, profile, written)
     _write_manifest(out, seed, profile, people_count, summary)
     return summary
 
@@ -304,8 +304,10 @@ def _generate_into(
 MAPPINGS = Path(__file__).parent / "mappings"
 
 
-def _write_workspace(out: Path, profile: Profile) -> None:
-    """Make ``out`` a ready workspace: casebridge.toml and one mapping file per source."""
+def _write_workspace(out: Path, profile: Profile, written: dict[str, int]) -> None:
+    """Make ``out`` a ready workspace: casebridge.toml and one mapping file per source. A
+    source that got no rows (a small run can plant no duty reports) is left out of the
+    settings, as an agency with nothing to send would be: ingest refuses an empty file."""
     (out / "mappings").mkdir()
     lines = [
         "# A casebridge workspace over synthetic extracts. Settings: docs/workspace.md.",
@@ -316,6 +318,9 @@ def _write_workspace(out: Path, profile: Profile) -> None:
     for source in SOURCES:
         mapping = f"mappings/{source.key}.yaml"
         (out / mapping).write_bytes((MAPPINGS / f"{source.key}.yaml").read_bytes())
+        if not written[source.key]:
+            lines += [f"# {source.key}: no rows at this size, so not listed", ""]
+            continue
         lines += [
             "[[sources]]",
             f'key = "{source.key}"',
