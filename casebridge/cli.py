@@ -25,7 +25,7 @@ from casebridge.audit.settings import AuditSettings
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
 from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_truth
-from casebridge.link.explain import explain_pair, read_model
+from casebridge.link.explain import closest_record, explain_pair, read_model, waterfall_svg
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
 from casebridge.link.review import uncertain_pairs
@@ -384,23 +384,34 @@ def link_judge(
 @link_app.command("explain")
 def link_explain(
     first: Annotated[str, typer.Argument(help="A record, as source:local_id.")],
-    second: Annotated[str, typer.Argument(help="The other record.")],
+    second: Annotated[str, typer.Argument(help="The other record, or a person id.")],
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Also write the weights as an SVG chart.")
+    ] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Show the per-comparison match weights that decided a pair (a waterfall in text)."""
+    """Show the per-comparison match weights that decided a pair (a waterfall in text); for a
+    record and a person, the pair with the person's record it scored highest with."""
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
         model = run_cleanly(lambda: read_model(chosen.root / MODEL_FILE))
-        rows = run_cleanly(lambda: explain_pair(engine, model, first, second))
+        is_person = bool(engine.query("SELECT 1 FROM person WHERE person_id = ?", [second]))
+        other = run_cleanly(lambda: closest_record(engine, first, second)) if is_person else second
+        rows = run_cleanly(lambda: explain_pair(engine, model, first, other))
     finally:
         engine.close()
-    table = Table(title=f"{first} ~ {second}", title_justify="left")
+    title = f"{first} ~ {other}" + (f" (the record of {second} it scored highest with)"
+                                    if is_person else "")  # fmt: skip
+    table = Table(title=title, title_justify="left")
     for column in ("comparison", "level", "match weight"):
         table.add_column(column, justify="right" if column == "match weight" else "left")
     for name, level, weight in rows:
         table.add_row(name, level, f"{weight:+.2f}")
     console.print(table)
+    if chart is not None:
+        chart.write_text(waterfall_svg(title, rows), encoding="utf-8")
+        console.print(f"chart: {chart}", highlight=False)
 
 
 def _audit_settings(workspace: Workspace) -> AuditSettings:

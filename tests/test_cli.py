@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casebridge.cli import app
+from casebridge.engine import Engine
 
 runner = CliRunner()
 
@@ -95,6 +96,20 @@ def test_later_stage_commands(tmp_path: Path) -> None:
     assert [p.suffix for p in exported.iterdir()] == [".gexf"]
     result = runner.invoke(app, ["screen", "explain", "event:nothing", "-w", str(out)])
     assert result.exit_code == 2 and "error" in result.output
+    engine = Engine(out / "casebridge.duckdb")
+    try:
+        record, person = engine.query(
+            "SELECT a.record_id, b.person_id FROM person_link a JOIN person_link b "
+            "ON a.person_id = b.person_id AND a.record_id < b.record_id LIMIT 1"
+        )[0]
+    finally:
+        engine.close()
+    chart = tmp_path / "why.svg"
+    result = runner.invoke(
+        app, ["link", "explain", record, person, "--chart", str(chart), "-w", str(out)]
+    )
+    assert result.exit_code == 0 and f"the record of {person}" in result.output, result.output
+    assert chart.read_text().startswith("<svg") and "shared tie" in chart.read_text()
     report = tmp_path / "elsewhere.html"
     assert runner.invoke(app, ["report", "--out", str(report), "-w", str(out)]).exit_code == 0
     assert report.is_file()

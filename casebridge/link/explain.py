@@ -71,3 +71,32 @@ def explain_pair(
         )
     rows.append(("total", f"match probability {row['match_probability']:.4f}", row["match_weight"]))
     return rows
+
+
+def closest_record(engine: Engine, record: str, person: str) -> str:
+    """The record of ``person`` that ``record`` scored highest with (for record ~ person)."""
+    if not engine.query("SELECT 1 FROM person WHERE person_id = ?", [person]):
+        raise UsageError(f"no person {person} in this workspace")
+    found = engine.query(
+        """SELECT other FROM (
+            SELECT CASE WHEN m.record_l = ? THEN m.record_r ELSE m.record_l END AS other,
+                m.match_probability
+            FROM match_pair m WHERE m.record_l = ? OR m.record_r = ?) pairs
+        JOIN person_link l ON l.record_id = pairs.other
+        WHERE l.person_id = ? AND pairs.other <> ?
+        ORDER BY pairs.match_probability DESC, pairs.other LIMIT 1""",
+        [record, record, record, person, record],
+    )
+    if not found:
+        raise UsageError(
+            f"{record} was not scored with any record of {person} at or above the review "
+            f"floor ({REVIEW_FLOOR})"
+        )
+    return str(found[0][0])
+
+
+def waterfall_svg(title: str, rows: list[tuple[str, str, float]]) -> str:
+    """The rows of :func:`explain_pair` as a chart: one bar a comparison, either side of zero."""
+    from casebridge.audit.charts import weights
+
+    return weights("match-explanation", title, rows)
