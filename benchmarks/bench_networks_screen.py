@@ -34,9 +34,11 @@ def main() -> None:
         records = int(engine.scalar("SELECT count(*) FROM person_record"))
         for _ in range(args.runs):
             started = time.perf_counter()
-            networks = build_networks(engine, workspace.settings.networks)
+            networks = build_networks(
+                engine, workspace.settings.networks, workspace.settings.vocabulary
+            )
             middle = time.perf_counter()
-            screened = screen(engine, rules)
+            screened = screen(engine, rules, workspace.settings.vocabulary)
             ended = time.perf_counter()
             timings["networks"].append(middle - started)
             timings["screen"].append(ended - middle)

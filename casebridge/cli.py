@@ -220,7 +220,9 @@ def _networks(workspace: Path) -> NetworkSummary:
     engine = chosen.connect()
     try:
         with stage_progress("networks", 1) as advance:
-            summary = run_cleanly(lambda: build_networks(engine, chosen.settings.networks))
+            summary = run_cleanly(
+                lambda: build_networks(engine, chosen.settings.networks, chosen.settings.vocabulary)
+            )
             advance("networks")
     finally:
         engine.close()
@@ -250,7 +252,7 @@ def _screen(workspace: Path) -> ScreenSummary:
     engine = chosen.connect()
     try:
         with stage_progress("screen", 1) as advance:
-            summary = run_cleanly(lambda: screen(engine, rules))
+            summary = run_cleanly(lambda: screen(engine, rules, chosen.settings.vocabulary))
             advance("screen")
     finally:
         engine.close()

@@ -55,6 +55,27 @@ class LinkSettings(_Strict):
 
 
 LowerName = Annotated[str, Field(pattern=r"^[a-z][a-z_]*$")]
+# an event kind as a source writes it: any case, spaces, hyphens or underscores between words
+KindWord = Annotated[str, Field(pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9 _-]*$", max_length=60)]
+
+
+class VocabularySettings(_Strict):
+    """Which event kinds mean what to the networks and screen stages (``[vocabulary]`` in
+    casebridge.toml). Kinds are compared on their key (lower case, trimmed, runs of spaces,
+    hyphens and underscores as one space), so ``Missing_Episode`` meets ``missing episode``;
+    ``docs/mapping.md`` lists the defaults and why bare ``report`` is not among them."""
+
+    missing_kinds: tuple[KindWord, ...] = (
+        "missing", "missing episode", "missing person", "missing from home",
+        "missing from care",
+    )  # fmt: skip
+    assessment_kinds: tuple[KindWord, ...] = (
+        "cse assessment", "cse risk assessment", "cse screening", "exploitation assessment",
+        "exploitation risk assessment",
+    )  # fmt: skip
+    duty_report_kinds: tuple[KindWord, ...] = (
+        "duty report", "duty to report", "mandatory report", "mandatory reporting",
+    )  # fmt: skip
 
 
 class NetworkSettings(_Strict):
@@ -63,7 +84,7 @@ class NetworkSettings(_Strict):
 
     suspect_roles: tuple[LowerName, ...] = Field(default=("suspect", "offender"), min_length=1)
     victim_roles: tuple[LowerName, ...] = Field(default=("victim",), min_length=1)
-    event_kinds: tuple[LowerName, ...] = ("cse_assessment", "duty_report")
+    event_kinds: tuple[KindWord, ...] = ()
     window_days: int | None = Field(default=None, ge=1)
     min_suspects: int = Field(default=2, ge=2)
     same_person_floor: float = Field(default=0.1, gt=0, le=1)
@@ -83,6 +104,7 @@ class Settings(_Strict):
     database: str = "casebridge.duckdb"
     link: LinkSettings = LinkSettings()
     networks: NetworkSettings = NetworkSettings()
+    vocabulary: VocabularySettings = VocabularySettings()
     audit: AuditSettings = AuditSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
 

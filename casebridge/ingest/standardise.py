@@ -266,18 +266,27 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     outcome_date = sql.parse_date("outcome_date_value", _formats(event.outcome_date), "outcome")
     offence = sql.offence_code("e.offence_value")
     outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
+    section = sql.soa_section("e.section_value")
+    # with no known offence code, the recorded section says what the offence is (soa_sections.csv)
+    by_section = "o.ho_code IS NULL AND coalesce(ss.section, sb.section) IS NOT NULL"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, e.*, lower(trim(e.kind_value)) AS kind,
             {date.date} AS event_date, {date.problem} AS date_problem,
             o.ho_code AS offence_code, o.description AS offence_description,
-            coalesce({sql.soa_section("e.section_value")}, o.soa_section) AS soa_section,
-            o.is_sexual = 'true' AS is_sexual, o.victim_age_band,
+            coalesce({section}, o.soa_section) AS soa_section,
+            CASE WHEN {by_section} THEN true ELSE o.is_sexual = 'true' END AS is_sexual,
+            CASE WHEN {by_section} THEN coalesce(ss.victim_age_band, sb.victim_age_band)
+                 ELSE o.victim_age_band END AS victim_age_band,
             CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
                 THEN 'unknown_code' END AS offence_problem,
             coalesce({sql.flag_of("e.penetrative_value")},
                 CASE WHEN o.is_penetrative = 'true' THEN true
-                     WHEN o.is_penetrative = 'false' THEN false END) AS is_penetrative,
+                     WHEN o.is_penetrative = 'false' THEN false END,
+                CASE WHEN NOT ({by_section}) THEN NULL
+                     WHEN coalesce(ss.is_penetrative, sb.is_penetrative) = 'true' THEN true
+                     WHEN coalesce(ss.is_penetrative, sb.is_penetrative) = 'false' THEN false
+                     END) AS is_penetrative,
             oc.code AS outcome_code, oc.label AS outcome_label, oc.category AS outcome_category,
             CASE WHEN e.outcome_value IS NOT NULL AND oc.code IS NULL
                 THEN 'unknown_code' END AS outcome_problem,
@@ -285,6 +294,10 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
             {sql.flag_of("e.cse_flag_value")} AS cse_flag
         FROM {_with_parts(rows, date.parts | outcome_date.parts)} e
         LEFT JOIN std_offence o ON o.ho_code = {offence}
+        LEFT JOIN std_soa_section ss
+            ON ss.section = regexp_extract({section}, '^(s[0-9]+[a-z]?[(][0-9]+[)])', 1)
+        LEFT JOIN std_soa_section sb
+            ON sb.section = regexp_extract({section}, '^(s[0-9]+[a-z]?)', 1)
         LEFT JOIN std_outcome oc ON oc.code = {outcome}
     """
 

@@ -22,7 +22,9 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from casebridge.engine import Engine
 from casebridge.link.judgements import latest_judgements_sql
-from casebridge.workspace import NetworkSettings
+from casebridge.standard.sql import calendar_age
+from casebridge.standard.vocabulary import duty_report_sql, kind_in_sql
+from casebridge.workspace import NetworkSettings, VocabularySettings
 
 # victim_age_band values of the offence code list that make an offence one against a child
 CHILD_AGE_BANDS = ("under13", "under16", "under18")
@@ -33,9 +35,13 @@ def _marks(values: tuple[str, ...]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def select_events(engine: Engine, settings: NetworkSettings) -> None:
+def select_events(
+    engine: Engine, settings: NetworkSettings, vocabulary: VocabularySettings
+) -> None:
     """``cb_network_event``: child sexual offences and every event of a kind that concerns
-    child sexual abuse by definition (``settings.event_kinds``), each with ``is_certain``.
+    child sexual abuse by definition, each with ``is_certain``: duty reports (a kind among
+    ``vocabulary.duty_report_kinds``, or any event of a duty-report source), CSE assessments
+    (``vocabulary.assessment_kinds``) and ``settings.event_kinds``.
 
     A sexual offence is certainly against a child when its offence code says so or a
     victim-side person was under 18 at it (the age recorded at the event, else the linked
@@ -43,11 +49,15 @@ def select_events(engine: Engine, settings: NetworkSettings) -> None:
     birth date must not hide a child, nor make two men in an adult case a group (see
     :func:`select_ties`).
     """
+    duty, duty_kinds = duty_report_sql("e.kind", "s.kind", vocabulary.duty_report_kinds)
+    other, other_kinds = kind_in_sql(
+        "e.kind", (*vocabulary.assessment_kinds, *settings.event_kinds)
+    )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_network_event AS
         WITH victim_age AS (
             SELECT i.event_id, coalesce(i.age_at_event, {
-            _whole_years("p.date_of_birth", "e.event_date")
+            calendar_age("p.date_of_birth", "e.event_date")
         }) AS age
             FROM involvement i
             JOIN event e ON e.event_id = i.event_id
@@ -56,25 +66,19 @@ def select_events(engine: Engine, settings: NetworkSettings) -> None:
             WHERE e.is_sexual AND i.role IN ({_marks(settings.victim_roles)})),
         judged AS (
             SELECT e.event_id, e.source, e.event_date, e.outcome_category, e.cse_flag,
-                e.kind IN ({_marks(settings.event_kinds) or "NULL"})
+                {duty} OR {other}
                 OR (e.is_sexual AND (e.victim_age_band IN ({_marks(CHILD_AGE_BANDS)})
                     OR e.event_id IN (SELECT event_id FROM victim_age
                                       WHERE age < {CHILD_AGE}))) AS is_certain,
                 e.is_sexual AND e.event_id IN (SELECT event_id FROM victim_age
                                                WHERE age IS NULL) AS is_possible
-            FROM event e)
+            FROM event e
+            LEFT JOIN (SELECT source, max(kind) AS kind FROM source GROUP BY source) s
+                ON s.source = e.source)
         SELECT event_id, source, event_date, outcome_category, cse_flag,
             coalesce(is_certain, FALSE) AS is_certain
         FROM judged WHERE is_certain OR is_possible""",
-        [*settings.victim_roles, *settings.event_kinds, *CHILD_AGE_BANDS],
-    )
-
-
-def _whole_years(born: str, on: str) -> str:
-    """Calendar age in whole years, the same on DuckDB and Spark (date_diff('year') is not)."""
-    return (
-        f"year({on}) - year({born}) - CASE WHEN month({on}) * 100 + day({on}) "
-        f"< month({born}) * 100 + day({born}) THEN 1 ELSE 0 END"
+        [*settings.victim_roles, *duty_kinds, *other_kinds, *CHILD_AGE_BANDS],
     )
 
 

@@ -31,7 +31,7 @@ from casebridge.networks.graph import (
     select_ties,
 )
 from casebridge.networks.metrics import NetworkMeasures, measure_networks
-from casebridge.workspace import NetworkSettings
+from casebridge.workspace import NetworkSettings, VocabularySettings
 
 logger = logging.getLogger(__name__)
 WORKING_TABLES = ("cb_network_event", "cb_network_tie", "cb_network_against",
@@ -52,21 +52,28 @@ class NetworkSummary:
     set_aside: int  # groups whose suspects may be fewer people than min_suspects
 
 
-def build_networks(engine: Engine, settings: NetworkSettings) -> NetworkSummary:
+def build_networks(
+    engine: Engine, settings: NetworkSettings, vocabulary: VocabularySettings | None = None
+) -> NetworkSummary:
     """Find group-based networks among the linked persons and write ``network``,
     ``network_member`` and ``network_edge``; rerunning on the same data gives the same tables.
+    ``vocabulary`` names the kinds of duty reports and CSE assessments (the workspace's
+    ``[vocabulary]``; the defaults when not given).
 
     Example::
 
         engine = workspace.connect()
-        summary = build_networks(engine, workspace.settings.networks)
+        summary = build_networks(
+            engine, workspace.settings.networks, workspace.settings.vocabulary
+        )
         print(summary.networks, summary.set_aside)
     """
     if not (engine.table_exists("person_link") and engine.table_exists("person")):
         raise UsageError("no persons yet: run 'casebridge link' first")
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     started = time.perf_counter()
-    select_events(engine, settings)
+    vocabulary = vocabulary or VocabularySettings()
+    select_events(engine, settings, vocabulary)
     select_ties(engine, settings)
     select_evidence(engine, settings)
     cluster_suspects(engine)
@@ -83,7 +90,7 @@ def build_networks(engine: Engine, settings: NetworkSettings) -> NetworkSummary:
             seconds=time.perf_counter() - started,
             set_aside=len(measures) - len(kept),
         )
-        _record_run(engine, settings, started_at, summary)
+        _record_run(engine, settings, vocabulary, started_at, summary)
     _drop_working_tables(engine)
     logger.info(
         "networks: %d found, %d set aside (suspects may be one person), %d members, "
@@ -188,7 +195,11 @@ _NETWORK_SQL = """CREATE OR REPLACE TABLE network AS
 
 
 def _record_run(
-    engine: Engine, settings: NetworkSettings, started: dt.datetime, summary: NetworkSummary
+    engine: Engine,
+    settings: NetworkSettings,
+    vocabulary: VocabularySettings,
+    started: dt.datetime,
+    summary: NetworkSummary,
 ) -> None:
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine.execute(
@@ -196,7 +207,7 @@ def _record_run(
         [
             started,
             finished,
-            settings.model_dump_json(),
+            json.dumps({**settings.model_dump(mode="json"), "vocabulary": vocabulary.model_dump()}),
             json.dumps({"events": int(engine.scalar("SELECT count(*) FROM cb_network_event"))}),
             int(engine.scalar("SELECT count(*) FROM cb_network_tie")),
             summary.networks,

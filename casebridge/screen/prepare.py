@@ -21,14 +21,16 @@ from __future__ import annotations
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.standard.recorded import ethnicity_recorded, nationality_recorded
 from casebridge.standard.sql import calendar_age
+from casebridge.standard.vocabulary import duty_report_sql, kind_in_sql
+from casebridge.workspace import VocabularySettings
 
 INPUT_TABLES = ("event", "involvement", "person_record", "source", "person_link", "person")
 SUSPECT_ROLES = ("suspect", "offender")
 NAMED_ROLES = (*SUSPECT_ROLES, "person_of_concern")
 CHILD_ROLES = ("victim", "subject")
 CHILD_BANDS = ("under13", "under16", "under18")
-REPORT_KINDS = ("cse_assessment", "duty_report")
 
 
 def _listed(values: tuple[str, ...]) -> str:
@@ -69,7 +71,9 @@ FROM (
         e.kind AS event_kind, e.event_date, coalesce(e.is_sexual, false) AS is_sexual,
         e.victim_age_band, e.cse_flag,
         coalesce(i.age_at_event, {calendar_age("p.date_of_birth", "e.event_date")}) AS age,
-        r.forename, r.surname, r.forename_phonetic, r.surname_phonetic, r.sex
+        r.forename, r.surname, r.forename_phonetic, r.surname_phonetic, r.sex,
+        {ethnicity_recorded("r")} AS ethnicity_recorded,
+        {nationality_recorded("r")} AS nationality_recorded
     FROM involvement i
     JOIN event e ON e.event_id = i.event_id
     JOIN person_record r ON r.record_id = i.record_id
@@ -79,20 +83,23 @@ FROM (
 ) involved
 """
 
+# The event kinds come from the workspace's [vocabulary], bound as parameters (event_sql).
 EVENT = f"""
 CREATE OR REPLACE TEMP TABLE screen_event AS
 SELECT *,
     is_sexual AND child_victims > 0 AS is_child_sexual_offence,
     (is_sexual AND child_victims > 0)
-        OR ((is_duty_report OR kind IN {_listed(REPORT_KINDS)}) AND children > 0)
-        AS is_child_abuse_report
+        OR ((is_duty_report OR is_assessment) AND children > 0) AS is_child_abuse_report
 FROM (
     SELECT e.event_id, e.source, e.local_id, s.agency, s.kind AS source_kind, e.kind,
-        e.event_date, e.offence_code, e.soa_section, coalesce(e.is_sexual, false) AS is_sexual,
+        e.event_date, e.offence_code, e.soa_section,
+        nullif(regexp_extract(lower(e.soa_section), '^(s[0-9]+[a-z]?)', 1), '') AS soa_base_section,
+        coalesce(e.is_sexual, false) AS is_sexual,
         e.is_penetrative, e.victim_age_band, e.outcome_code, e.outcome_label,
         e.outcome_category, e.outcome_date,
         coalesce(e.outcome_category = 'charge', false) AS is_charged,
-        coalesce(e.kind = 'duty_report' OR s.kind = 'duty_report', false) AS is_duty_report,
+        {{is_duty_report}} AS is_duty_report, {{is_assessment}} AS is_assessment,
+        {{is_missing_episode}} AS is_missing_episode,
         coalesce(c.child_victims, 0) AS child_victims, coalesce(c.children, 0) AS children
     FROM event e
     LEFT JOIN source s ON s.source = e.source
@@ -105,6 +112,18 @@ FROM (
     ) c ON c.event_id = e.event_id
 ) events
 """
+
+
+def event_sql(vocabulary: VocabularySettings) -> tuple[str, list[str]]:
+    """``screen_event``'s statement and its parameters: the vocabulary's kinds, in order."""
+    duty, duty_kinds = duty_report_sql("e.kind", "s.kind", vocabulary.duty_report_kinds)
+    assessment, assessment_kinds = kind_in_sql("e.kind", vocabulary.assessment_kinds)
+    missing, missing_kinds = kind_in_sql("e.kind", vocabulary.missing_kinds)
+    statement = EVENT.format(
+        is_duty_report=duty, is_assessment=assessment, is_missing_episode=missing
+    )
+    return statement, [*duty_kinds, *assessment_kinds, *missing_kinds]
+
 
 TIE = f"""
 CREATE OR REPLACE TEMP TABLE screen_tie AS
@@ -145,8 +164,9 @@ SELECT record_id, person_id, 1.0 AS match_probability FROM person_link
 NAMESAKE_EDITS = "CASE WHEN {longer} >= 6 THEN 2 ELSE 1 END"
 SAME_CHILD_EDITS = "2"
 
-# People named in duty reports are given by what the reporter knew, often a name and an age
-# alone; a police record with nearly the same name may be theirs. Candidates share the sound
+# People named in duty reports (wherever held: a force may hold those it receives) are given
+# by what the reporter knew, often a name and an age alone; a police record with nearly the
+# same name may be theirs. Candidates share the sound
 # key of the surname and the forename's initial, or the same with forename and surname swapped.
 NAMESAKE = f"""
 CREATE OR REPLACE TEMP TABLE screen_namesake AS
@@ -154,7 +174,7 @@ WITH named AS (
     SELECT DISTINCT i.record_id, i.forename, i.surname, i.surname_phonetic,
         left(i.forename, 1) AS initial, i.sex, i.born
     FROM screen_involvement i JOIN screen_event e ON e.event_id = i.event_id
-    WHERE i.source_kind <> 'police' AND e.is_duty_report
+    WHERE e.is_duty_report
         AND i.role IN {_listed(NAMED_ROLES + CHILD_ROLES)}
 ), police AS (
     SELECT r.record_id, coalesce(l.person_id, r.record_id) AS person_id, r.forename, r.surname,
@@ -169,12 +189,12 @@ WITH named AS (
     SELECT a.record_id, b.record_id AS police_record, b.person_id
     FROM named a JOIN police b
         ON b.surname_phonetic = a.surname_phonetic AND b.initial = a.initial
-    WHERE {_similar(NAMESAKE_EDITS)}
+    WHERE b.record_id <> a.record_id AND {_similar(NAMESAKE_EDITS)}
     UNION
     SELECT a.record_id, b.record_id, b.person_id
     FROM named a JOIN police b
         ON b.forename_phonetic = a.surname_phonetic AND b.surname_initial = a.initial
-    WHERE {_similar(NAMESAKE_EDITS)}
+    WHERE b.record_id <> a.record_id AND {_similar(NAMESAKE_EDITS)}
 )
 SELECT DISTINCT record_id, police_record, person_id FROM candidate
 """
@@ -205,8 +225,9 @@ WHERE e.is_child_sexual_offence AND e.is_charged AND i.role IN {_listed(SUSPECT_
 """
 
 
-def prepare_screening(engine: Engine) -> None:
-    """Create the helper tables the rules read; raise UsageError if an input is missing."""
+def prepare_screening(engine: Engine, vocabulary: VocabularySettings | None = None) -> None:
+    """Create the helper tables the rules read, with the event kinds of ``vocabulary`` (the
+    defaults when not given); raise UsageError if an input is missing."""
     missing = [name for name in INPUT_TABLES if not engine.table_exists(name)]
     if missing:
         raise UsageError(
@@ -214,5 +235,7 @@ def prepare_screening(engine: Engine) -> None:
             "'casebridge link' first"
         )
     possible = POSSIBLE if engine.table_exists("match_pair") else POSSIBLE_LINKED_ONLY
-    for statement in (INVOLVEMENT, EVENT, possible, NAMESAKE, TIE, SUSPECT_MATCH, CHARGE):
+    engine.execute(INVOLVEMENT)
+    engine.execute(*event_sql(vocabulary or VocabularySettings()))
+    for statement in (possible, NAMESAKE, TIE, SUSPECT_MATCH, CHARGE):
         engine.execute(statement)

@@ -29,6 +29,7 @@ from casebridge.engine import Engine
 from casebridge.errors import RuleError
 from casebridge.screen.prepare import prepare_screening
 from casebridge.screen.rules import Rule
+from casebridge.workspace import VocabularySettings
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +89,13 @@ class ScreenSummary:
     seconds: float
 
 
-def screen(engine: Engine, rules: list[Rule]) -> ScreenSummary:
+def screen(
+    engine: Engine, rules: list[Rule], vocabulary: VocabularySettings | None = None
+) -> ScreenSummary:
     """Run the enabled ``rules`` and (re)write review_item, review_reason and review_evidence.
+
+    ``vocabulary`` names the event kinds that are missing episodes, CSE assessments and duty
+    reports (the workspace's ``[vocabulary]``; the defaults when not given).
 
     Example:
         >>> summary = screen(engine, load_rules(workspace.root / "rules"))  # doctest: +SKIP
@@ -99,7 +105,7 @@ def screen(engine: Engine, rules: list[Rule]) -> ScreenSummary:
     started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
     enabled = [rule for rule in rules if rule.enabled]
     with engine.transaction():
-        prepare_screening(engine)
+        prepare_screening(engine, vocabulary)
         engine.execute(HITS)
         for rule in enabled:
             run_rule(engine, rule)
@@ -107,7 +113,7 @@ def screen(engine: Engine, rules: list[Rule]) -> ScreenSummary:
         for statement in (REASONS, ITEMS, EVIDENCE):
             engine.execute(statement)
         summary = _summarise(engine, enabled, time.perf_counter() - clock)
-        _record_run(engine, started, enabled, summary)
+        _record_run(engine, started, enabled, summary, vocabulary)
     logger.info("screened with %d rules: %d review items", len(enabled), summary.items)
     return summary
 
@@ -153,7 +159,11 @@ def _summarise(engine: Engine, rules: list[Rule], seconds: float) -> ScreenSumma
 
 
 def _record_run(
-    engine: Engine, started: dt.datetime, rules: list[Rule], summary: ScreenSummary
+    engine: Engine,
+    started: dt.datetime,
+    rules: list[Rule],
+    summary: ScreenSummary,
+    vocabulary: VocabularySettings | None,
 ) -> None:
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine.execute(
@@ -161,7 +171,12 @@ def _record_run(
         [
             started,
             finished,
-            json.dumps({rule.id: {"weight": rule.weight, **rule.parameters} for rule in rules}),
+            json.dumps(
+                {
+                    **{rule.id: {"weight": rule.weight, **rule.parameters} for rule in rules},
+                    "[vocabulary]": (vocabulary or VocabularySettings()).model_dump(mode="json"),
+                }
+            ),
             json.dumps({rule.id: rule.origin for rule in rules}),
             int(engine.scalar("SELECT count(*) FROM screen_hit")),
             summary.items,

@@ -11,6 +11,7 @@ from casebridge.engine import Engine
 from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 
 OUTCOME_COLUMNS = ("code", "label", "category", "victim_does_not_support", "verified")
+SOA_SECTION_COLUMNS = ("section", "title", "victim_age_band", "is_penetrative", "verified")
 
 
 def _frame(name: str, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -67,6 +68,7 @@ def load_code_lists(engine: Engine) -> None:
     )
     engine.create_table_from_arrow("std_offence", _frame("offences", OFFENCE_COLUMNS))
     engine.create_table_from_arrow("std_outcome", _frame("outcome_codes", OUTCOME_COLUMNS))
+    engine.create_table_from_arrow("std_soa_section", _frame("soa_sections", SOA_SECTION_COLUMNS))
     engine.create_table_from_arrow("std_nationality_word", _nationality_lookup())
     engine.create_table_from_arrow("std_name_variant", _name_variants())
     engine.create_table_from_arrow("std_nickname", _nicknames())

@@ -41,7 +41,7 @@ def test_the_worked_mapping_example_ingests_as_the_docs_say(tmp_path: Path) -> N
         )
         adult = engine.query(
             "SELECT p.forename, p.surname, i.role, i.age_at_event FROM person_record p "
-            "JOIN involvement i ON i.record_id = p.record_id WHERE p.local_id = 'HR-0001/Jon Smyth'"
+            "JOIN involvement i ON i.record_id = p.record_id WHERE p.local_id = 'HR-0001/1'"
         )
         irish = engine.query(
             "SELECT ethnicity_self, postcode FROM person_record WHERE local_id = 'MRN77001'"

@@ -8,6 +8,7 @@ from pathlib import Path
 from casebridge.screen.prepare import prepare_screening
 from casebridge.screen.rules import RuleSpec, load_rules
 from casebridge.screen.run import screen
+from casebridge.workspace import VocabularySettings
 from tests.screen.world import World
 
 DOCS = Path(__file__).parents[2] / "docs" / "screening.md"
@@ -42,3 +43,10 @@ def test_the_example_rule_files_load_and_run(world: World, tmp_path: Path) -> No
                outcome=None)  # fmt: skip
     screen(world.engine, list(rules.values()))
     assert world.fired("X1") == {"event:force_a:E1"}
+
+
+def test_the_mapping_docs_name_every_kind_the_stages_recognise() -> None:
+    text = (DOCS.parent / "mapping.md").read_text(encoding="utf-8")
+    for name, field in VocabularySettings.model_fields.items():
+        shown = ", ".join(f"`{kind}`" for kind in field.default)
+        assert f"| `{name}` | {shown} |" in text, name

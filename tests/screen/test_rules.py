@@ -167,5 +167,5 @@ def test_rule_errors_are_casebridge_errors() -> None:
 def test_parameters_are_bound_not_pasted() -> None:
     [r2] = [rule for rule in load_rules(None) if rule.id == "R2"]
     sql, values = r2.statement()
-    assert "'14'" not in sql and "?, ?, ?, ?, ?" in sql
-    assert values == ["14", "15", "16", "10", "21"]
+    assert "'evidential" not in sql and "IN (?, ?)" in sql
+    assert values == ["evidential_difficulties", "not_in_public_interest"]

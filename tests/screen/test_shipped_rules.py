@@ -65,7 +65,7 @@ def test_r1_keeps_quiet_otherwise(world: World, shipped: list[Rule], build: Buil
     assert _fires(world, shipped, "R1", build) == set()
 
 
-@pytest.mark.parametrize("outcome", ["14", "15", "16", "10", "21"])
+@pytest.mark.parametrize("outcome", ["14", "15", "16", "10", "21", "9"])
 def test_r2_fires_on_a_child_case_closed_so(
     world: World, shipped: list[Rule], outcome: str
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from casebridge.engine import Engine
+from casebridge.standard.codelists import OUTCOME_COLUMNS
 from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 from casebridge.standard.tables import create_tables
 
@@ -24,8 +25,8 @@ SOURCES = {
     "la": ("Northshire County Council", "social_care"),
     "dtr": ("Duty to report service", "duty_report"),
 }
-OUTCOME_CATEGORY = {"1": "charge", "10": "not_in_public_interest", "15": "evidential_difficulties",
-                    "16": "evidential_difficulties", "20": "other_body"}  # fmt: skip
+OUTCOME_CATEGORY = {row["code"]: row["category"]
+                    for row in read_standard("outcome_codes", OUTCOME_COLUMNS)}  # fmt: skip
 DAY = dt.date(2020, 6, 1)
 
 
@@ -53,17 +54,24 @@ class World:
         ethnicity: str | None = "A2",
         nationality: str | None = "GBR",
         sex: str = "M",
+        officer: str | None = None,
+        raw: dict[str, str] | None = None,
     ) -> str:
         """Add person record ``source:local_id``, linked to ``person`` (or to a person of its
-        own, as linking leaves a record it matched to nobody)."""
+        own, as linking leaves a record it matched to nobody). Raw values are the standard
+        ones unless ``raw`` gives them (``{"nationality": "Unknown"}``)."""
         source, local_id = ref.split(":", 1)
+        given = {"ethnicity_self": ethnicity, "ethnicity_officer": officer,
+                 "nationality": nationality, **(raw or {})}  # fmt: skip
         self.engine.execute(
             "INSERT INTO person_record (record_id, source, local_id, forename, surname, "
             "forename_phonetic, surname_phonetic, date_of_birth, dob_precision, sex, "
-            "ethnicity_self, ethnicity_self_raw, nationality, nationality_raw) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'day', ?, ?, ?, ?, ?)",
+            "ethnicity_self, ethnicity_self_raw, ethnicity_officer, ethnicity_officer_raw, "
+            "nationality, nationality_raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'day', ?, ?, ?, ?, ?, ?, ?)",
             [ref, source, local_id, name[0], name[1], name[0][:2], name[1][:2], born, sex,
-             ethnicity, ethnicity, nationality, nationality],
+             ethnicity, given["ethnicity_self"], officer, given["ethnicity_officer"],
+             nationality, given["nationality"]],
         )  # fmt: skip
         person = person or f"own-{ref}"
         self.engine.execute("INSERT INTO person_link VALUES (?, ?, 1.0)", [ref, person])
@@ -81,10 +89,14 @@ class World:
         day: dt.date = DAY,
         kind: str = "crime",
         cse_flag: bool = False,
+        section: str | None = None,
     ) -> str:
-        """Add event ``source:local_id`` with the offence code's facts from the code list."""
+        """Add event ``source:local_id`` with the offence code's facts from the code list (its
+        section replaced by ``section`` when given, as a force that records one)."""
         source, local_id = ref.split(":", 1)
         facts = self.offences.get(offence)
+        if facts and section:
+            facts = {**facts, "soa_section": section}
         self.engine.execute(
             "INSERT INTO event (event_id, source, local_id, kind, event_date, offence_code, "
             "soa_section, is_sexual, is_penetrative, victim_age_band, outcome_code, "
