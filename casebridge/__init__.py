@@ -7,4 +7,4 @@ screen and audit to follow). This module pins the small public surface.
 from casebridge.errors import CasebridgeError
 
 __all__ = ["CasebridgeError", "__version__"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -26,6 +26,8 @@ import polars as pl
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.standard.datafiles import read_standard
+from casebridge.standard.vocabulary import duty_report_sql
+from casebridge.workspace import VocabularySettings
 
 SUSPECT_ROLES = ("suspect", "offender", "person_of_concern")
 VICTIM_ROLES = ("victim",)
@@ -79,8 +81,9 @@ WITH child AS (
 SELECT e.event_id, e.source, e.kind, year(e.event_date) AS year, e.offence_code,
     e.outcome_code,
     (coalesce(e.is_sexual, false) AND coalesce(c.child_victims, 0) > 0)
-        OR e.kind = 'duty_report' AS is_child_sexual_offence
+        OR {{duty_report}} AS is_child_sexual_offence
 FROM event e LEFT JOIN child c ON c.event_id = e.event_id
+LEFT JOIN (SELECT DISTINCT source, kind FROM source) s ON s.source = e.source
 """
 
 INVOLVED = f"""
@@ -153,6 +156,9 @@ def prepare(engine: Engine) -> Stages:
     else:
         person, link = "r.record_id", ""
     engine.execute(RECORD.format(person=person, link=link))
-    for statement in (EVENT, INVOLVED, PERSON):
+    # a duty report as the networks and screen stages read one: its kind, or its source's kind
+    duty_report, words = duty_report_sql("e.kind", "s.kind", VocabularySettings().duty_report_kinds)
+    engine.execute(EVENT.format(duty_report=duty_report), words)
+    for statement in (INVOLVED, PERSON):
         engine.execute(statement)
     return stages
