@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlglot
-from sqlglot.errors import ErrorLevel
-
 from casebridge.audit.run import build_tables
 from casebridge.audit.settings import AuditSettings
+from tests.spark import untranspilable
 
 from .helpers import tiny_workspace
 
@@ -19,13 +17,6 @@ def test_every_audit_statement_transpiles_to_spark() -> None:
     )
     engine.statements.clear()
     build_tables(engine, AuditSettings())
-    failures = []
-    for statement in dict.fromkeys(engine.statements):
-        try:
-            sqlglot.transpile(
-                statement, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
-            )
-        except sqlglot.errors.SqlglotError as exc:
-            failures.append(f"{exc}: {' '.join(statement.split())[:300]}")
+    failures = untranspilable(engine.statements)
     assert len(engine.statements) > 15
     assert failures == []

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlglot
-from sqlglot.errors import ErrorLevel
-
 from casebridge.networks.run import build_networks
 from casebridge.workspace import NetworkSettings
 from tests.networks.builders import add_event, new_engine
+from tests.spark import untranspilable
 
 
 def test_every_networks_statement_transpiles_to_spark() -> None:
@@ -17,13 +15,6 @@ def test_every_networks_statement_transpiles_to_spark() -> None:
     engine.execute("INSERT INTO match_pair VALUES ('force_a:S1', 'force_a:S2', 0.05)")
     engine.statements.clear()
     build_networks(engine, NetworkSettings(window_days=90))
-    failures = []
-    for statement in dict.fromkeys(engine.statements):
-        try:
-            sqlglot.transpile(
-                statement, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
-            )
-        except sqlglot.errors.SqlglotError as exc:
-            failures.append(f"{exc}: {' '.join(statement.split())[:300]}")
+    failures = untranspilable(engine.statements)
     assert len(engine.statements) > 15
     assert failures == []
