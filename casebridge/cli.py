@@ -417,14 +417,15 @@ def link_explain(
 
 
 def _audit_settings(workspace: Workspace) -> AuditSettings:
-    """The workspace's [audit] settings, with the review band from [link] and the population
-    baseline's path taken from the workspace folder."""
+    """The workspace's [audit] settings, with the review band from [link], the duty-report
+    kinds from [vocabulary] and the population baseline's path taken from the workspace."""
     settings = workspace.settings.audit
     baseline = settings.population_baseline
     return settings.model_copy(
         update={
             "review_low": workspace.settings.link.review_low,
             "review_high": workspace.settings.link.review_high,
+            "duty_report_kinds": workspace.settings.vocabulary.duty_report_kinds,
             "population_baseline": workspace.root / baseline if baseline else None,
         }
     )
@@ -519,7 +520,9 @@ def evaluate(
             else []
         )
         audit_score = (
-            run_cleanly(lambda: evaluate_audit(engine, truth))
+            run_cleanly(
+                lambda: evaluate_audit(engine, truth, chosen.settings.vocabulary.duty_report_kinds)
+            )
             if engine.table_exists("audit_person_completeness_published")
             else None
         )

@@ -19,6 +19,7 @@ from casebridge.engine import Engine
 from casebridge.errors import WorkspaceError
 from casebridge.standard.codelists import load_code_lists
 from casebridge.standard.tables import create_tables
+from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
 
 SETTINGS_FILE = "casebridge.toml"
 SourceKind = Literal["police", "social_care", "health", "education", "duty_report", "other"]
@@ -73,9 +74,7 @@ class VocabularySettings(_Strict):
         "cse assessment", "cse risk assessment", "cse screening", "exploitation assessment",
         "exploitation risk assessment",
     )  # fmt: skip
-    duty_report_kinds: tuple[KindWord, ...] = (
-        "duty report", "duty to report", "mandatory report", "mandatory reporting",
-    )  # fmt: skip
+    duty_report_kinds: tuple[KindWord, ...] = DUTY_REPORT_KINDS
 
 
 class NetworkSettings(_Strict):

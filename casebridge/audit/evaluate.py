@@ -30,6 +30,7 @@ import polars as pl
 from casebridge.audit.prepare import prepare
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
 
 TRUTH_COLUMNS = {
     "ethnicity_18plus1": "ethnicity_18plus1",
@@ -106,12 +107,14 @@ GROUP BY n.population, n.role, n.true_person_id
 """
 
 
-def evaluate_audit(engine: Engine, truth: Path) -> AuditEvaluation:
+def evaluate_audit(
+    engine: Engine, truth: Path, duty_report_kinds: tuple[str, ...] = DUTY_REPORT_KINDS
+) -> AuditEvaluation:
     """Compare the published audit (run ``audit`` first) with the truth folder ``truth``."""
     if not engine.table_exists("audit_person_completeness_published"):
         raise UsageError("no audit tables in this workspace: run 'casebridge audit' first")
     records, people = _read_truth(truth)
-    prepare(engine)
+    prepare(engine, duty_report_kinds)
     engine.create_table_from_arrow("audit_truth_record", records, temporary=True)
     engine.execute(TRUE_POPULATION)
     population = engine.frame("SELECT * FROM audit_true_population")

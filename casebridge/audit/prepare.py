@@ -26,8 +26,7 @@ import polars as pl
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.standard.datafiles import read_standard
-from casebridge.standard.vocabulary import duty_report_sql
-from casebridge.workspace import VocabularySettings
+from casebridge.standard.vocabulary import DUTY_REPORT_KINDS, duty_report_sql
 
 SUSPECT_ROLES = ("suspect", "offender", "person_of_concern")
 VICTIM_ROLES = ("victim",)
@@ -135,7 +134,7 @@ def broad_ethnicity() -> pl.DataFrame:
     )
 
 
-def prepare(engine: Engine) -> Stages:
+def prepare(engine: Engine, duty_report_kinds: tuple[str, ...] = DUTY_REPORT_KINDS) -> Stages:
     """Build the audit's working tables; say which earlier stages have run."""
     missing = [name for name in REQUIRED if not engine.table_exists(name)]
     if missing:
@@ -157,7 +156,7 @@ def prepare(engine: Engine) -> Stages:
         person, link = "r.record_id", ""
     engine.execute(RECORD.format(person=person, link=link))
     # a duty report as the networks and screen stages read one: its kind, or its source's kind
-    duty_report, words = duty_report_sql("e.kind", "s.kind", VocabularySettings().duty_report_kinds)
+    duty_report, words = duty_report_sql("e.kind", "s.kind", duty_report_kinds)
     engine.execute(EVENT.format(duty_report=duty_report), words)
     for statement in (INVOLVED, PERSON):
         engine.execute(statement)

@@ -43,7 +43,7 @@ def build_tables(
     engine: Engine, settings: AuditSettings
 ) -> tuple[Stages, dict[str, tuple[pl.DataFrame, pl.DataFrame]]]:
     """Every audit table as (exact, published), and which earlier stages had run."""
-    stages = prepare(engine)
+    stages = prepare(engine, settings.duty_report_kinds)
     pairs = tables.quality_tables(engine, settings)
     pairs |= tables.linkage_tables(engine, settings, stages)
     pairs |= tables.casework_tables(engine, settings, stages)

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from casebridge.audit.disclosure import DisclosureSettings
+from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
 
 
 class AuditSettings(BaseModel):
@@ -33,10 +34,16 @@ class AuditSettings(BaseModel):
     earliest_birth: dt.date = Field(
         default=dt.date(1900, 1, 1), description="a date of birth before it is out of range"
     )
+    # taken from [link] and [vocabulary] by the command line, so that every stage agrees
     review_low: float = Field(default=0.3, ge=0, le=1, description="as [link] review_low")
     review_high: float = Field(default=0.95, ge=0, le=1, description="as [link] review_high")
+    duty_report_kinds: tuple[str, ...] = Field(
+        default=DUTY_REPORT_KINDS, description="as [vocabulary] duty_report_kinds"
+    )
     priority_bands: tuple[float, ...] = Field(
-        default=(3, 6, 10), description="review-queue priority band lower edges, ascending"
+        default=(3, 6, 10),
+        description="review-queue priority band lower edges, ascending",
+        allow_inf_nan=False,
     )
 
     @model_validator(mode="after")

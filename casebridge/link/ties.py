@@ -13,7 +13,8 @@ without labels like the others:
 Its match weight, log2(m / u) when a tie is shared and log2((1 - m) / (1 - u)) when not, is
 added to each scored pair's weight before the final clustering, and shown in explanations.
 Only ties between the people an event is about count (roles in ``TIE_ROLES``): a
-professional who reports many cases ties nothing together.
+professional who reports many cases ties nothing together. Two records named on one event
+gain nothing: two men named on one crime are two men, however alike their names.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def estimate_ties(engine: Engine, first_pass: str) -> TieEvidence | None:
         JOIN {first_pass} fr ON fr.record_id = m.record_r
         JOIN cb_ties a ON a.record_id = m.record_l
         JOIN cb_ties b ON b.record_id = m.record_r AND b.tied_to = a.tied_to
-        WHERE a.tied_to <> fl.cluster_id AND a.tied_to <> fr.cluster_id"""
+        WHERE a.tied_to <> fl.cluster_id AND a.tied_to <> fr.cluster_id
+          AND NOT EXISTS (
+            SELECT 1 FROM involvement x JOIN involvement y ON y.event_id = x.event_id
+            WHERE x.record_id = m.record_l AND y.record_id = m.record_r)"""
     )
     same_pairs = int(
         engine.scalar(

@@ -61,26 +61,33 @@ def train(engine: Engine, seed: int) -> Trained:
     """
     sampled = engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}") > TRAINING_RECORDS
     if sampled:
+        # md5, not hash(): its values are the same on every engine and version
         engine.execute(
-            f"CREATE OR REPLACE TABLE {TRAINING_INPUT} AS SELECT * FROM {LINK_INPUT} "
-            f"ORDER BY hash(unique_id || ?), unique_id LIMIT {TRAINING_RECORDS}",
+            f"CREATE OR REPLACE TEMP TABLE {TRAINING_INPUT} AS SELECT * FROM {LINK_INPUT} "
+            f"ORDER BY md5(unique_id || ?), unique_id LIMIT {TRAINING_RECORDS}",
             [f"~{seed}"],
         )
     table = TRAINING_INPUT if sampled else LINK_INPUT
+    try:
+        model = _estimate_with_fallback(engine, table, seed)
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
+    # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
+    db_api = DuckDBAPI(connection=engine.connection)
+    return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
+
+
+def _estimate_with_fallback(engine: Engine, table: str, seed: int) -> dict[str, Any]:
     for iterations in EM_ITERATIONS:
         try:
-            model = _estimate(engine, table, seed, iterations)
-            break
+            return _estimate(engine, table, seed, iterations)
         except ValueError as exc:
             # on a small workspace EM can drive a rarely seen level's m below what a float
             # holds, and Splink refuses it: fewer iterations stop short of that
             if "minimum allowed value" not in str(exc) or iterations == EM_ITERATIONS[-1]:
                 raise
             logger.info("EM underflowed after up to %d iterations; retrying with fewer", iterations)
-    engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
-    # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
-    db_api = DuckDBAPI(connection=engine.connection)
-    return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _estimate(engine: Engine, table: str, seed: int, iterations: int) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 
 DUTY_REPORT_SOURCE = "duty_report"  # source.kind of a duty-to-report service's extract
+# the default words for a duty report's event kind ([vocabulary] duty_report_kinds)
+DUTY_REPORT_KINDS = ("duty report", "duty to report", "mandatory report", "mandatory reporting")
 
 
 def kind_key(word: str) -> str:

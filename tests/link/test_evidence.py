@@ -40,7 +40,8 @@ def test_records_tied_to_the_same_person_gain_weight() -> None:
         engine.execute(
             "CREATE TABLE match_pair AS SELECT * FROM (VALUES ('s1', 's2', -1.0, 0.33), "
             "('v1', 'v2', 20.0, 0.999999), ('t1', 't2', 20.0, 0.999999), "
-            "('w1', 'w2', -1.0, 0.33)) AS m(record_l, record_r, match_weight, match_probability)"
+            "('w1', 'w2', -1.0, 0.33), ('s1', 't1', -1.0, 0.33)) "
+            "AS m(record_l, record_r, match_weight, match_probability)"
         )
         evidence = estimate_ties(engine, "cb_first")
         assert evidence is not None and evidence.agree_weight > 0 > evidence.disagree_weight
@@ -50,13 +51,14 @@ def test_records_tied_to_the_same_person_gain_weight() -> None:
                 "SELECT record_l || record_r, match_weight FROM match_pair ORDER BY record_l"
             )
         )
-        levels = dict(engine.query("SELECT record_l, gamma_shared_tie FROM match_pair"))
+        levels = dict(engine.query("SELECT record_l || record_r, gamma_shared_tie FROM match_pair"))
     finally:
         engine.close()
     assert scored["s1s2"] == pytest.approx(-1.0 + evidence.agree_weight)
     # a reporter ties nothing together: w1 and w2 only lose the little that not sharing costs
     assert scored["w1w2"] == pytest.approx(-1.0 + evidence.disagree_weight)
-    assert levels == {"s1": 1, "v1": 1, "t1": 1, "w1": 0}
+    # s1 and t1 are both tied to the child, but named on one event: two men, no tie weight
+    assert levels == {"s1s2": 1, "v1v2": 1, "t1t2": 1, "w1w2": 0, "s1t1": 0}
 
 
 def test_no_estimate_without_pairs_to_learn_from() -> None:

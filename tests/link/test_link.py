@@ -184,3 +184,24 @@ def test_splits_and_merges_are_recorded(tmp_path: Path) -> None:
     assert ids["a"] == "PN0000001" and ids["c"] == ids["d"] == "PN0000002"
     assert ids["b"] == "PN0000004"  # a new id, never one already issued
     assert changes == [("merged_into", "PN0000003", "PN0000002"), ("split", "PN0000001", None)]
+
+
+def test_training_on_a_sample_is_repeatable_and_leaves_nothing_behind(
+    ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casebridge.link import train as training
+    from casebridge.link.prepare import prepare_link_input
+
+    monkeypatch.setattr(training, "TRAINING_RECORDS", 1_500)
+    root = _copy(ingested, tmp_path / "w")
+    engine = open_workspace(root).connect()
+    try:
+        assert prepare_link_input(engine) > 1_500
+        models = [training.train(engine, seed=5).linker.misc.save_model_to_json(None)
+                  for _ in range(2)]  # fmt: skip
+        for model in models:
+            model.pop("linker_uid")  # a fresh id for each linker object
+        left = engine.table_exists(training.TRAINING_INPUT)
+    finally:
+        engine.close()
+    assert models[0] == models[1] and not left
