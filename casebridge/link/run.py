@@ -197,9 +197,13 @@ def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
             GROUP BY e.a) s ON s.record_id = i.record_id"""
     )
     engine.execute(
-        "CREATE OR REPLACE TEMP TABLE cb_person_values AS SELECT l.person_id, r.* "
-        "FROM person_link l JOIN person_record r ON r.record_id = l.record_id"
+        """CREATE OR REPLACE TEMP TABLE cb_person_values AS
+        SELECT l.person_id, count(*) OVER (PARTITION BY l.person_id) AS records, r.*
+        FROM person_link l JOIN person_record r ON r.record_id = l.record_id"""
     )
+    # a person of one record takes its values as they are; only the others need choosing
+    single = ", ".join(f"{field}, CASE WHEN {field} IS NOT NULL THEN record_id END AS "
+                       f"{field}_from" for field in PERSON_FIELDS)  # fmt: skip
     best = []
     for field in PERSON_FIELDS:
         best.append(
@@ -207,15 +211,19 @@ def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
                 SELECT person_id, {field}, min(record_id) AS record_id,
                     row_number() OVER (
                         PARTITION BY person_id ORDER BY count(*) DESC, {field}) AS rank
-                FROM cb_person_values WHERE {field} IS NOT NULL
+                FROM cb_person_values WHERE records > 1 AND {field} IS NOT NULL
                 GROUP BY person_id, {field}) WHERE rank = 1) b_{field}"""
         )
     joins = " ".join(f"LEFT JOIN {b} USING (person_id)" for b in best)
+    chosen = ", ".join(f"{field}, {field}_from" for field in PERSON_FIELDS)
     engine.execute(
         f"""CREATE OR REPLACE TABLE person AS
-        SELECT p.person_id, p.records, p.sources, * EXCLUDE (person_id, records, sources)
+        SELECT person_id, records, 1 AS sources, {single}
+        FROM cb_person_values WHERE records = 1
+        UNION ALL
+        SELECT p.person_id, p.records, p.sources, {chosen}
         FROM (SELECT person_id, count(*) AS records, count(DISTINCT source) AS sources
-              FROM cb_person_values GROUP BY person_id) p
+              FROM cb_person_values WHERE records > 1 GROUP BY person_id) p
         {joins}"""
     )
 

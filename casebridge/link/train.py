@@ -23,7 +23,7 @@ PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to
 U_SAMPLE_PAIRS = 1e6
 M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
-TRAINING_RECORDS = 100_000
+TRAINING_RECORDS = 60_000
 TRAINING_INPUT = "cb_training_input"
 EM_ITERATIONS = (20, 5)  # the second only if the first underflows (see train)
 
