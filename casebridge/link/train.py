@@ -23,7 +23,8 @@ PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to
 U_SAMPLE_PAIRS = 1e6
 M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
-TRAINING_RECORDS = 60_000
+TRAINING_RECORDS = 60_000  # the smallest training sample
+TRAINING_SHARE = 0.1  # a larger workspace trains on this share of its records
 TRAINING_INPUT = "cb_training_input"
 EM_ITERATIONS = (20, 5)  # the second only if the first underflows (see train)
 
@@ -55,16 +56,20 @@ def train(engine: Engine, seed: int) -> Trained:
     source, a small sample), a disagreement would otherwise count as near-proof of a
     non-match, and one miskeyed sex or changed phone number could keep a person apart.
 
-    Above TRAINING_RECORDS records, training runs on a random sample of that many (chosen by
-    a hash of each record id and the seed): m and u describe pairs, not the table's size, and
-    the prior (matching pairs over all pairs) is the same in a uniform sample of records.
+    Above TRAINING_RECORDS records, training runs on a random sample (chosen by the md5 of
+    each record id and the seed) of TRAINING_RECORDS records, or of TRAINING_SHARE of them if
+    that is more, so that a large workspace keeps enough matches in its sample to learn rare
+    levels from. Sampling records leaves m and u (which describe pairs) and the prior
+    (matching pairs over all pairs) as they are, in expectation.
     """
-    sampled = engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}") > TRAINING_RECORDS
+    records = int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
+    sample = max(TRAINING_RECORDS, int(records * TRAINING_SHARE))
+    sampled = records > sample
     if sampled:
         # md5, not hash(): its values are the same on every engine and version
         engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {TRAINING_INPUT} AS SELECT * FROM {LINK_INPUT} "
-            f"ORDER BY md5(unique_id || ?), unique_id LIMIT {TRAINING_RECORDS}",
+            f"ORDER BY md5(unique_id || ?), unique_id LIMIT {sample}",
             [f"~{seed}"],
         )
     table = TRAINING_INPUT if sampled else LINK_INPUT
