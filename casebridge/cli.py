@@ -479,8 +479,11 @@ def audit_command(
     ] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Data quality, linkage, networks and screening summaries, and demographic statistics
-    with their bounds, all under disclosure control."""
+    """Quality, linkage, casework and demographic tables, with bounds, under disclosure control.
+
+    Data quality per source and year, the linkage summary, networks and the review queue, and
+    shares of suspects and victims by ethnicity and nationality with their denominators and
+    bounds; written to the database and as CSV and Parquet."""
     _audit(workspace, out)
 
 
@@ -501,8 +504,10 @@ def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="A truth folder from 'casebridge synth'.")],
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Score the linkage (overall, per name-origin group, blocking), the networks, the
-    screening and the audit's completeness and bounds against a truth folder."""
+    """Score linkage, networks, screening and the audit against a synthetic truth folder.
+
+    Linkage overall, per name-origin group and its blocking recall; network recovery; each
+    rule's recall and precision; the audit's completeness and bounds against the true values."""
     chosen = run_cleanly(lambda: open_workspace(workspace))
     engine = chosen.connect()
     try:
@@ -589,7 +594,7 @@ def demo(
     people: PeopleOption = 20_000,
     seed: SeedOption = 1,
 ) -> None:
-    """Make a synthetic workspace and run every stage that exists on it."""
+    """Make a synthetic workspace and run every stage on it."""
     folder = out or Path(tempfile.mkdtemp(prefix="casebridge-demo-"))
     synth(out=folder / "synthetic", people=people, seed=seed, profile="default")
     run(workspace=folder / "synthetic")
