@@ -22,6 +22,7 @@ from casebridge.audit.evaluate import AuditEvaluation, evaluate_audit
 from casebridge.audit.report import render_report
 from casebridge.audit.run import AuditSummary, audit
 from casebridge.audit.settings import AuditSettings
+from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
 from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_truth
@@ -76,6 +77,18 @@ def stage_progress(title: str, total: int) -> Iterator[Callable[[str], None]]:
             bar.update(task, advance=1, description=f"{title}: {step} done")
 
         yield advance
+
+
+def run_stage(title: str, chosen: Workspace, action: Callable[[Engine], T]) -> T:
+    """Run one stage on the workspace's database with a progress line; close it after."""
+    engine = chosen.connect()
+    try:
+        with stage_progress(title, 1) as advance:
+            result = run_cleanly(lambda: action(engine))
+            advance(title)
+    finally:
+        engine.close()
+    return result
 
 
 def _print_summary(summary: Summary, out: Path, seconds: float) -> None:
@@ -217,15 +230,11 @@ def networks_command(ctx: typer.Context, workspace: WorkspaceOption = Path("."))
 
 def _networks(workspace: Path) -> NetworkSummary:
     chosen = run_cleanly(lambda: open_workspace(workspace))
-    engine = chosen.connect()
-    try:
-        with stage_progress("networks", 1) as advance:
-            summary = run_cleanly(
-                lambda: build_networks(engine, chosen.settings.networks, chosen.settings.vocabulary)
-            )
-            advance("networks")
-    finally:
-        engine.close()
+    summary = run_stage(
+        "networks",
+        chosen,
+        lambda engine: build_networks(engine, chosen.settings.networks, chosen.settings.vocabulary),
+    )
     console.print(
         f"{summary.networks:,} group-based networks ({summary.members:,} members, "
         f"{summary.edges:,} ties); {summary.set_aside:,} set aside whose suspects may be one "
@@ -249,13 +258,9 @@ def screen_command(ctx: typer.Context, workspace: WorkspaceOption = Path(".")) -
 def _screen(workspace: Path) -> ScreenSummary:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     rules = run_cleanly(lambda: load_rules(chosen.root / "rules"))
-    engine = chosen.connect()
-    try:
-        with stage_progress("screen", 1) as advance:
-            summary = run_cleanly(lambda: screen(engine, rules, chosen.settings.vocabulary))
-            advance("screen")
-    finally:
-        engine.close()
+    summary = run_stage(
+        "screen", chosen, lambda engine: screen(engine, rules, chosen.settings.vocabulary)
+    )
     fired = ", ".join(f"{rule} {count:,}" for rule, count in summary.per_rule.items())
     console.print(
         f"{summary.items:,} review items ({fired}); {summary.seconds:.1f} s", highlight=False
@@ -434,13 +439,9 @@ def _audit_settings(workspace: Workspace) -> AuditSettings:
 def _audit(workspace: Path, out: Path | None) -> AuditSummary:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     settings = _audit_settings(chosen)
-    engine = chosen.connect()
-    try:
-        with stage_progress("audit", 1) as advance:
-            summary = run_cleanly(lambda: audit(engine, settings, out or chosen.root / "audit"))
-            advance("audit")
-    finally:
-        engine.close()
+    summary = run_stage(
+        "audit", chosen, lambda engine: audit(engine, settings, out or chosen.root / "audit")
+    )
     recorded = summary.suspect_ethnicity_recorded
     console.print(
         f"{len(summary.tables)} audit tables (published under disclosure control, "
@@ -456,18 +457,14 @@ def _report(workspace: Path, out: Path | None) -> Path:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     settings = _audit_settings(chosen)
     model = chosen.root / MODEL_FILE
-    engine = chosen.connect()
-    try:
-        with stage_progress("report", 1) as advance:
-            written = run_cleanly(
-                lambda: render_report(
-                    engine, settings, model if model.is_file() else None,
-                    out or chosen.root / "report.html",
-                )
-            )  # fmt: skip
-            advance("report")
-    finally:
-        engine.close()
+    written = run_stage(
+        "report",
+        chosen,
+        lambda engine: render_report(
+            engine, settings, model if model.is_file() else None,
+            out or chosen.root / "report.html",
+        ),
+    )  # fmt: skip
     console.print(f"report: {written}", highlight=False)
     return written
 

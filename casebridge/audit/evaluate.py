@@ -31,6 +31,7 @@ from casebridge.audit.prepare import prepare
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
+from casebridge.truth import read_truth, record_ids
 
 TRUTH_COLUMNS = {
     "ethnicity_18plus1": "ethnicity_18plus1",
@@ -65,17 +66,8 @@ class AuditEvaluation:
 
 
 def _read_truth(truth: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    try:
-        records = pl.read_parquet(truth / "record_person.parquet")
-        people = pl.read_parquet(truth / "person.parquet")
-    except OSError as exc:
-        raise UsageError(
-            f"{truth} is not a truth folder (record_person.parquet, person.parquet): {exc}"
-        ) from exc
-    records = records.select(
-        record_id=pl.format("{}:{}", "source", "local_id"), true_person_id="person_id"
-    )
-    return records, people.select(
+    records, people = read_truth(truth, "record_person", "person")
+    return record_ids(records), people.select(
         true_person_id="person_id",
         ethnicity_18plus1="ethnicity_18plus1",
         ic_code="ic_code",

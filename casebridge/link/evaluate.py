@@ -13,6 +13,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.truth import read_truth, record_ids
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,8 @@ def cluster_scores(joined: pl.DataFrame) -> Scores:
 
 def load_truth(truth: Path) -> pl.DataFrame:
     """record_id → true person and name-origin group, from a truth folder."""
-    try:
-        records = pl.read_parquet(truth / "record_person.parquet")
-        people = pl.read_parquet(truth / "person.parquet")
-    except OSError as exc:
-        raise UsageError(
-            f"{truth} is not a truth folder (record_person.parquet, person.parquet): {exc}"
-        ) from exc
-    return records.select(
-        record_id=pl.format("{}:{}", "source", "local_id"), true_person_id="person_id"
-    ).join(
+    records, people = read_truth(truth, "record_person", "person")
+    return record_ids(records).join(
         people.select(true_person_id="person_id", group="name_origin_group"), on="true_person_id"
     )
 

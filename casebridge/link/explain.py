@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from casebridge.audit.charts import weights
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.model import REVIEW_FLOOR
@@ -97,6 +98,4 @@ def closest_record(engine: Engine, record: str, person: str) -> str:
 
 def waterfall_svg(title: str, rows: list[tuple[str, str, float]]) -> str:
     """The rows of :func:`explain_pair` as a chart: one bar a comparison, either side of zero."""
-    from casebridge.audit.charts import weights
-
     return weights("match-explanation", title, rows)

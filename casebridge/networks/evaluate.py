@@ -15,6 +15,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.truth import read_truth, record_ids
 
 RECOVERED_SHARE = 0.9  # a planted network is recovered when one found network holds this much
 
@@ -65,20 +66,9 @@ def adjusted_rand_index(first: list[str], second: list[str]) -> float:
 
 
 def _read_truth(truth: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    try:
-        members = pl.read_parquet(truth / "network_member.parquet")
-        records = pl.read_parquet(truth / "record_person.parquet")
-        planted = pl.read_parquet(truth / "network.parquet")
-    except OSError as exc:
-        raise UsageError(
-            f"{truth} is not a truth folder (network.parquet, network_member.parquet, "
-            f"record_person.parquet): {exc}"
-        ) from exc
+    members, records, planted = read_truth(truth, "network_member", "record_person", "network")
     members = members.filter(pl.col("network_id").is_in(planted["network_id"].implode()))
-    records = records.select(
-        record_id=pl.format("{}:{}", "source", "local_id"), true_person_id="person_id"
-    )
-    return members.select("network_id", true_person_id="person_id"), records
+    return members.select("network_id", true_person_id="person_id"), record_ids(records)
 
 
 def _found(engine: Engine, records: pl.DataFrame) -> pl.DataFrame:

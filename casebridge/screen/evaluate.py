@@ -19,6 +19,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.truth import read_truth, record_ids
 
 # truth rule id -> shipped rule id; they agree, so that the numbering reads the same
 TRUTH_RULES = {f"R{number}": f"R{number}" for number in range(1, 9)}
@@ -44,16 +45,8 @@ class RuleScore:
 
 
 def _read_truth(truth: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    try:
-        targets = pl.read_parquet(truth / "review_target.parquet")
-        records = pl.read_parquet(truth / "record_person.parquet")
-    except OSError as exc:
-        raise UsageError(
-            f"{truth} is not a truth folder (review_target.parquet, record_person.parquet): {exc}"
-        ) from exc
-    records = records.select(
-        record_id=pl.format("{}:{}", "source", "local_id"), true_person_id="person_id"
-    )
+    targets, records = read_truth(truth, "review_target", "record_person")
+    records = record_ids(records)
     targets = targets.with_columns(
         rule=pl.col("rule").replace(TRUTH_RULES),
         event_id=pl.format("{}:{}", "source", "event_ref"),
