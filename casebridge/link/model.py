@@ -33,9 +33,13 @@ def _name(column: str, other: str, key: str, other_key: str, phonetic: str) -> c
             cll.ExactMatchLevel(key).configure(
                 label_for_charts=f"{key} exact", tf_adjustment_column=key
             ),
-            # forename and surname written the other way round (compared on the keys, so a
-            # respelling on top of the swap still counts)
-            _custom(f'"{key}_l" = "{other_key}_r"', f"{column} swapped with {other}"),
+            # forename and surname written the other way round: compared on the keys, so that a
+            # respelling on top of the swap still counts, and as written (a nickname's key is
+            # its formal name's, which the same word as a surname does not get)
+            _custom(
+                f'"{key}_l" = "{other_key}_r" OR "{column}_l" = "{other}_r"',
+                f"{column} swapped with {other}",
+            ),
             cll.JaroWinklerLevel(column, 0.92),
             cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
             cll.JaroWinklerLevel(column, 0.8),
@@ -97,6 +101,29 @@ def _date_of_birth() -> cl.CustomComparison:
     )
 
 
+def _aliases() -> cl.CustomComparison:
+    """An alias of one record (another name it was known by) written as the other's name.
+
+    Only where neither name agrees on its key: where one does, the names' own levels already
+    weigh the pair, and the alias would count the same agreement twice. Compared on keys
+    tolerant of spelling, since an alias is often a misspelling or the name in another order."""
+    names_agree = '("forename_key_l" = "forename_key_r" OR "surname_key_l" = "surname_key_r")'
+    return cl.CustomComparison(
+        output_column_name="aliases",
+        comparison_levels=[
+            _custom('"alias_keys_l" IS NULL AND "alias_keys_r" IS NULL', "no aliases").configure(
+                is_null_level=True
+            ),
+            _custom(
+                '(array_contains("alias_keys_l", "name_key_r") '
+                f'OR array_contains("alias_keys_r", "name_key_l")) AND NOT {names_agree}',
+                "an alias is the other's name",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _postcode() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="postcode",
@@ -125,6 +152,7 @@ def comparisons() -> list[Any]:
                 cll.ElseLevel(),
             ],
         ),
+        _aliases(),
         cl.ExactMatch("sex"),
         _postcode(),
         cl.ExactMatch("phone"),
@@ -142,6 +170,11 @@ def _same(column: str, other: str | None = None) -> str:
 
 def _initial(column: str, other: str | None = None) -> str:
     return f'substr(l."{column}", 1, 1) = substr(r."{other or column}", 1, 1)'
+
+
+def _start(column: str, other: str | None = None) -> str:
+    """The first two letters agree (a misspelling seldom touches both)."""
+    return f'substr(l."{column}", 1, 2) = substr(r."{other or column}", 1, 2)'
 
 
 def _near(years: int) -> str:
@@ -183,7 +216,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     names = (_same("forename_key"), _same("surname_key"))
     surname_initial = (_same("surname_key"), _initial("forename"))
     forename_surname_start = (
-        _same("forename_key"), 'substr(l."surname", 1, 2) = substr(r."surname", 1, 2)',
+        _same("forename_key"), _start("surname"),
         _same("sex"),
     )  # fmt: skip
     return [
@@ -218,6 +251,25 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         ),  # fmt: skip
         # a misspelt surname on a record that knows only an age
         *_near_when_undated(5, *forename_surname_start),
+        # the same address, any names (a swap with a misspelling, a change of name)
+        _rule(_same("postcode"), _near(2)),
+        # a misspelt name and a mistyped year of birth
+        _rule(_same("forename_key"), _same("dob_month"), _same("dob_day"), _near(2)),
+        _rule(_same("surname_key"), _same("dob_month"), _same("dob_day"), _near(2)),
+        # a misspelt name on a record that knows nothing of its person's age
+        *(
+            _rule(_same("forename_key"), _start("surname"), f'{side}."birth_year" IS NULL')
+            for side in ("l", "r")
+        ),
+        *(
+            _rule(
+                _same("surname_key"),
+                _start("forename"),
+                _same("sex"),
+                f'{side}."birth_year" IS NULL',
+            )
+            for side in ("l", "r")
+        ),
     ]
 
 

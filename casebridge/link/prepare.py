@@ -2,7 +2,9 @@
 (the name keys are ingest's transliteration keys: variants and nicknames resolved).
 
 Built in portable SQL from ``person_record`` (and, for people whose birth date no one recorded,
-an approximate birth year from their age at an event).
+an approximate birth year from their age at an event). Aliases are compared on a key of the
+whole name as written, tolerant of spelling (``name_key``, and ``alias_keys`` for the record's
+aliases; NULL when it has none).
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -14,10 +16,21 @@ apart from their other records.
 from __future__ import annotations
 
 from casebridge.engine import Engine
+from casebridge.standard.sql import first_word, skeleton_key
 
 LINK_INPUT = "link_input"
 PLACEHOLDER_EXCESS = 4
 PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
+
+
+def _last_word(expr: str) -> str:
+    return f"nullif(regexp_extract({expr}, '([^ ]+)$', 1), '')"
+
+
+def _written_key(forename: str, surname: str) -> str:
+    """A whole name as written, made tolerant of spelling (no nickname or variant resolved):
+    the key an alias is compared on, since an alias is often a misspelling of the name."""
+    return f"{skeleton_key(forename)} || ' ' || {skeleton_key(_last_word(surname))}"
 
 
 def prepare_link_input(engine: Engine) -> int:
@@ -49,6 +62,9 @@ def prepare_link_input(engine: Engine) -> int:
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
+            {_written_key("p.forename", "p.surname")} AS name_key,
+            CASE WHEN array_length(p.aliases) > 0 THEN list_transform(p.aliases,
+                lambda a: {_written_key(first_word("a"), _last_word("a"))}) END AS alias_keys,
             CASE WHEN d.dob_precision = 'day' THEN d.date_of_birth END AS dob,
             CASE WHEN d.dob_precision IS NOT NULL THEN year(d.date_of_birth) END AS dob_year,
             CASE WHEN d.dob_precision = 'day' THEN month(d.date_of_birth) END AS dob_month,

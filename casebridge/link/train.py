@@ -20,7 +20,7 @@ from casebridge.link.prepare import LINK_INPUT
 
 logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
-U_SAMPLE_PAIRS = 1e6
+U_SAMPLE_PAIRS = 5e5
 M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
 TRAINING_RECORDS = 60_000  # the smallest training sample

@@ -107,3 +107,31 @@ def test_a_source_full_of_first_januaries_gives_years_not_dates() -> None:
     assert rows["even-jan"] == (date(1990, 1, 1), 1990)
     assert rows["filled3"] == (None, 1973)
     assert rows["filled-real"] == (date(1985, 6, 3), 1985)
+
+
+def test_an_alias_misspelt_or_reordered_meets_the_name_it_stands_for() -> None:
+    engine = Engine()
+    try:
+        create_tables(engine)
+        for record, forename, surname, aliases in (
+            ("a", "bradley", "ollie", ["olie bradley", "brad"]),  # written the other way round
+            ("b", "ollie", "bradley", []),
+            ("c", "sahra", "hussein", None),
+        ):
+            engine.execute(
+                "INSERT INTO person_record (record_id, source, local_id, forename, surname, "
+                "aliases) VALUES (?, 'x', ?, ?, ?, ?)",
+                [record, record, forename, surname, aliases],
+            )
+        prepare_link_input(engine)
+        keys = {
+            uid: (name, aliases)
+            for uid, name, aliases in engine.query(
+                "SELECT unique_id, name_key, alias_keys FROM link_input"
+            )
+        }
+    finally:
+        engine.close()
+    assert keys["b"][0] in keys["a"][1]  # 'olie bradley' and 'ollie bradley' share a key
+    assert keys["a"][0] not in keys["a"][1]
+    assert keys["b"][1] is None and keys["c"][1] is None  # no aliases: nothing to compare
