@@ -175,18 +175,25 @@ def _add_ethnicity(block: Block, denominator: int, counts: Counts, key: tuple[st
         block.relations.append(Relation(cell, (*parts, only)))
         groups.append(cell)
         partials.append(only)
-    unknown = block.add(
-        counts.get(key, "ethnicity_group", UNKNOWN),
-        "ethnicity_group",
-        UNKNOWN,
-        "not recorded",
-        "unknown",
-    )
+    unknown = _add_unknown(block, counts, key, "ethnicity_group")
     block.relations.append(Relation(denominator, (*groups, unknown)))
+    _mark_unknown(block, first, unknown)
     for row in block.rows[first:]:
-        row["unknown_cell"] = unknown
         if row["classification"] == "ethnicity_18plus1" and row["kind"] == "category":
             row["known_less"] = tuple(partials)
+
+
+def _add_unknown(block: Block, counts: Counts, key: tuple[str, str], classification: str) -> int:
+    """The row of records whose ``classification`` is not recorded."""
+    return block.add(
+        counts.get(key, classification, UNKNOWN), classification, UNKNOWN, "not recorded", "unknown"
+    )
+
+
+def _mark_unknown(block: Block, first: int, unknown: int) -> None:
+    """Point every row from ``first`` on at its classification's unknown row."""
+    for row in block.rows[first:]:
+        row["unknown_cell"] = unknown
 
 
 def _add_officer(block: Block, denominator: int, counts: Counts, key: tuple[str, str]) -> None:
@@ -197,16 +204,9 @@ def _add_officer(block: Block, denominator: int, counts: Counts, key: tuple[str,
         )
         for code, label in _ic_codes()
     ]
-    unknown = block.add(
-        counts.get(key, "ethnicity_officer", UNKNOWN),
-        "ethnicity_officer",
-        UNKNOWN,
-        "not recorded",
-        "unknown",
-    )
+    unknown = _add_unknown(block, counts, key, "ethnicity_officer")
     block.relations.append(Relation(denominator, (*parts, unknown)))
-    for row in block.rows[first:]:
-        row["unknown_cell"] = unknown
+    _mark_unknown(block, first, unknown)
 
 
 def _add_nationality(block: Block, denominator: int, counts: Counts, key: tuple[str, str]) -> None:
@@ -227,17 +227,14 @@ def _add_nationality(block: Block, denominator: int, counts: Counts, key: tuple[
         block.add(counts.get(key, "nationality", c), "nationality", c, names.get(c, c), "category")
         for c in others
     ]
-    unknown = block.add(
-        counts.get(key, "nationality", UNKNOWN), "nationality", UNKNOWN, "not recorded", "unknown"
-    )
+    unknown = _add_unknown(block, counts, key, "nationality")
     # a nationality nobody known holds: none known, but every unknown could hold it
     block.add(0, "nationality", "other", "any nationality not listed", "unlisted")
     block.relations += [
         Relation(other, tuple(parts)),
         Relation(denominator, (british, other, unknown)),
     ]
-    for row in block.rows[first:]:
-        row["unknown_cell"] = unknown
+    _mark_unknown(block, first, unknown)
 
 
 def share_rows(

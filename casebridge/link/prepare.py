@@ -16,21 +16,17 @@ apart from their other records.
 from __future__ import annotations
 
 from casebridge.engine import Engine
-from casebridge.standard.sql import first_word, skeleton_key
+from casebridge.standard.sql import first_word, skeleton_key, surname_of
 
 LINK_INPUT = "link_input"
 PLACEHOLDER_EXCESS = 4
 PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
 
 
-def _last_word(expr: str) -> str:
-    return f"nullif(regexp_extract({expr}, '([^ ]+)$', 1), '')"
-
-
 def _written_key(forename: str, surname: str) -> str:
     """A whole name as written, made tolerant of spelling (no nickname or variant resolved):
     the key an alias is compared on, since an alias is often a misspelling of the name."""
-    return f"{skeleton_key(forename)} || ' ' || {skeleton_key(_last_word(surname))}"
+    return f"{skeleton_key(forename)} || ' ' || {skeleton_key(surname)}"
 
 
 def prepare_link_input(engine: Engine) -> int:
@@ -62,9 +58,10 @@ def prepare_link_input(engine: Engine) -> int:
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
-            {_written_key("p.forename", "p.surname")} AS name_key,
+            {_written_key("p.forename", surname_of("p.surname", "forenames_first"))} AS name_key,
             CASE WHEN array_length(p.aliases) > 0 THEN list_transform(p.aliases,
-                lambda a: {_written_key(first_word("a"), _last_word("a"))}) END AS alias_keys,
+                lambda a: {_written_key(first_word("a"), surname_of("a", "forenames_first"))})
+                END AS alias_keys,
             CASE WHEN d.dob_precision = 'day' THEN d.date_of_birth END AS dob,
             CASE WHEN d.dob_precision IS NOT NULL THEN year(d.date_of_birth) END AS dob_year,
             CASE WHEN d.dob_precision = 'day' THEN month(d.date_of_birth) END AS dob_month,
