@@ -48,7 +48,7 @@ bench: $(STAMP)
 lock:
 	rm -rf /tmp/casebridge-lock && $(PYTHON) -m venv /tmp/casebridge-lock
 	/tmp/casebridge-lock/bin/pip install --quiet --upgrade pip
-	/tmp/casebridge-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/casebridge-lock/bin/pip install --quiet -e '.[dev,diagnose]'
 	/tmp/casebridge-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:

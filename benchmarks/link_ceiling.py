@@ -1,0 +1,208 @@
+"""Diagnostic: how much of the truth do the fields casebridge compares carry at all?
+
+Scores every pair the blocking rules compare with the workspace's trained model (no shared-tie
+evidence, no clustering), labels each pair from the synthetic truth, and prints the best
+pairwise F1 over thresholds, one pair at a time, for:
+
+- the model's match weight;
+- the comparison-pattern bound: pairs grouped by their whole comparison vector (the level each
+  field reached), each group called a match when most of its pairs are. It is fitted on the
+  answers it is scored on, so no model that sees only the levels can do better;
+- with scikit-learn installed (``pip install -c requirements.lock -e '.[diagnose]'``): a
+  gradient-boosted classifier trained on the truth's labels, scored by five-fold
+  cross-validation (folds by true person), on the levels, the match weight, the names'
+  frequencies, the gap in birth years and which fields each side holds; then the same with
+  agreement on recorded ethnicity and nationality added, which the model leaves out.
+
+Recall counts every true pair, compared or not. The workspace must be linked (its model saved)
+and hold the synthetic truth in ``truth/``:
+
+    .venv/bin/python benchmarks/link_ceiling.py --workspace W
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from casebridge.engine import Engine
+from casebridge.link.evaluate import load_truth
+from casebridge.link.run import MODEL_FILE
+from casebridge.link.train import make_linker
+
+PRESENCE = ("dob", "birth_year", "postcode_district")
+FREQUENCIES = ("tf_forename_l", "tf_forename_r", "tf_surname_l", "tf_surname_r")
+PROTECTED = ("ethnicity_self", "ethnicity_officer", "nationality")
+TIE_SCHEMA = {"unique_id_l": pl.String, "unique_id_r": pl.String, "shared_tie": pl.Int32,
+              "tie_weight": pl.Float64}  # fmt: skip
+
+
+def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
+    """Every compared pair with its levels and weight, labelled; and the number of true pairs."""
+    engine = Engine(root / "casebridge.duckdb")
+    try:
+        trained = make_linker(engine, root / MODEL_FILE)
+        predictions = trained.linker.inference.predict()
+        columns = engine.columns(predictions.physical_name)
+        wanted = [
+            c
+            for c in columns
+            if c.startswith("gamma_")
+            or c in FREQUENCIES
+            or c in ("unique_id_l", "unique_id_r", "match_weight", "source_l", "source_r")
+            or c[:-2] in PRESENCE
+        ]
+        quoted = ", ".join(f'"{c}"' for c in wanted)
+        pairs = engine.frame(f'SELECT {quoted} FROM "{predictions.physical_name}"')
+        protected = engine.frame(f"SELECT record_id, {', '.join(PROTECTED)} FROM person_record")
+        if "gamma_shared_tie" in engine.columns("match_pair"):
+            ties = engine.frame(
+                "SELECT record_l AS unique_id_l, record_r AS unique_id_r, "
+                "gamma_shared_tie AS shared_tie, mw_shared_tie AS tie_weight FROM match_pair"
+            )
+        else:  # the run found too little to weigh ties by
+            ties = pl.DataFrame(schema=TIE_SCHEMA)
+        present = engine.frame("SELECT unique_id AS record_id FROM link_input")
+        trained.linker.table_management.delete_tables_created_by_splink_from_db()
+    finally:
+        engine.close()
+    truth = load_truth(root / "truth").join(present, on="record_id")
+    people = truth.select("record_id", "true_person_id")
+    true_pairs = int(
+        people.group_by("true_person_id")
+        .len()
+        .select((pl.col("len") * (pl.col("len") - 1) // 2).sum())
+        .item()
+    )
+    labelled = (
+        pairs.join(people, left_on="unique_id_l", right_on="record_id", maintain_order="left")
+        .join(
+            people, left_on="unique_id_r", right_on="record_id", suffix="_r", maintain_order="left"
+        )
+        .with_columns(same=pl.col("true_person_id") == pl.col("true_person_id_r"))
+    )
+    # a pair below the review floor was not looked at for ties: it shares none
+    untied = ties.filter(pl.col("shared_tie") == 0)["tie_weight"].max() or 0.0
+    labelled = labelled.join(
+        ties, on=["unique_id_l", "unique_id_r"], how="left", maintain_order="left"
+    ).with_columns(
+        shared_tie=pl.col("shared_tie").fill_null(0),
+        tie_weight=pl.col("tie_weight").fill_null(untied),
+    )
+    right = protected.rename({field: f"{field}_r" for field in PROTECTED})
+    labelled = labelled.join(
+        protected, left_on="unique_id_l", right_on="record_id", how="left", maintain_order="left"
+    ).join(right, left_on="unique_id_r", right_on="record_id", how="left", maintain_order="left")
+    # Splink returns pairs in no fixed order: sort them, so that the folds are the same each run
+    return labelled.sort("unique_id_l", "unique_id_r"), true_pairs
+
+
+def best_f1(score: np.ndarray, same: np.ndarray, true_pairs: int) -> tuple[float, float, float]:
+    """F1, precision and recall at the threshold on ``score`` that gives the best F1."""
+    order = np.argsort(-score, kind="stable")
+    hits = np.cumsum(same[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    recall = hits / true_pairs
+    with np.errstate(invalid="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    i = int(f1.argmax())
+    return float(f1[i]), float(precision[i]), float(recall[i])
+
+
+def pattern_score(pairs: pl.DataFrame, ties: bool) -> np.ndarray:
+    """Each pair's comparison vector's share of true pairs, ties broken by match weight."""
+    levels = [c for c in pairs.columns if c.startswith("gamma_")] + (["shared_tie"] if ties else [])
+    share = pairs.with_row_index("row").with_columns(share=pl.col("same").mean().over(levels))
+    order = share.sort(["share", "match_weight"], descending=True)["row"].to_numpy()
+    score = np.empty(len(order))
+    score[order] = -np.arange(len(order), dtype=float)
+    return score
+
+
+def features(pairs: pl.DataFrame, ties: bool, protected: bool) -> tuple[np.ndarray, list[int]]:
+    """The classifier's inputs, and which of them are categories (the levels come first)."""
+    levels = [c for c in pairs.columns if c.startswith("gamma_")] + (["shared_tie"] if ties else [])
+    agree = [
+        pl.when(pl.col(f).is_null() | pl.col(f"{f}_r").is_null())
+        .then(0)
+        .when(pl.col(f) == pl.col(f"{f}_r"))
+        .then(1)
+        .otherwise(2)
+        .alias(f"agree_{f}")
+        for f in PROTECTED
+    ]
+    frame = pairs.select(
+        *[(pl.col(c) + 1).alias(c) for c in levels],  # levels from -1 (null) up
+        *(agree if protected else []),
+        *[pl.col(c).cast(pl.Float64).log() for c in FREQUENCIES if c in pairs.columns],
+        *[pl.col(f"{f}_{s}").is_not_null().alias(f"has_{f}_{s}") for f in PRESENCE for s in "lr"],
+        gap=(pl.col("birth_year_l") - pl.col("birth_year_r")).abs().cast(pl.Float64),
+        same_source=pl.col("source_l") == pl.col("source_r"),
+        weight=pl.col("match_weight"),
+    )
+    categorical = list(range(len(levels) + (len(PROTECTED) if protected else 0)))
+    return frame.to_numpy().astype(float), categorical
+
+
+def cross_validated(pairs: pl.DataFrame, ties: bool, protected: bool) -> np.ndarray:
+    """Out-of-fold match probabilities of a classifier trained on the truth's labels."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import GroupKFold
+
+    x, categorical = features(pairs, ties, protected)
+    y = pairs["same"].to_numpy()
+    folds = GroupKFold(5).split(x, y, pairs["true_person_id"].to_numpy())
+    predicted = np.zeros(len(y))
+    for train, test in folds:
+        model = HistGradientBoostingClassifier(
+            max_iter=300, early_stopping=True, categorical_features=categorical, random_state=0
+        )
+        model.fit(x[train], y[train])
+        predicted[test] = model.predict_proba(x[test])[:, 1]
+    return predicted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workspace", type=Path, required=True, help="a linked synthetic workspace"
+    )
+    args = parser.parse_args()
+    if not (args.workspace / MODEL_FILE).is_file():
+        parser.error(f"{args.workspace} has no saved model: run 'casebridge link' on it first")
+    if not (args.workspace / "truth").is_dir():
+        parser.error(f"{args.workspace} has no truth folder: use a 'casebridge synth' workspace")
+    pairs, true_pairs = scored_pairs(args.workspace)
+    same = pairs["same"].to_numpy()
+    print(
+        f"true pairs {true_pairs:,}; compared by blocking {int(same.sum()):,} "
+        f"({same.sum() / true_pairs:.2%}); {pairs.height:,} compared pairs; "
+        f"{int(pairs['shared_tie'].sum()):,} share a tie"
+    )
+    print("best pairwise F1, one compared pair at a time (no clustering):")
+    supervised = importlib.util.find_spec("sklearn") is not None
+    for ties in (False, True):
+        print("  with the shared-tie evidence" if ties else "  on the fields alone")
+        weight = pairs["match_weight"] + (pairs["tie_weight"] if ties else 0.0)
+        rows = [
+            ("casebridge model (match weight)", weight.to_numpy()),
+            ("comparison-pattern bound (fitted on the truth)", pattern_score(pairs, ties)),
+        ]
+        if supervised:
+            rows.append(("supervised, 5-fold cross-validated", cross_validated(pairs, ties, False)))
+            rows.append(
+                ("supervised, with ethnicity and nationality", cross_validated(pairs, ties, True))
+            )
+        for name, score in rows:
+            f1, precision, recall = best_f1(score, same, true_pairs)
+            print(f"    {name:<48} F1 {f1:.4f}  precision {precision:.4f}  recall {recall:.4f}")
+    if not supervised:
+        print("  (scikit-learn is not installed: the supervised figures were skipped)")
+
+
+if __name__ == "__main__":
+    main()
