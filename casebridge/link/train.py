@@ -23,6 +23,7 @@ PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to
 U_SAMPLE_PAIRS = 5e5
 M_FLOOR = 1e-3
 U_UNSEEN = 1e-6
+SIGNIFICANT_DIGITS = 10
 TRAINING_RECORDS = 60_000  # the smallest training sample
 TRAINING_SHARE = 0.1  # a larger workspace trains on this share of its records
 TRAINING_INPUT = "cb_training_input"
@@ -117,6 +118,10 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
     sampling never saw on both sides, the "all other" level's u is the rest: nearly 1).
 
     u is not raised otherwise: a small u is what makes agreement on a rare value evidence.
+
+    Every m and u is kept to SIGNIFICANT_DIGITS: DuckDB sums in parallel, and the last bits of
+    a float sum depend on the order its parts arrive in, so that without rounding two trainings
+    with one seed could differ in the sixteenth digit.
     """
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
@@ -133,6 +138,8 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
         for level in levels:
             if not level.get("u_probability"):
                 level["u_probability"] = U_UNSEEN
+            for key in ("m_probability", "u_probability"):
+                level[key] = float(f"{level[key]:.{SIGNIFICANT_DIGITS}g}")
     return model
 
 
