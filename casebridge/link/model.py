@@ -16,6 +16,7 @@ from splink.internals.blocking_rule_library import CustomRule
 
 DIALECT = "duckdb"
 REVIEW_FLOOR = 0.01  # pairs scored below this are not kept for review or explanation
+SAME_ADDRESS = '"address_key_l" = "address_key_r" AND "postcode_district_l" = "postcode_district_r"'
 
 
 def _custom(condition: str, label: str) -> cll.CustomLevel:
@@ -125,10 +126,13 @@ def _aliases() -> cl.CustomComparison:
 
 
 def _postcode() -> cl.CustomComparison:
+    """Where a person lives: the same house (an address means little without its district:
+    every town has a 12 High Street), the postcode's unit, sector, district."""
     return cl.CustomComparison(
         output_column_name="postcode",
         comparison_levels=[
             cll.NullLevel("postcode_district"),
+            _custom(SAME_ADDRESS, "same address in the same postcode district"),
             cll.ExactMatchLevel("postcode"),
             cll.ExactMatchLevel("postcode_sector"),
             cll.ExactMatchLevel("postcode_district"),

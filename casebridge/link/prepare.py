@@ -4,7 +4,8 @@
 Built in portable SQL from ``person_record`` (and, for people whose birth date no one recorded,
 an approximate birth year from their age at an event). Aliases are compared on a key of the
 whole name as written, tolerant of spelling (``name_key``, and ``alias_keys`` for the record's
-aliases; NULL when it has none).
+aliases; NULL when it has none); addresses on a key of their letters and digits
+(``address_key``).
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -16,7 +17,7 @@ apart from their other records.
 from __future__ import annotations
 
 from casebridge.engine import Engine
-from casebridge.standard.sql import first_word, skeleton_key, surname_of
+from casebridge.standard.sql import address_key, first_word, skeleton_key, surname_of
 
 LINK_INPUT = "link_input"
 PLACEHOLDER_EXCESS = 4
@@ -73,6 +74,7 @@ def prepare_link_input(engine: Engine) -> int:
             CASE WHEN p.postcode_precision = 'unit' THEN left(p.postcode, length(p.postcode) - 2)
                 WHEN p.postcode_precision = 'sector' THEN p.postcode END AS postcode_sector,
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
+            {address_key("p.address")} AS address_key,
             p.phone, p.email
         FROM person_record p
         JOIN cb_dob d ON d.record_id = p.record_id

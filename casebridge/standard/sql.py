@@ -353,6 +353,13 @@ def calendar_age(born: str, on: str) -> str:
     return f"year({on}) - year({born}) - {before_birthday}"
 
 
+def address_key(expr: str) -> str:
+    """An address as words of letters and digits, lower case, single-spaced; NULL when empty
+    (``12 High St.`` and ``12, high st`` are one key)."""
+    words = f"regexp_replace(lower({expr}), '[^a-z0-9]+', ' ', 'g')"
+    return f"nullif(trim({words}), '')"
+
+
 def words_key(expr: str) -> str:
     """Lower case, trimmed, single-spaced: the key free text is looked up by."""
     return f"regexp_replace(lower(trim({expr})), ' +', ' ', 'g')"

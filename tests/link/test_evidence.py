@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from casebridge.engine import Engine
+from casebridge.link.model import SAME_ADDRESS
 from casebridge.link.prepare import prepare_link_input
 from casebridge.link.ties import apply_ties, estimate_ties
 from casebridge.standard.tables import create_tables
@@ -135,3 +136,32 @@ def test_an_alias_misspelt_or_reordered_meets_the_name_it_stands_for() -> None:
     assert keys["b"][0] in keys["a"][1]  # 'olie bradley' and 'ollie bradley' share a key
     assert keys["a"][0] not in keys["a"][1]
     assert keys["b"][1] is None and keys["c"][1] is None  # no aliases: nothing to compare
+
+
+def test_one_address_written_two_ways_is_the_same_house_only_in_its_district() -> None:
+    engine = Engine()
+    try:
+        create_tables(engine)
+        for record, address, postcode in (
+            ("a", "12 High St.", "LS1 4AB"),
+            ("b", "12, high  st", "LS1 9ZZ"),  # same district, another unit: a mistyped postcode
+            ("c", "12 High St", "WF3 1AA"),  # the same street name in another town
+            ("d", "14 High St", "LS1 4AB"),
+            ("e", None, "LS1 4AB"),
+        ):
+            engine.execute(
+                "INSERT INTO person_record (record_id, source, local_id, surname, address, "
+                "postcode, postcode_precision) VALUES (?, 'x', ?, 'lee', ?, ?, 'unit')",
+                [record, record, address, postcode],
+            )
+        prepare_link_input(engine)
+        same = engine.query(
+            "SELECT l.unique_id || r.unique_id FROM (SELECT unique_id, "
+            "address_key AS address_key_l, postcode_district AS postcode_district_l "
+            "FROM link_input) l, (SELECT unique_id, address_key AS address_key_r, "
+            "postcode_district AS postcode_district_r FROM link_input) r "
+            f"WHERE l.unique_id < r.unique_id AND {SAME_ADDRESS}"
+        )
+    finally:
+        engine.close()
+    assert same == [("ab",)]
