@@ -31,6 +31,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.link.evaluate import load_truth
+from casebridge.link.prepare import prepare_link_input
 from casebridge.link.run import MODEL_FILE
 from casebridge.link.train import make_linker
 
@@ -45,6 +46,7 @@ def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
     """Every compared pair with its levels and weight, labelled; and the number of true pairs."""
     engine = Engine(root / "casebridge.duckdb")
     try:
+        prepare_link_input(engine)
         trained = make_linker(engine, root / MODEL_FILE)
         predictions = trained.linker.inference.predict()
         columns = engine.columns(predictions.physical_name)

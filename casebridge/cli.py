@@ -29,6 +29,7 @@ from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_tru
 from casebridge.link.explain import closest_record, explain_pair, read_model, waterfall_svg
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
+from casebridge.link.prepare import prepare_link_input
 from casebridge.link.review import uncertain_pairs
 from casebridge.link.run import MODEL_FILE, LinkReport, link
 from casebridge.networks.evaluate import evaluate_networks
@@ -510,6 +511,7 @@ def evaluate(
     try:
         answers = run_cleanly(lambda: load_truth(truth))
         scores = run_cleanly(lambda: evaluate_linkage(engine, answers))
+        prepare_link_input(engine)
         recall, true_pairs = blocking_recall(engine, answers, blocking_rule_sql())
         network_score = (
             run_cleanly(lambda: evaluate_networks(engine, truth))

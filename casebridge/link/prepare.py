@@ -31,7 +31,8 @@ def _written_key(forename: str, surname: str) -> str:
 
 
 def prepare_link_input(engine: Engine) -> int:
-    """Create ``link_input`` from the standard tables; return its row count."""
+    """Create ``link_input`` (a temporary table of the connection) from the standard tables;
+    return its row count."""
     approx_year = """
         SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year
         FROM involvement i JOIN event e ON e.event_id = i.event_id
@@ -51,9 +52,12 @@ def prepare_link_input(engine: Engine) -> int:
                 ELSE dob_precision END AS dob_precision
         FROM person_record"""
     )
+    # a copy of every name and birth date is working data: it lives as long as the connection
+    # (earlier versions kept it as a table in the workspace)
+    engine.execute(f"DROP TABLE IF EXISTS main.{LINK_INPUT}")
     engine.execute(
         f"""
-        CREATE OR REPLACE TABLE {LINK_INPUT} AS
+        CREATE OR REPLACE TEMP TABLE {LINK_INPUT} AS
         SELECT p.record_id AS unique_id, p.source,
             p.forename, p.surname, p.middle_names,
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,

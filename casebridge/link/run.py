@@ -1,10 +1,11 @@
 """The link stage: records in, persons out, every decision kept where an analyst can see it.
 
-Tables written: ``link_input`` (what the model compares), ``match_pair`` (every scored pair at
-or above the review floor, with its per-comparison weights), ``person_link`` (record → person,
-with the strongest match that put it there), ``person`` (best attributes and the record each
-came from) and ``person_change`` (splits and merges between runs). The trained model is saved
-as ``model/linkage_model.json`` in the workspace.
+Tables written: ``match_pair`` (every scored pair at or above the review floor, with its
+per-comparison weights), ``person_link`` (record → person, with the strongest match that put it
+there), ``person`` (best attributes and the record each came from) and ``person_change``
+(splits and merges between runs). What the model compares, ``link_input``, is a temporary
+table, rebuilt from the standard tables when needed. The trained model is saved as
+``model/linkage_model.json`` in the workspace.
 """
 
 from __future__ import annotations
@@ -211,10 +212,14 @@ def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
             WHERE x.person_id = y.person_id
             GROUP BY e.a) s ON s.record_id = i.record_id"""
     )
+    values = ", ".join(f"r.{field}" for field in PERSON_FIELDS)
     engine.execute(
-        """CREATE OR REPLACE TEMP TABLE cb_person_values AS
-        SELECT l.person_id, count(*) OVER (PARTITION BY l.person_id) AS records, r.*
-        FROM person_link l JOIN person_record r ON r.record_id = l.record_id"""
+        f"""CREATE OR REPLACE TEMP TABLE cb_person_values AS
+        SELECT l.person_id, n.records, r.record_id, r.source, {values}
+        FROM person_link l
+        JOIN (SELECT person_id, count(*) AS records FROM person_link GROUP BY person_id) n
+          ON n.person_id = l.person_id
+        JOIN person_record r ON r.record_id = l.record_id"""
     )
     # a person of one record takes its values as they are; only the others need choosing
     single = ", ".join(f"{field}, CASE WHEN {field} IS NOT NULL THEN record_id END AS "
