@@ -105,10 +105,15 @@ def _date_of_birth() -> cl.CustomComparison:
 def _aliases() -> cl.CustomComparison:
     """An alias of one record (another name it was known by) written as the other's name.
 
-    Only where neither name agrees on its key: where one does, the names' own levels already
-    weigh the pair, and the alias would count the same agreement twice. Compared on keys
-    tolerant of spelling, since an alias is often a misspelling or the name in another order."""
-    names_agree = '("forename_key_l" = "forename_key_r" OR "surname_key_l" = "surname_key_r")'
+    Only where neither name agrees on its key, nor meets the other's other name: where one
+    does, the names' own levels (the swap among them) already weigh the pair, and the alias
+    would count the same agreement twice. Compared on keys tolerant of spelling, since an alias
+    is often a misspelling or the name in another order."""
+    names_agree = (
+        '("forename_key_l" = "forename_key_r" OR "surname_key_l" = "surname_key_r" '
+        'OR "forename_key_l" = "surname_key_r" OR "surname_key_l" = "forename_key_r" '
+        'OR "forename_l" = "surname_r" OR "surname_l" = "forename_r")'
+    )
     return cl.CustomComparison(
         output_column_name="aliases",
         comparison_levels=[
