@@ -354,9 +354,9 @@ def calendar_age(born: str, on: str) -> str:
 
 
 def address_key(expr: str) -> str:
-    """An address as words of letters and digits, lower case, single-spaced; NULL when empty
-    (``12 High St.`` and ``12, high st`` are one key)."""
-    words = f"regexp_replace(lower({expr}), '[^a-z0-9]+', ' ', 'g')"
+    """An address as words of letters and digits, lower case with accents folded, single-spaced;
+    NULL when empty (``12 High St.`` and ``12, high st`` are one key)."""
+    words = f"regexp_replace({fold(expr)}, '[^a-z0-9]+', ' ', 'g')"
     return f"nullif(trim({words}), '')"
 
 
