@@ -66,35 +66,7 @@ def recoverable(
     values: list[int], relations: list[Relation], control: DisclosureSettings
 ) -> list[int]:
     """Suppressed cells whose true value is the only one consistent with the publication."""
-    published = protect(values, relations, control)
-    bounds = [published_interval(p, control) for p in published]
-    low = np.array([b[0] for b in bounds], dtype=float)
-    high = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
-    matrix = np.zeros((len(relations), len(values)))
-    for row, relation in enumerate(relations):
-        matrix[row, relation.total] = 1
-        for part in relation.parts:
-            matrix[row, part] -= 1
-    constraint = LinearConstraint(matrix, 0, 0)
-    found = []
-    for cell, value in enumerate(published):
-        if value is not None:
-            continue
-        ends = []
-        for sign in (1, -1):
-            cost = np.zeros(len(values))
-            cost[cell] = sign
-            result = milp(
-                cost,
-                constraints=constraint,
-                integrality=np.ones(len(values)),
-                bounds=Bounds(low, high),
-            )
-            ends.append(None if result.status != 0 else round(result.x[cell]))
-        if ends[0] is not None and ends[0] == ends[1]:
-            assert ends[0] == values[cell]  # the true table is always consistent
-            found.append(cell)
-    return found
+    return recoverable_from(protect(values, relations, control), values, relations, control, set())
 
 
 @settings(max_examples=80, deadline=None)
@@ -195,5 +167,6 @@ def recoverable_from(
             )
             ends.append(None if result.status != 0 else round(result.x[cell]))
         if ends[0] is not None and ends[0] == ends[1]:
+            assert ends[0] == values[cell]  # the true table is always consistent
             found.append(cell)
     return found
