@@ -73,11 +73,14 @@ class SourceReport:
     seconds: float
 
 
-def content_hash(files: list[Path], mapping: Path) -> str:
-    """SHA-256 over the files' names and contents, the mapping file and casebridge's version:
-    a changed extract, a corrected mapping or a new release each reloads the source."""
+def content_hash(files: list[Path], mapping: Path, codes: list[Path] | None = None) -> str:
+    """SHA-256 over the files' names and contents, the mapping file, the workspace's code files
+    and casebridge's version: a changed extract, a corrected mapping, a new code or a new
+    release each reloads the source."""
     digest = hashlib.sha256(__version__.encode())
     digest.update(mapping.read_bytes())
+    for code_file in codes or []:
+        digest.update(code_file.name.encode() + b"\0" + code_file.read_bytes())
     for path in files:
         digest.update(path.name.encode())
         with path.open("rb") as handle:
@@ -225,7 +228,7 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
             f"{path}: 'source' is {mapping.source!r} but casebridge.toml calls it {source.key!r}"
         )
     files = workspace.files_of(source)
-    digest = content_hash(files, path)
+    digest = content_hash(files, path, workspace.code_files())
     current = engine.query(
         "SELECT content_hash, rows_read, rows_loaded, rows_quarantined, values_set_aside "
         "FROM source WHERE source = ?",
