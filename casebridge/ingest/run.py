@@ -46,6 +46,7 @@ from casebridge.ingest.standardise import (
 )
 from casebridge.standard.sql import text
 from casebridge.standard.tables import PER_SOURCE
+from casebridge.standard.transliterate import romanise_names
 from casebridge.workspace import SourceSettings, Workspace
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def _stage_file(
         if raw.is_json:
             check_json_paths(engine, raw, mapping, path)
         engine.execute(person_rows_sql(raw, mapping, "cb_person_rows"))
+        romanise_names(engine, "cb_person_rows")
         if mapping.event is not None:
             engine.execute(event_rows_sql(raw, mapping.event, "cb_event_rows"))
     except IngestError as exc:

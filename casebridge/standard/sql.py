@@ -33,7 +33,11 @@ def blank_to_null(expr: str) -> str:
 
 
 def fold(expr: str) -> str:
-    """Lower case with accents and apostrophe-like marks folded to plain letters."""
+    """Lower case with accents and apostrophe-like marks folded to plain letters.
+
+    Only the common Latin accents are folded here. Ingest romanises names written with any other
+    letter first (:mod:`casebridge.standard.transliterate`, anyascii), so names reach this in ASCII.
+    """
     lowered = f"lower({expr})"
     for letter, letters in LIGATURES:
         lowered = f"replace({lowered}, '{letter}', '{letters}')"
@@ -41,7 +45,11 @@ def fold(expr: str) -> str:
 
 
 def clean_name(expr: str) -> str:
-    """A name as words of a-z: accents folded, punctuation and titles gone, hyphens as spaces."""
+    """A name as words of a-z: accents folded, punctuation and titles gone, hyphens as spaces.
+
+    Give it a romanised name (:func:`casebridge.standard.transliterate.romanise`): a letter that
+    :func:`fold` does not know is dropped.
+    """
     letters = f"regexp_replace({fold(expr)}, '[^a-z -]', '', 'g')"
     spaced = f"regexp_replace({letters}, '[ -]+', ' ', 'g')"
     untitled = f"regexp_replace(trim({spaced}), '^(({TITLES}) )+', '', 'g')"
