@@ -61,7 +61,6 @@ class FieldSpec(_Strict):
 
 
 Spec = Annotated[FieldSpec, BeforeValidator(_column_shorthand)]
-SCHEMES = ("nhs_number", "upn", "pnc_id", "passport", "local")
 
 
 class IdentifierSpec(FieldSpec):
