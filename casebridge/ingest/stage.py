@@ -159,7 +159,7 @@ def _presence(block: PersonBlock) -> str:
     return " OR ".join(dict.fromkeys([*names, *own]))
 
 
-def identifier_count(mapping: Mapping) -> int:
+def _identifier_count(mapping: Mapping) -> int:
     """How many identifier columns the staging rows carry: the most any block maps."""
     return max(len(block.identifiers) for block in mapping.persons)
 
@@ -192,7 +192,7 @@ def _person_select(raw: RawFile, mapping: Mapping, number: int, block: PersonBlo
         raw_sql = row.raw_value(spec) if spec else "CAST(NULL AS VARCHAR)"
         value_sql = row.value(spec) if spec else "CAST(NULL AS VARCHAR)"
         columns += [f"{raw_sql} AS {name}_raw", f"{value_sql} AS {name}_value"]
-    columns += _identifier_columns(row, block, identifier_count(mapping))
+    columns += _identifier_columns(row, block, _identifier_count(mapping))
     event_row = RowContext(raw)
     event_id = event_row.local_id(mapping.event.local_id) if mapping.event else "NULL"
     columns.append(f"CAST({event_id} AS VARCHAR) AS event_local_id")
