@@ -21,6 +21,7 @@ import polars as pl
 from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
+from casebridge.ingest.identifiers import identifier_sql
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.observations import (
     KEPT_PROBLEMS,
@@ -178,6 +179,8 @@ def _load(
     engine.execute(person_findings_sql(mapping, key, people))
     engine.execute(person_record_sql(key, people))
     engine.execute(person_observation_sql(key, people))
+    for statement in identifier_sql(mapping, key, people):
+        engine.execute(statement)
     if mapping.event is not None:
         events = _union(engine, "cb_events", len(files))
         engine.execute(event_findings_sql(mapping, key, events))
