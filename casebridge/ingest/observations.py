@@ -65,6 +65,7 @@ def person_observation_sql(source: str, people: str) -> str:
     return f"""
         INSERT INTO person_observation
         SELECT {src}, file_name, row_number, block, {src} || ':' || local_id, local_id,
+            local_id_raw,
             CASE WHEN event_local_id IS NOT NULL THEN {src} || ':' || event_local_id END,
             {columns}
         FROM {people}"""
@@ -75,7 +76,7 @@ def event_observation_sql(source: str, events: str) -> str:
     src = sql.text(source)
     return f"""
         INSERT INTO event_observation
-        SELECT {src}, file_name, row_number, {src} || ':' || local_id, local_id,
+        SELECT {src}, file_name, row_number, {src} || ':' || local_id, local_id, local_id_raw,
             {", ".join(EVENT_OBSERVED)}
         FROM {events}"""
 

@@ -49,7 +49,7 @@ TABLES: dict[str, str] = {
         row_number BIGINT, role VARCHAR, role_raw VARCHAR, age_at_event INTEGER""",
     "person_observation": """
         source VARCHAR, file_name VARCHAR, row_number BIGINT, block INTEGER, record_id VARCHAR,
-        local_id VARCHAR, event_id VARCHAR, role_raw VARCHAR, role VARCHAR,
+        local_id VARCHAR, local_id_raw VARCHAR, event_id VARCHAR, role_raw VARCHAR, role VARCHAR,
         full_name_raw VARCHAR, forenames_raw VARCHAR, surname_raw VARCHAR, aliases_raw VARCHAR,
         forename VARCHAR, middle_names VARCHAR, surname VARCHAR,
         date_of_birth_raw VARCHAR, date_of_birth DATE, dob_precision VARCHAR,
@@ -62,7 +62,8 @@ TABLES: dict[str, str] = {
         phone_raw VARCHAR, phone VARCHAR, email_raw VARCHAR, email VARCHAR""",
     "event_observation": """
         source VARCHAR, file_name VARCHAR, row_number BIGINT, event_id VARCHAR,
-        local_id VARCHAR, kind_raw VARCHAR, kind VARCHAR, date_raw VARCHAR, event_date DATE,
+        local_id VARCHAR, local_id_raw VARCHAR, kind_raw VARCHAR, kind VARCHAR,
+        date_raw VARCHAR, event_date DATE,
         offence_raw VARCHAR, offence_code VARCHAR, section_raw VARCHAR, soa_section VARCHAR,
         penetrative_raw VARCHAR, is_penetrative BOOLEAN, outcome_raw VARCHAR,
         outcome_code VARCHAR, outcome_date_raw VARCHAR, outcome_date DATE,
