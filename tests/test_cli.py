@@ -64,6 +64,9 @@ def test_link_commands_explain_their_mistakes(tmp_path: Path) -> None:
     out = tmp_path / "w"
     assert runner.invoke(app, ["synth", "--people", "400", "--out", str(out)]).exit_code == 0
     result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
+    assert result.exit_code == 2 and "has no database yet" in result.output
+    assert runner.invoke(app, ["ingest", "-w", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
     assert result.exit_code == 2 and "run 'casebridge link' first" in result.output
     assert runner.invoke(app, ["run", "-w", str(out)]).exit_code == 0
     result = runner.invoke(
