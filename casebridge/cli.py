@@ -201,7 +201,7 @@ def _ingest(workspace_root: Path, sources: list[str] | None) -> list[SourceRepor
     workspace = run_cleanly(lambda: open_workspace(workspace_root))
     total = len(sources or workspace.settings.sources)
     with stage_progress("ingest", total) as advance:
-        return run_cleanly(lambda: ingest(workspace, sources or None, advance))
+        return run_cleanly(lambda: ingest(workspace, sources or None, advance, keep_going=True))
 
 
 def _refuse_failed_sources(reports: list[SourceReport], out: Emitter) -> None:

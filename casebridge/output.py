@@ -5,7 +5,7 @@ an :class:`Emitter` writes it in the format asked for with ``--format``:
 
 - ``table`` (the default): a table, or the result's one-line sentence, for reading;
 - ``csv``: each result as ``# NAME`` on a line of its own, then a header of column keys and
-  the rows, results separated by a blank line;
+  the rows, results separated by a blank line (CRLF line ends, as RFC 4180 has them);
 - ``json``: one object naming each result, whose value is a list of row objects.
 
 Results go to standard output; progress bars, notes and errors go to standard error, so
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 
@@ -118,7 +119,18 @@ class Emitter:
         elif result.sentence is not None:
             self.console.print(result.sentence, soft_wrap=True)
         else:
-            self.console.print(result.as_table())
+            self._print_table(result.as_table())
+
+    def _print_table(self, table: Table) -> None:
+        """At a terminal, to its width; into a file or a pipe, at the table's full width, so
+        that no cell is cut or wrapped to an 80-column default."""
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        wide = self.console.options.update_width(1 << 16)
+        width = max(Measurement.get(self.console, wide, table).maximum, self.console.width)
+        file = self.console.file
+        Console(file=file, width=width, markup=False, emoji=False, highlight=False).print(table)
 
     def finish(self, stream: IO[str] | None = None) -> None:
         """Write the gathered results as one CSV or JSON document."""
@@ -127,14 +139,15 @@ class Emitter:
             document = {result.name: result.records() for result in self.gathered}
             target.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         elif self.form is OutputFormat.csv:
-            target.write("\n".join(_csv_section(result) for result in self.gathered))
+            target.write("\r\n".join(_csv_section(result) for result in self.gathered))
         self.gathered.clear()
 
 
 def _csv_section(result: Result) -> str:
     buffer = io.StringIO()
-    buffer.write(f"# {result.name}\n")
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF line ends, as RFC 4180 has them: the writer then quotes a value holding either
+    buffer.write(f"# {result.name}\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(column.key for column in result.columns)
     for record in result.records():
         writer.writerow("" if value is None else value for value in record.values())

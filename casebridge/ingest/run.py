@@ -245,11 +245,14 @@ def ingest(
     workspace: Workspace,
     keys: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    *,
+    keep_going: bool = False,
 ) -> list[SourceReport]:
     """Ingest the named sources (all by default) and record the run.
 
-    A source that fails (its mapping, its files) is left as it was and reported with status
-    ``failed`` and the reason; the sources after it are still loaded."""
+    A source that fails (its mapping, its files) is left as it was. By default its error is
+    raised; with ``keep_going`` (as ``casebridge ingest`` does) it is reported with status
+    ``failed`` and the reason, and the sources after it are still loaded."""
     chosen = [workspace.source(key) for key in keys] if keys else list(workspace.settings.sources)
     engine = workspace.connect(refresh_code_lists=True)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -260,9 +263,9 @@ def ingest(
             try:
                 reports.append(ingest_source(engine, workspace, source))
             except CasebridgeError as exc:
-                logger.warning(
-                    "source %s failed; the workspace keeps its previous load", source.key
-                )
+                if not keep_going:
+                    raise
+                logger.warning("source %s failed; it keeps its previous load", source.key)
                 seconds = time.perf_counter() - clock
                 reports.append(SourceReport(source.key, "failed", 0, 0, 0, 0, 0, seconds, str(exc)))
             if progress:
