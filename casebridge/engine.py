@@ -18,14 +18,27 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from casebridge.errors import WorkspaceError
+
 logger = logging.getLogger(__name__)
+
+
+IN_USE = "the workspace database is in use by another casebridge process; wait for it to finish"
 
 
 class Engine:
     """A DuckDB connection that records the portable SQL it runs."""
 
-    def __init__(self, database: Path | str = ":memory:") -> None:
-        self.connection = duckdb.connect(str(database))
+    def __init__(self, database: Path | str = ":memory:", *, read_only: bool = False) -> None:
+        """Open ``database``; read-only connections may share the file with each other, but
+        not with a writer. A file another process holds is a :class:`WorkspaceError`."""
+        try:
+            self.connection = duckdb.connect(str(database), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            raise WorkspaceError(IN_USE) from None
+        self.read_only = read_only
         self.statements: list[str] = []
         self._depth = 0
 

@@ -22,6 +22,9 @@ from casebridge.standard.tables import create_tables
 from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
 
 SETTINGS_FILE = "casebridge.toml"
+# a workspace holds personal data: its folders and files are for their owner alone
+OWNER_ONLY_FOLDER = 0o700
+OWNER_ONLY_FILE = 0o600
 SourceKind = Literal["police", "social_care", "health", "education", "duty_report", "other"]
 
 
@@ -158,11 +161,24 @@ class Workspace:
         """The workspace's code files, in order (none when there is no ``codes/``)."""
         return code_files(self.codes)
 
-    def connect(self, refresh_code_lists: bool = False) -> Engine:
+    def connect(self, refresh_code_lists: bool = False, *, read_only: bool = False) -> Engine:
         """Open the database with the standard tables and code lists in place; the code lists
         are (re)loaded from the shipped files and the workspace's ``codes/`` when asked, or
-        when the database has none."""
+        when the database has none.
+
+        A read-only connection changes nothing (it may make temporary tables), so several can
+        be open at once; it finds the tables as the last writer left them."""
+        if read_only:
+            if not self.database.is_file():
+                raise WorkspaceError(
+                    f"{self.root} has no database yet; run 'casebridge ingest' (or 'casebridge "
+                    "run') first"
+                )
+            return Engine(self.database, read_only=True)
+        created = not self.database.exists()
         engine = Engine(self.database)
+        if created:
+            self.database.chmod(OWNER_ONLY_FILE)
         create_tables(engine)
         if refresh_code_lists or not engine.table_exists("std_offence"):
             try:
@@ -225,4 +241,12 @@ def init_workspace(root: Path) -> Workspace:
     )
     workspace = open_workspace(root)
     workspace.connect().close()
+    _restrict_to_owner(root)
     return workspace
+
+
+def _restrict_to_owner(root: Path) -> None:
+    """Make ``root`` and everything in it readable by its owner only, whatever the umask."""
+    root.chmod(OWNER_ONLY_FOLDER)
+    for path in root.rglob("*"):
+        path.chmod(OWNER_ONLY_FOLDER if path.is_dir() else OWNER_ONLY_FILE)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -64,6 +67,9 @@ def test_link_commands_explain_their_mistakes(tmp_path: Path) -> None:
     out = tmp_path / "w"
     assert runner.invoke(app, ["synth", "--people", "400", "--out", str(out)]).exit_code == 0
     result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
+    assert result.exit_code == 2 and "has no database yet" in result.output
+    assert runner.invoke(app, ["ingest", "-w", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
     assert result.exit_code == 2 and "run 'casebridge link' first" in result.output
     assert runner.invoke(app, ["run", "-w", str(out)]).exit_code == 0
     result = runner.invoke(
@@ -77,27 +83,52 @@ def test_link_commands_explain_their_mistakes(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2 and "--verdict must be" in result.output
     result = runner.invoke(app, ["evaluate", "-w", str(out), "--truth", str(out / "truth")])
-    assert result.exit_code == 0 and "blocking recall" in result.output
+    assert result.exit_code == 0 and "blocking recall" in result.stdout
+    result = runner.invoke(
+        app, ["evaluate", "-w", str(out), "--truth", str(out / "truth"), "--format", "json"]
+    )
+    scores = json.loads(result.stdout)  # the scores and nothing else on stdout
+    assert scores["linkage"][0]["scope"] == "all" and 0 < scores["linkage"][0]["f1"] <= 1
+    assert {"blocking", "networks", "screening", "audit_completeness"} <= set(scores)
     assert runner.invoke(app, ["link", "review", "-w", str(out), "--limit", "3"]).exit_code == 0
+    result = runner.invoke(app, ["link", "review", "-w", str(out), "--limit", "3",
+                                 "--format", "csv"])  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# review"
+    assert lines[1] == "record_l,record_r,probability,comparison,level,match_weight"
 
 
 def test_later_stage_commands(tmp_path: Path) -> None:
     # 2,000 people: small enough that no duty report is planted and EM underflows at first
     out = tmp_path / "w"
     assert runner.invoke(app, ["synth", "--people", "2000", "--out", str(out)]).exit_code == 0
-    result = runner.invoke(app, ["run", "-w", str(out)])
+    previous = os.umask(0o022)  # what the commands create is still for their owner only
+    try:
+        result = runner.invoke(app, ["run", "-w", str(out), "--format", "json"])
+    finally:
+        os.umask(previous)
     assert result.exit_code == 0, result.output
-    assert "review items" in result.output and (out / "report.html").is_file()
+    stages = json.loads(result.stdout)
+    assert list(stages) == ["ingest", "link", "networks", "screen", "audit", "report", "run"]
+    assert {row["measure"] for row in stages["run"]} >= {"review items", "persons"}
+    assert (out / "report.html").is_file()
+    for made in (out / "report.html", out / "casebridge.duckdb", *(out / "audit").iterdir()):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
+    assert stat.S_IMODE((out / "audit").stat().st_mode) == 0o700
     exported = tmp_path / "graphs"
     result = runner.invoke(
         app, ["networks", "export", "--to", str(exported), "--format", "gexf", "-w", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert [p.suffix for p in exported.iterdir()] == [".gexf"]
+    assert stat.S_IMODE((exported / "networks.gexf").stat().st_mode) == 0o600
     result = runner.invoke(app, ["screen", "explain", "event:nothing", "-w", str(out)])
     assert result.exit_code == 2 and "error" in result.output
     engine = Engine(out / "casebridge.duckdb")
     try:
+        stages = {stage for (stage,) in engine.query("SELECT stage FROM run")}
+        assert stages == {"ingest", "link", "networks", "screen", "audit", "report",
+                          "networks_export"}  # fmt: skip
         record, person = engine.query(
             "SELECT a.record_id, b.person_id FROM person_link a JOIN person_link b "
             "ON a.person_id = b.person_id AND a.record_id < b.record_id LIMIT 1"

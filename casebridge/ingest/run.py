@@ -66,13 +66,14 @@ class SourceReport:
     """What ingesting one source did."""
 
     source: str
-    status: str  # loaded, replaced or unchanged
+    status: str  # loaded, replaced, unchanged or failed
     files: int
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
     values_set_aside: int
     seconds: float
+    reason: str = ""  # why a failed source failed, in one line
 
 
 def content_hash(files: list[Path], mapping: Path, codes: list[Path] | None = None) -> str:
@@ -265,15 +266,29 @@ def ingest(
     workspace: Workspace,
     keys: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    *,
+    keep_going: bool = False,
 ) -> list[SourceReport]:
-    """Ingest the named sources (all by default) and record the run."""
+    """Ingest the named sources (all by default) and record the run.
+
+    A source that fails (its mapping, its files) is left as it was. By default its error is
+    raised; with ``keep_going`` (as ``casebridge ingest`` does) it is reported with status
+    ``failed`` and the reason, and the sources after it are still loaded."""
     chosen = [workspace.source(key) for key in keys] if keys else list(workspace.settings.sources)
     engine = workspace.connect(refresh_code_lists=True)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     reports = []
     try:
         for source in chosen:
-            reports.append(ingest_source(engine, workspace, source))
+            clock = time.perf_counter()
+            try:
+                reports.append(ingest_source(engine, workspace, source))
+            except CasebridgeError as exc:
+                if not keep_going:
+                    raise
+                logger.warning("source %s failed; it keeps its previous load", source.key)
+                seconds = time.perf_counter() - clock
+                reports.append(SourceReport(source.key, "failed", 0, 0, 0, 0, 0, seconds, str(exc)))
             if progress:
                 progress(source.key)
         _record_run(engine, started, reports)

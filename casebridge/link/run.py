@@ -10,6 +10,8 @@ table, rebuilt from the standard tables when needed. The trained model is saved 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -257,6 +259,7 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
     settings = workspace.settings.link
     engine = workspace.connect()
     seconds: dict[str, float] = {}
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         started = time.perf_counter()
         records = prepare_link_input(engine)
@@ -284,6 +287,28 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         persons = int(engine.scalar("SELECT count(*) FROM person"))
         multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))
         pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))
+        report = LinkReport(records, pairs, persons, multi, seconds, ties)
+        parameters = {**settings.model_dump(mode="json"), "retrain": retrain}
+        _record_run(engine, started_at, parameters, report)
     finally:
         engine.close()
-    return LinkReport(records, pairs, persons, multi, seconds, ties)
+    return report
+
+
+def _record_run(
+    engine: Engine, started: dt.datetime, parameters: dict[str, object], report: LinkReport
+) -> None:
+    """The link stage's row in ``run``: records in, persons out."""
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine.execute(
+        "INSERT INTO run VALUES ('link', ?, ?, ?, ?, ?, ?, ?)",
+        [
+            started,
+            finished,
+            json.dumps(parameters),
+            json.dumps({"scored_pairs": report.scored_pairs}),
+            report.records,
+            report.persons,
+            (finished - started).total_seconds(),
+        ],
+    )

@@ -3,11 +3,16 @@ edges in the shape link-analysis tools (i2-style) import.
 
 These are person-level exports: a node is a pseudonymous person id with its role, network,
 event count and centrality, never a name or a date of birth. Each export is logged (counts
-only) and marked as personal data inside the file where the format allows it.
+only), recorded in ``run``, readable by its owner only, and says in its first line that it holds
+personal data: a ``# `` comment line in CSV, an XML comment after the declaration in GraphML
+and GEXF (which Gephi, networkx and other XML readers skip).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -32,6 +37,8 @@ FILES = {
     "csv": ("network_nodes.csv", "network_edges.csv"),
 }
 FORMATS = tuple(FILES)
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_FOLDER = 0o700
 
 
 def _nodes(engine: Engine) -> pl.DataFrame:
@@ -77,14 +84,27 @@ def _graph(nodes: pl.DataFrame, edges: pl.DataFrame) -> nx.MultiGraph[str]:
 def _write_csv(nodes: pl.DataFrame, edges: pl.DataFrame, paths: Sequence[Path]) -> None:
     # Id/Label and Source/Target/Type/Weight are the column names Gephi's import expects;
     # link-analysis tools map any header onto entity and link types
-    nodes.select(
+    node_rows = nodes.select(
         Id="person_id", Label="person_id", entity_type=pl.lit("Person"), role="role",
         network_id="network_id", events="events", centrality="centrality",
-    ).write_csv(paths[0])  # fmt: skip
-    edges.select(
+    )  # fmt: skip
+    edge_rows = edges.select(
         Source="person_a", Target="person_b", Type=pl.lit("Undirected"), link_type="kind",
         network_id="network_id", events="events", sources="sources", Weight="weight",
-    ).write_csv(paths[1])  # fmt: skip
+    )  # fmt: skip
+    for frame, path in ((node_rows, paths[0]), (edge_rows, paths[1])):
+        with path.open("w", encoding="utf-8", newline="") as target:
+            target.write(f"# {MARKING}\n")
+            frame.write_csv(target)
+
+
+def _marked_xml(write: Callable[[io.BytesIO], None], path: Path) -> None:
+    """Write the XML ``write`` makes to ``path`` with the marking as a comment in its first
+    line, right after the XML declaration (nothing may come before the declaration)."""
+    buffer = io.BytesIO()
+    write(buffer)
+    declaration, _, rest = buffer.getvalue().partition(b"\n")
+    path.write_bytes(declaration + f"<!-- {MARKING} -->\n".encode() + rest)
 
 
 def _writer(
@@ -94,18 +114,17 @@ def _writer(
         return lambda paths: _write_csv(nodes, edges, paths)
     graph = _graph(nodes, edges)
     if kind == "graphml":
-        return lambda paths: nx.write_graphml(graph, paths[0])
-    return lambda paths: _write_gexf(graph, paths[0])
+        return lambda paths: _marked_xml(lambda out: nx.write_graphml(graph, out), paths[0])
+    return lambda paths: _marked_xml(lambda out: _write_gexf(graph, out), paths[0])
 
 
-def _write_gexf(graph: nx.MultiGraph[str], path: Path) -> None:
+def _write_gexf(graph: nx.MultiGraph[str], target: io.BytesIO) -> None:
     writer = GEXFWriter(version="1.2draft")
     writer.add_graph(graph)
     # GEXF keeps no graph attributes; its <meta> has a description, which carries the marking
     meta = writer.xml.find("meta")
     ElementTree.SubElement(meta, "description").text = MARKING
-    with path.open("wb") as target:
-        writer.write(target)
+    writer.write(target)
 
 
 def export_networks(engine: Engine, folder: Path, formats: Sequence[str]) -> list[Path]:
@@ -125,9 +144,10 @@ def export_networks(engine: Engine, folder: Path, formats: Sequence[str]) -> lis
     if not engine.table_exists("network_member"):
         raise UsageError("no networks yet: run the networks stage first")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=OWNER_ONLY_FOLDER)
     except OSError as exc:
         raise OutputError(f"cannot create {folder}: {exc.strerror}") from exc
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     nodes, edges = _nodes(engine), _edges(engine)
     written: list[Path] = []
     for kind in dict.fromkeys(formats):
@@ -138,7 +158,29 @@ def export_networks(engine: Engine, folder: Path, formats: Sequence[str]) -> lis
         "person-level network export: %d nodes, %d edges as %s into %s",
         nodes.height, edges.height, ", ".join(dict.fromkeys(formats)), folder,
     )  # fmt: skip
+    _record_run(engine, started, folder, written, nodes.height + edges.height)
     return written
+
+
+def _record_run(
+    engine: Engine, started: dt.datetime, folder: Path, written: list[Path], rows: int
+) -> None:
+    """The export's row in ``run``: nodes and edges read, files written."""
+    if not engine.table_exists("run"):
+        return
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine.execute(
+        "INSERT INTO run VALUES ('networks_export', ?, ?, ?, ?, ?, ?, ?)",
+        [
+            started,
+            finished,
+            json.dumps({"folder": str(folder)}),
+            json.dumps({"files": [path.name for path in written]}),
+            rows,
+            len(written),
+            (finished - started).total_seconds(),
+        ],
+    )
 
 
 def _write_whole(targets: list[Path], write: Callable[[Sequence[Path]], None]) -> None:
@@ -147,6 +189,7 @@ def _write_whole(targets: list[Path], write: Callable[[Sequence[Path]], None]) -
     try:
         write(partial)
         for source, target in zip(partial, targets, strict=True):
+            source.chmod(OWNER_ONLY_FILE)
             os.replace(source, target)
     except OSError as exc:
         raise OutputError(f"cannot write {targets[0]}: {exc.strerror}") from exc

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import duckdb
 import sqlglot
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,6 +27,9 @@ SHIPPED_RULES = Path(__file__).parent / "ruleset"
 RULE_COLUMNS = ("subject_id", "event_id", "record_id", "role", "detail")
 PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 REQUIRED = ("title", "reason", "basis", "subject", "weight", "evidence", "query")
+# errors about the query's text (a name it uses), never about a value in the data
+QUERY_TEXT_ERRORS = (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)
+SOURCE_COLUMN = re.compile(r"source column ([A-Za-z_][A-Za-z0-9_]*)")
 
 
 NonEmpty = Annotated[list[str], Field(min_length=1)]
@@ -272,3 +276,39 @@ def _check_shape(rule: Rule, statements: list[object], where: str) -> None:
             f"{where}: rule {rule.id!r}: the query must return the columns "
             f"{', '.join(RULE_COLUMNS)}; it does not return {', '.join(missing)}"
         )
+
+
+def query_failure(rule: Rule, exc: duckdb.Error) -> RuleError:
+    """The error for a rule whose query failed when run: the rule, its file and line, and the
+    tables (and column, where known) it read. DuckDB's own text often quotes the value that
+    failed, which may be a name or a birth date, so only errors about the query's text keep it.
+
+    Example::
+
+        raise query_failure(rule, exc) from None
+        # rules/local.yaml, line 11: rule 'X1': the query failed on a value of column surname
+        # of the tables it reads (person_record) (Conversion Error); the value is not shown ...
+    """
+    path, line = rule.query_origin
+    where = f"{path}, line {line}: rule {rule.id!r}: the query failed"
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, QUERY_TEXT_ERRORS):
+        return RuleError(f"{where}: {first}")
+    kind = first.split(":", 1)[0]
+    column = SOURCE_COLUMN.search(first)
+    on = f"a value of column {column.group(1)}" if column else "a value"
+    return RuleError(
+        f"{where} on {on} of the tables it reads ({', '.join(_tables_read(rule)) or 'none'}) "
+        f"({kind}); the value is not shown, as it may be personal data: check the types and "
+        "values the query expects"
+    )
+
+
+def _tables_read(rule: Rule) -> list[str]:
+    """The tables a rule's query reads, its own WITH names left out."""
+    try:
+        parsed = sqlglot.parse_one(PLACEHOLDER.sub("?", rule.query), read="duckdb")
+    except sqlglot.errors.ParseError:
+        return []
+    own = {cte.alias_or_name for cte in parsed.find_all(exp.CTE)}
+    return sorted({table.name for table in parsed.find_all(exp.Table)} - own)

@@ -26,9 +26,8 @@ import duckdb
 import polars as pl
 
 from casebridge.engine import Engine
-from casebridge.errors import RuleError
 from casebridge.screen.prepare import prepare_screening
-from casebridge.screen.rules import Rule
+from casebridge.screen.rules import Rule, query_failure
 from casebridge.workspace import VocabularySettings
 
 logger = logging.getLogger(__name__)
@@ -129,11 +128,7 @@ def run_rule(engine: Engine, rule: Rule) -> None:
             [rule.id, rule.subject, *values],
         )
     except duckdb.Error as exc:
-        path, line = rule.query_origin
-        problem = str(exc).splitlines()[0]
-        raise RuleError(
-            f"{path}, line {line}: rule {rule.id!r}: the query failed: {problem}"
-        ) from exc
+        raise query_failure(rule, exc) from None  # DuckDB's text may quote a value
 
 
 def _load_rule_table(engine: Engine, rules: list[Rule]) -> None:

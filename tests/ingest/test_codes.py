@@ -189,9 +189,10 @@ def test_unknowns_lists_each_unknown_value_with_its_count_as_csv_and_json(
     runner = CliRunner()
     as_csv = runner.invoke(app, ["unknowns", "-w", str(workspace.root), "--format", "csv"])
     assert as_csv.exit_code == 0, as_csv.output
+    # the CLI's CSV: a '# NAME' line, then the header and rows
     lines = as_csv.stdout.splitlines()
-    assert lines[0] == "field,code_list,add_to,raw_value,count,sources"
-    assert lines[1:] == [  # the most frequent first
+    assert lines[:2] == ["# unknowns", "field,code_list,add_to,raw_value,count,sources"]
+    assert lines[2:] == [  # the most frequent first
         "offence,offences,codes/offences.csv,195,2,force_x",
         "offence,offences,codes/offences.csv,56/1,2,force_x",
         "outcome,outcome_words,codes/outcome_words.csv,Charge authorised,2,force_x",
@@ -202,7 +203,7 @@ def test_unknowns_lists_each_unknown_value_with_its_count_as_csv_and_json(
     assert "sex,sex_words,codes/sex_words.csv,Aisha,1,force_x" in lines
     as_json = runner.invoke(app, ["unknowns", "-w", str(workspace.root), "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
-    rows = json.loads(as_json.stdout)
+    rows = json.loads(as_json.stdout)["unknowns"]
     assert rows[0] == {
         "field": "offence", "code_list": "offences", "add_to": "codes/offences.csv",
         "raw_value": "195", "count": 2, "sources": "force_x",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -70,8 +72,10 @@ def test_gexf_is_well_formed_and_marked(engine: Engine, tmp_path: Path) -> None:
 def test_csv_nodes_and_edges_have_link_chart_headers(engine: Engine, tmp_path: Path) -> None:
     nodes_path, edges_path = export_networks(engine, tmp_path, ["csv"])
     with nodes_path.open(encoding="utf-8") as f:
+        assert f.readline() == f"# {MARKING}\n"  # the marking, then plain CSV
         nodes = list(csv.DictReader(f))
     with edges_path.open(encoding="utf-8") as f:
+        assert f.readline() == f"# {MARKING}\n"
         edges = list(csv.DictReader(f))
     assert list(nodes[0]) == ["Id", "Label", "entity_type", "role", "network_id", "events",
                               "centrality"]  # fmt: skip
@@ -92,3 +96,30 @@ def test_an_unknown_format_is_refused(engine: Engine, tmp_path: Path) -> None:
 def test_export_before_networks_says_to_build_them(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="networks stage"):
         export_networks(new_engine(), tmp_path, ["csv"])
+
+
+def test_every_export_says_in_its_first_line_that_it_holds_personal_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    for path in export_networks(engine, tmp_path, ["graphml", "gexf", "csv"]):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert "PERSONAL DATA" in first, path.name
+        if path.suffix != ".csv":  # still well-formed XML, the marking a comment after the
+            assert first.startswith("<?xml ")  # declaration, so every reader skips it
+            assert first.endswith(f"<!-- {MARKING} -->")
+    assert len(nx.read_gexf(tmp_path / "networks.gexf")) == 4
+    assert len(nx.read_graphml(tmp_path / "networks.graphml")) == 4
+
+
+def test_exports_are_readable_by_their_owner_only_and_recorded_in_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    previous = os.umask(0o022)
+    try:
+        written = export_networks(engine, tmp_path / "out", ["graphml", "csv"])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o700
+    assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o600}
+    exported = "SELECT rows_out FROM run WHERE stage = 'networks_export'"
+    assert engine.query(exported) == [(3,)]
