@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 logger = logging.getLogger(__name__)
+CSV_LINE_KEPT = 10_000  # DuckDB's rejects table keeps this many characters of a row
 
 
 class Engine:
@@ -130,8 +131,8 @@ class Engine:
         )
         rejects = self.connection.execute(
             "SELECT line - 1 - ? AS row_number, trim(any_value(csv_line), chr(13) || chr(10)), "
-            "string_agg(DISTINCT error_type, '; ' ORDER BY error_type) "
-            "FROM cb_rejects GROUP BY line ORDER BY line",
+            "string_agg(DISTINCT error_type, '; ' ORDER BY error_type), "
+            "min(line_byte_position) FROM cb_rejects GROUP BY line ORDER BY line",
             [skip],
         ).fetchall()
         # the n-th accepted row sits after every rejected row r_j with r_j - j < n
@@ -154,7 +155,10 @@ class Engine:
             f'SELECT count(*), sum({breaks}) FROM "{table}"'
         ).fetchall()[0]
         self.connection.execute("DROP TABLE cb_read")
-        rejected = [(int(row), str(line), str(errors)) for row, line, errors in rejects]
+        rejected = [
+            (int(row), _whole_row(path, offset, line), str(errors))
+            for row, line, errors, offset in rejects
+        ]
         accepted = int(found[0]) if found else 0
         return accepted, rejected, int(found[1] or 0) if found else 0
 
@@ -164,7 +168,7 @@ class Engine:
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
             "WITH f AS (SELECT string_split(content, chr(10)) AS l "
             f"FROM read_text('{_sql_text(str(path))}')) "
-            f"SELECT i - {int(skip)} AS row_number, l[i] AS line "
+            f"SELECT i - {int(skip)} AS row_number, rtrim(l[i], chr(13)) AS line "
             f"FROM f, range({int(skip) + 1}, len(l) + 1) r(i) WHERE l[i] <> ''"
         )
         found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
@@ -187,6 +191,27 @@ class Engine:
             f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_text(str(path))}', "
             "file_row_number = true) ORDER BY file_row_number"
         ).to_arrow_table()
+
+
+def _whole_row(path: Path, offset: int | None, line: str) -> str:
+    """A rejected row's text: DuckDB's copy, or, where DuckDB cut it short (it keeps 10,000
+    characters), the whole row read again from the file at its byte offset."""
+    if offset is None or len(line) < CSV_LINE_KEPT:
+        return line
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        row, quotes = b"", 0
+        while block := handle.read(1 << 20):
+            start = 0
+            # the row ends at the first line end after an even number of quotes
+            while (end := block.find(b"\n", start)) >= 0:
+                quotes += block.count(b'"', start, end)
+                if quotes % 2 == 0:
+                    return (row + block[:end]).decode("utf-8").rstrip("\r")
+                start = end + 1
+            quotes += block.count(b'"', start)
+            row += block
+    return row.decode("utf-8").rstrip("\r\n")
 
 
 def _sql_text(value: str) -> str:
