@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import polars as pl
@@ -199,7 +199,7 @@ def _whole_row(path: Path, offset: int | None, line: str) -> str:
     if offset is None or len(line) < CSV_LINE_KEPT:
         return line
     with path.open("rb") as handle:
-        handle.seek(offset)
+        handle.seek(_row_start(handle, offset))
         row, quotes = b"", 0
         while block := handle.read(1 << 20):
             start = 0
@@ -212,6 +212,15 @@ def _whole_row(path: Path, offset: int | None, line: str) -> str:
             quotes += block.count(b'"', start)
             row += block
     return row.decode("utf-8").rstrip("\r\n")
+
+
+def _row_start(handle: BinaryIO, offset: int) -> int:
+    """The offset a row starts at: just after the line end at or before DuckDB's
+    ``line_byte_position``, which for the first row below the header is one byte late."""
+    before = max(offset - 8, 0)
+    handle.seek(before)
+    newline = handle.read(offset - before).rfind(b"\n")
+    return before + newline + 1 if newline >= 0 else (0 if before == 0 else offset)
 
 
 def _sql_text(value: str) -> str:

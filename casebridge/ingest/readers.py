@@ -207,6 +207,9 @@ def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> 
         accepted, rejects, newlines = engine.read_delimited(
             clean, table, columns, delimiter, header_row - 1
         )
+        # a rejected row's line ends count too, unless its quoting is broken: then the lines
+        # it swallowed may well be rows of their own, and the file needs fixing
+        newlines += sum(row.count("\n") for _, row, errors in rejects if "UNQUOTED" not in errors)
         if newlines == 0:  # each row is one line: keep the lines, for quarantine verbatim
             engine.read_lines(clean, f"{table}_lines", skip=header_row)
     if accepted + len(rejects) + newlines != data_lines:

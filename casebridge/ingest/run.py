@@ -21,6 +21,7 @@ import polars as pl
 from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
+from casebridge.ingest.fidelity import record_character_findings, record_implausible_dates
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.readers import RawFile, read_file
 from casebridge.ingest.stage import (
@@ -127,6 +128,7 @@ def _stage_file(
     events = "cb_event_rows" if mapping.event is not None else ""
     engine.execute(problem_rows_sql(raw, mapping, "cb_person_rows", events, "cb_problem"))
     _quarantine(engine, source, path, raw)
+    record_character_findings(engine, mapping, source, path.name)
     good = "WHERE row_number NOT IN (SELECT row_number FROM cb_problem)"
     people = f"(SELECT * FROM cb_person_rows {good})"
     engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name))
@@ -170,6 +172,7 @@ def _load(
         events = _union(engine, "cb_events", len(files))
         engine.execute(event_findings_sql(mapping, key, events))
         engine.execute(event_sql(key, events))
+        record_implausible_dates(engine, mapping, key, people, events)
     engine.execute(involvement_sql(key, people))
     return totals[0], totals[1], totals[2]
 
