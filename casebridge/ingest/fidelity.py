@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from casebridge.engine import Engine
 from casebridge.ingest.mapping import FieldSpec, Mapping
+from casebridge.ingest.readers import RawFile
 from casebridge.ingest.stage import EVENT_FIELDS, PERSON_FIELDS, describe
 from casebridge.standard.sql import text
 
 NUL = "chr(0)"
-C1_CONTROL = "'[' || chr(128) || '-' || chr(159) || ']'"
+C1_CONTROL = "('[' || chr(128) || '-' || chr(159) || ']')"
 CHARACTER_PROBLEMS = {
     "nul_byte": f"instr({{value}}, {NUL}) > 0",
     "c1_control_character": f"regexp_matches({{value}}, {C1_CONTROL})",
@@ -27,23 +28,28 @@ OUTCOME_BEFORE_EVENT = "implausible_date: outcome before the event date"
 
 
 def record_character_findings(
-    engine: Engine, mapping: Mapping, source: str, file_name: str
+    engine: Engine, mapping: Mapping, source: str, file_name: str, raw: RawFile
 ) -> None:
     """Record a finding for every NUL byte or C1 control character in a mapped value of one
     file's loaded rows (staged in ``cb_person_rows`` and ``cb_event_rows``; rows in
-    ``cb_problem`` are quarantined whole and left out)."""
+    ``cb_problem`` are quarantined whole and left out). Nothing runs for a file its reader
+    found free of such characters, which is nearly every file."""
+    if not raw.control_characters:
+        return
     person_specs = _specs(
         [(name, [getattr(block, name) for block in mapping.persons]) for name in PERSON_FIELDS]
     )
     person_specs["local_id"] = "/".join(
         sorted({describe(block.local_id) for block in mapping.persons} - {""})
     )
-    engine.execute(character_findings_sql(source, file_name, "cb_person_rows", person_specs))
+    for statement in character_findings_sql(source, file_name, "cb_person_rows", person_specs):
+        engine.execute(statement)
     if mapping.event is not None:
         event = mapping.event
         event_specs = _specs([(name, [getattr(event, name)]) for name in EVENT_FIELDS])
         event_specs["local_id"] = describe(event.local_id)
-        engine.execute(character_findings_sql(source, file_name, "cb_event_rows", event_specs))
+        for statement in character_findings_sql(source, file_name, "cb_event_rows", event_specs):
+            engine.execute(statement)
 
 
 def _specs(fields: list[tuple[str, list[FieldSpec | None]]]) -> dict[str, str]:
@@ -54,28 +60,31 @@ def _specs(fields: list[tuple[str, list[FieldSpec | None]]]) -> dict[str, str]:
     return {name: columns for name, columns in described.items() if columns}
 
 
-def character_findings_sql(source: str, file_name: str, rows: str, fields: dict[str, str]) -> str:
-    """SQL inserting one finding per loaded row, field and problem character kind.
+def character_findings_sql(
+    source: str, file_name: str, rows: str, fields: dict[str, str]
+) -> list[str]:
+    """SQL statements inserting one finding per loaded row, field and problem character kind.
 
     ``fields`` maps each field (its value in ``<field>_raw``, the id in ``local_id``) to the
-    source columns that feed it. Rows are narrowed first with one test over all their values,
-    so the per-field pass runs over the few rows with such a character at all.
+    source columns that feed it. The rows holding such a character at all are set apart first
+    (``cb_odd_rows``, one pass), so the per-field pass runs over those few.
     """
     columns = {name: "local_id" if name == "local_id" else f"{name}_raw" for name in fields}
+    nul = " OR ".join(CHARACTER_PROBLEMS["nul_byte"].format(value=c) for c in columns.values())
     every = "concat_ws(' ', " + ", ".join(columns.values()) + ")"
-    suspect = " OR ".join(f"({test.format(value=every)})" for test in CHARACTER_PROBLEMS.values())
-    narrowed = (
-        f"(SELECT * FROM {rows} WHERE ({suspect}) "
-        "AND row_number NOT IN (SELECT row_number FROM cb_problem))"
+    c1 = CHARACTER_PROBLEMS["c1_control_character"].format(value=every)
+    narrow = (
+        f"CREATE OR REPLACE TEMP TABLE cb_odd_rows AS SELECT * FROM {rows} "
+        f"WHERE ({nul} OR {c1}) AND row_number NOT IN (SELECT row_number FROM cb_problem)"
     )
     selects = [
         f"SELECT {text(source)}, {text(file_name)}, row_number, local_id, {text(name)}, "
-        f"{text(fields[name])}, {column}, {text(problem)} FROM {narrowed} "
+        f"{text(fields[name])}, {column}, {text(problem)} FROM cb_odd_rows "
         f"WHERE {test.format(value=column)}"
         for name, column in columns.items()
         for problem, test in CHARACTER_PROBLEMS.items()
     ]
-    return "INSERT INTO finding " + " UNION ALL ".join(selects)
+    return [narrow, "INSERT INTO finding " + " UNION ALL ".join(selects)]
 
 
 def record_implausible_dates(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -51,6 +52,7 @@ class RawFile:
     lines_table: str | None = None  # (row_number, line): the verbatim text of each row
     header: list[str] = field(default_factory=list)  # the names as written, repeats and blanks
     note: str | None = None  # something the user should know, such as a file with no rows
+    control_characters: bool = True  # whether a value may hold a NUL or a C1 control character
 
     def __post_init__(self) -> None:
         if not self.header:
@@ -212,11 +214,13 @@ def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> 
         newlines += sum(row.count("\n") for _, row, errors in rejects if "UNQUOTED" not in errors)
         if newlines == 0:  # each row is one line: keep the lines, for quarantine verbatim
             engine.read_lines(clean, f"{table}_lines", skip=header_row)
+        controls = file_holds_control_characters(clean)
     if accepted + len(rejects) + newlines != data_lines:
         raise IngestError(_unclosed_quote(path, encoding, data_lines, accepted + len(rejects)))
     note = _no_rows(path) if data_lines == 0 else None
     return RawFile(table, accepted + len(rejects), columns, rejects, header=header, note=note,
-                   lines_table=f"{table}_lines" if newlines == 0 else None)  # fmt: skip
+                   lines_table=f"{table}_lines" if newlines == 0 else None,
+                   control_characters=controls)  # fmt: skip
 
 
 def _no_rows(path: Path) -> str:
@@ -247,7 +251,42 @@ def read_jsonl(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawF
     encoding = detect_encoding(path, mapping.reader.encoding)
     with clean_copy(path, encoding) as (clean, _):
         rows = engine.read_lines(clean, table)
-    return RawFile(table, rows, [], is_json=True, lines_table=table)
+        controls = file_holds_control_characters(clean)
+    return RawFile(table, rows, [], is_json=True, lines_table=table, control_characters=controls)
+
+
+def file_holds_control_characters(path: Path) -> bool:
+    """Whether a UTF-8 file holds a NUL byte or a C1 control character anywhere: when it does
+    not, no value of it needs the per-value check (a fast scan of the bytes)."""
+    carry = b""
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            if holds_control_characters(carry + block):
+                return True
+            carry = block[-1:]  # a C1 character's two bytes may straddle two blocks
+    return False
+
+
+def holds_control_characters(data: bytes | pa.Buffer) -> bool:
+    """Whether UTF-8 bytes hold a NUL (00) or a C1 control character (C2 80 to C2 9F)."""
+    if isinstance(data, bytes) and data.isascii():  # the usual case, and a fast one
+        return b"\x00" in data
+    octets = np.frombuffer(data, dtype=np.uint8)
+    if not octets.all():  # a zero byte is a NUL
+        return True
+    following = octets[1:][octets[:-1] == 0xC2]
+    return bool(((following >= 0x80) & (following <= 0x9F)).any())
+
+
+def table_holds_control_characters(table: pa.Table) -> bool:
+    """Whether any text value of an Arrow table may hold a NUL or a C1 control character
+    (checked on the columns' byte buffers, so a slice may answer yes for a neighbour)."""
+    return any(
+        chunk.buffers()[2] is not None and holds_control_characters(chunk.buffers()[2])
+        for column in table.columns
+        for chunk in column.chunks
+        if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
+    )
 
 
 def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -295,7 +334,10 @@ def read_xlsx(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFi
     numbers = pa.array(range(1, loaded.num_rows + 1), type=pa.int64())
     engine.create_table_from_arrow(table, text.add_column(0, "row_number", numbers), temporary=True)
     note = _no_rows(path) if loaded.num_rows == 0 else None
-    return RawFile(table, loaded.num_rows, columns, header=header, note=note)
+    controls = table_holds_control_characters(text)
+    return RawFile(
+        table, loaded.num_rows, columns, header=header, note=note, control_characters=controls
+    )
 
 
 def _sheet_header(
@@ -347,7 +389,10 @@ def read_parquet(engine: Engine, path: Path, mapping: Mapping, table: str) -> Ra
     numbers = pa.array(range(1, loaded.num_rows + 1), type=pa.int64())
     engine.create_table_from_arrow(table, text.add_column(0, "row_number", numbers), temporary=True)
     note = _no_rows(path) if loaded.num_rows == 0 else None
-    return RawFile(table, loaded.num_rows, list(loaded.column_names), note=note)
+    controls = table_holds_control_characters(text)
+    return RawFile(
+        table, loaded.num_rows, list(loaded.column_names), note=note, control_characters=controls
+    )
 
 
 READERS = {

@@ -128,7 +128,7 @@ def _stage_file(
     events = "cb_event_rows" if mapping.event is not None else ""
     engine.execute(problem_rows_sql(raw, mapping, "cb_person_rows", events, "cb_problem"))
     _quarantine(engine, source, path, raw)
-    record_character_findings(engine, mapping, source, path.name)
+    record_character_findings(engine, mapping, source, path.name, raw)
     good = "WHERE row_number NOT IN (SELECT row_number FROM cb_problem)"
     people = f"(SELECT * FROM cb_person_rows {good})"
     engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name))

@@ -14,13 +14,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlglot
 import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 
 from casebridge.errors import IngestError, MappingError
 from casebridge.ingest.mapping import load_mapping
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
 from tests.ingest.helpers import make_workspace, query_rows
+from tests.spark import untranspilable
 
 PEOPLE = """\
 source: s
@@ -447,3 +451,44 @@ def test_a_position_where_it_makes_no_sense_is_a_mapping_error(
     path.write_text(text)
     with pytest.raises(MappingError, match=r"m\.yaml, line \d+: .*" + re.escape(expected)):
         load_mapping(path)
+
+
+# the checks themselves ------------------------------------------------------------------------
+
+
+def test_the_fidelity_statements_transpile_to_spark(tmp_path: Path) -> None:
+    from casebridge.ingest.fidelity import (
+        birth_after_event_sql,
+        character_findings_sql,
+        outcome_before_event_sql,
+    )
+
+    statements = [
+        *character_findings_sql("s", "f.csv", "cb_person_rows", {"surname": "Surname"}),
+        birth_after_event_sql("s", "cb_people", "cb_events", "DOB"),
+        outcome_before_event_sql("s", "cb_events", "Closed"),
+    ]
+    assert untranspilable(statements) == []
+    spark = [sqlglot.transpile(s, read="duckdb", write="spark")[0] for s in statements[:2]]
+    assert "RLIKE" in spark[1] or "REGEXP" in spark[1].upper()
+
+
+@given(st.text(), st.text(), st.sampled_from(["\x00", "\x80", "\x85", "\x9f"]))
+def test_a_control_character_is_found_wherever_it_falls(
+    before: str, after: str, control: str
+) -> None:
+    from casebridge.ingest.readers import holds_control_characters
+
+    clean = "".join(c for c in before + after if c != "\x00" and not "\x80" <= c <= "\x9f")
+    assert not holds_control_characters(clean.encode())
+    assert holds_control_characters((before + control + after).encode())
+
+
+def test_a_c1_character_across_two_blocks_is_found(tmp_path: Path) -> None:
+    from casebridge.ingest import readers
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"x" * (readers.CHUNK - 1) + "\x85".encode() + b"y")
+    assert readers.file_holds_control_characters(path)
+    path.write_bytes(b"x" * (readers.CHUNK - 1) + "\xa3".encode() + b"y")  # a pound sign
+    assert not readers.file_holds_control_characters(path)
