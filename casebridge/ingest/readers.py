@@ -38,6 +38,8 @@ CHUNK = 1 << 20
 # how fastexcel writes a date or date-time cell in a column it reads as text
 CELL_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$"
 NO_ROWS = "the file has a header but no rows; 0 rows loaded"
+# JSON's escapes for NUL and the C1 controls (the last hex digit in either case)
+JSON_CONTROL_ESCAPES = (b"\\u0000", b"\\u008", b"\\u009")
 
 
 @dataclass
@@ -251,19 +253,23 @@ def read_jsonl(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawF
     encoding = detect_encoding(path, mapping.reader.encoding)
     with clean_copy(path, encoding) as (clean, _):
         rows = engine.read_lines(clean, table)
-        controls = file_holds_control_characters(clean)
+        controls = file_holds_control_characters(clean, json=True)
     return RawFile(table, rows, [], is_json=True, lines_table=table, control_characters=controls)
 
 
-def file_holds_control_characters(path: Path) -> bool:
-    """Whether a UTF-8 file holds a NUL byte or a C1 control character anywhere: when it does
-    not, no value of it needs the per-value check (a fast scan of the bytes)."""
+def file_holds_control_characters(path: Path, json: bool = False) -> bool:
+    """Whether a UTF-8 file holds a NUL byte or a C1 control character anywhere (with
+    ``json``, also as an escape from ``\\u0000`` to ``\\u009f``): when it does not, no value of
+    it needs the per-value check (a fast scan of the bytes)."""
     carry = b""
     with path.open("rb") as handle:
         while block := handle.read(CHUNK):
-            if holds_control_characters(carry + block):
+            text = carry + block
+            if holds_control_characters(text) or (
+                json and any(escape in text for escape in JSON_CONTROL_ESCAPES)
+            ):
                 return True
-            carry = block[-1:]  # a C1 character's two bytes may straddle two blocks
+            carry = block[-5:]  # a character or an escape may straddle two blocks
     return False
 
 

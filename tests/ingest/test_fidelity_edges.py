@@ -23,7 +23,7 @@ from casebridge.errors import IngestError, MappingError
 from casebridge.ingest.mapping import load_mapping
 from casebridge.ingest.run import ingest
 from casebridge.workspace import open_workspace
-from tests.ingest.helpers import make_workspace, query_rows
+from tests.ingest.helpers import JSON_PEOPLE_MAPPING, make_workspace, query_rows
 from tests.spark import untranspilable
 
 PEOPLE = """\
@@ -492,3 +492,19 @@ def test_a_c1_character_across_two_blocks_is_found(tmp_path: Path) -> None:
     assert readers.file_holds_control_characters(path)
     path.write_bytes(b"x" * (readers.CHUNK - 1) + "\xa3".encode() + b"y")  # a pound sign
     assert not readers.file_holds_control_characters(path)
+
+
+def test_control_characters_written_as_json_escapes_are_found(tmp_path: Path) -> None:
+    root = tmp_path / "w"
+    make_workspace(root, {"s": ("data.jsonl", "", JSON_PEOPLE_MAPPING)})
+    lines = [
+        '{"ref": "R1", "people": [{"id": "1", "name": "Ali Kh\\u0000an"}]}',
+        '{"ref": "R2", "people": [{"id": "2", "name": "\\u0093Jo\\u0094 Smith"}]}',
+        '{"ref": "R3", "people": [{"id": "3", "name": "Sam \\u00a3ee"}]}',
+    ]
+    (root / "extracts" / "data.jsonl").write_text("\n".join(lines) + "\n")
+    assert _counts(root) == (3, 3, 0)
+    assert query_rows(root, "SELECT local_id, field, problem FROM finding ORDER BY 1") == [
+        ("R1-1", "full_name", "nul_byte"),
+        ("R2-2", "full_name", "c1_control_character"),
+    ]
