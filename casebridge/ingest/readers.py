@@ -350,12 +350,18 @@ def _sheet_header(
     workbook: fastexcel.ExcelReader, sheet: str, skip: int, names: list[str]
 ) -> list[str]:
     """The header row's cells as written (a blank one as ''); fastexcel's own ``names`` (which
-    number repeats and blanks) if the row reads differently wide."""
+    number repeats and blanks) if the row read does not fit them."""
     row = workbook.load_sheet(sheet, header_row=None, skip_rows=skip, n_rows=1, dtypes="string")
     cells = row.to_arrow().to_pylist()
     if not cells or len(cells[0]) != len(names):
         return names
-    return [("" if value is None else str(value).strip()) for value in cells[0].values()]
+    header = [("" if value is None else str(value).strip()) for value in cells[0].values()]
+    fits = all(
+        cell == name.strip()
+        for cell, name in zip(header, names, strict=True)
+        if cell and header.count(cell) == 1
+    )
+    return header if fits else names
 
 
 def _date_cells(
