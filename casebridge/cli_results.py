@@ -26,17 +26,23 @@ COUNT, SECONDS, SCORE, SHARE = ",", ".1f", ".4f", ".2%"
 
 
 def ingest_result(reports: Sequence[SourceReport]) -> Result:
-    """One row per source; a failed source with its status ``failed`` and the reason why."""
+    """One row per source: values set aside, values noted (kept as they are, with a finding),
+    notes on its files; a failed source with its status ``failed`` and the reason why."""
     columns: list[Column] = [
         Column("source"), Column("status"), Column("rows_read", "read", COUNT),
         Column("rows_loaded", "loaded", COUNT), Column("rows_quarantined", "quarantined", COUNT),
-        Column("values_set_aside", "set aside", COUNT), Column("seconds", "seconds", SECONDS),
+        Column("values_set_aside", "set aside", COUNT), Column("values_noted", "noted", COUNT),
+        Column("seconds", "seconds", SECONDS),
     ]  # fmt: skip
     rows: list[list[object]] = [
         [r.source, r.status, r.rows_read, r.rows_loaded, r.rows_quarantined,
-         r.values_set_aside, r.seconds]
+         r.values_set_aside, r.values_noted, r.seconds]
         for r in reports
     ]  # fmt: skip
+    if any(r.notes for r in reports):  # a header-only file, say
+        columns.append(Column("notes"))
+        for row, report in zip(rows, reports, strict=True):
+            row.append("; ".join(report.notes) or None)
     if any(r.reason for r in reports):  # the reason column only when a source failed
         columns.append(Column("reason"))
         for row, report in zip(rows, reports, strict=True):

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import polars as pl
@@ -21,6 +21,7 @@ import pyarrow as pa
 from casebridge.errors import WorkspaceError
 
 logger = logging.getLogger(__name__)
+CSV_LINE_KEPT = 10_000  # DuckDB's rejects table keeps this many characters of a row
 
 
 IN_USE = "the workspace database is in use by another casebridge process; wait for it to finish"
@@ -143,8 +144,8 @@ class Engine:
         )
         rejects = self.connection.execute(
             "SELECT line - 1 - ? AS row_number, trim(any_value(csv_line), chr(13) || chr(10)), "
-            "string_agg(DISTINCT error_type, '; ' ORDER BY error_type) "
-            "FROM cb_rejects GROUP BY line ORDER BY line",
+            "string_agg(DISTINCT error_type, '; ' ORDER BY error_type), "
+            "min(line_byte_position) FROM cb_rejects GROUP BY line ORDER BY line",
             [skip],
         ).fetchall()
         # the n-th accepted row sits after every rejected row r_j with r_j - j < n
@@ -167,7 +168,10 @@ class Engine:
             f'SELECT count(*), sum({breaks}) FROM "{table}"'
         ).fetchall()[0]
         self.connection.execute("DROP TABLE cb_read")
-        rejected = [(int(row), str(line), str(errors)) for row, line, errors in rejects]
+        rejected = [
+            (int(row), _whole_row(path, offset, line), str(errors))
+            for row, line, errors, offset in rejects
+        ]
         accepted = int(found[0]) if found else 0
         return accepted, rejected, int(found[1] or 0) if found else 0
 
@@ -177,7 +181,7 @@ class Engine:
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
             "WITH f AS (SELECT string_split(content, chr(10)) AS l "
             f"FROM read_text('{_sql_text(str(path))}')) "
-            f"SELECT i - {int(skip)} AS row_number, l[i] AS line "
+            f"SELECT i - {int(skip)} AS row_number, rtrim(l[i], chr(13)) AS line "
             f"FROM f, range({int(skip) + 1}, len(l) + 1) r(i) WHERE l[i] <> ''"
         )
         found = self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
@@ -200,6 +204,36 @@ class Engine:
             f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_text(str(path))}', "
             "file_row_number = true) ORDER BY file_row_number"
         ).to_arrow_table()
+
+
+def _whole_row(path: Path, offset: int | None, line: str) -> str:
+    """A rejected row's text: DuckDB's copy, or, where DuckDB cut it short (it keeps 10,000
+    characters), the whole row read again from the file at its byte offset."""
+    if offset is None or len(line) < CSV_LINE_KEPT:
+        return line
+    with path.open("rb") as handle:
+        handle.seek(_row_start(handle, offset))
+        row, quotes = b"", 0
+        while block := handle.read(1 << 20):
+            start = 0
+            # the row ends at the first line end after an even number of quotes
+            while (end := block.find(b"\n", start)) >= 0:
+                quotes += block.count(b'"', start, end)
+                if quotes % 2 == 0:
+                    return (row + block[:end]).decode("utf-8").rstrip("\r")
+                start = end + 1
+            quotes += block.count(b'"', start)
+            row += block
+    return row.decode("utf-8").rstrip("\r\n")
+
+
+def _row_start(handle: BinaryIO, offset: int) -> int:
+    """The offset a row starts at: just after the line end at or before DuckDB's
+    ``line_byte_position``, which for the first row below the header is one byte late."""
+    before = max(offset - 8, 0)
+    handle.seek(before)
+    newline = handle.read(offset - before).rfind(b"\n")
+    return before + newline + 1 if newline >= 0 else (0 if before == 0 else offset)
 
 
 def _sql_text(value: str) -> str:

@@ -140,8 +140,13 @@ class Workspace:
 
     def files_of(self, source: SourceSettings) -> list[Path]:
         """Return the files a source's path (or glob) names, in order."""
-        pattern = source.path if Path(source.path).is_absolute() else str(self.root / source.path)
-        files = sorted(Path(match) for match in glob.glob(pattern) if Path(match).is_file())
+        path = Path(source.path) if Path(source.path).is_absolute() else self.root / source.path
+        # a part of the path that exists as written is a name, even with '[' ']' in it
+        literal = pattern = Path(path.anchor)
+        for part in path.parts[1:] if path.anchor else path.parts:
+            literal = literal / part
+            pattern = pattern / (glob.escape(part) if literal.exists() else part)
+        files = sorted(Path(match) for match in glob.glob(str(pattern)) if Path(match).is_file())
         if not files:
             raise WorkspaceError(
                 f"source {source.key!r}: no file matches {source.path!r} (in {self.root})"

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from casebridge.errors import MappingError
 from casebridge.standard.sql import compile_format
@@ -22,6 +30,30 @@ def _column_shorthand(value: object) -> object:
     return {"column": value} if isinstance(value, str) else value
 
 
+class ColumnPosition(str):
+    """A column addressed by its position in the header (1 = first), written
+    ``column: {position: 3}``: for headers that are repeated or blank. As text it reads
+    ``position 3``, which is how findings and reasons name it."""
+
+    position: int
+
+    def __new__(cls, position: int) -> ColumnPosition:
+        made = super().__new__(cls, f"position {position}")
+        made.position = position
+        return made
+
+
+def _column_or_position(value: object) -> str | None:
+    """A column name as written, or ``{position: N}`` as a ColumnPosition."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"position"}:
+        number = str(value["position"])
+        if number.isdigit() and int(number) >= 1:
+            return ColumnPosition(int(number))
+    raise ValueError("'column' is a column name, or {position: N} with N counting from 1")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,7 +61,7 @@ class _Strict(BaseModel):
 class FieldSpec(_Strict):
     """Where one standard field's raw value comes from, and how to read it."""
 
-    column: str | None = None
+    column: Annotated[str | None, PlainValidator(_column_or_position)] = None
     join: list[str] | None = None
     separator: str = ""
     constant: str | None = None
@@ -197,6 +229,27 @@ class Mapping(_Strict):
         if self.format != "jsonl" and any(person.each for person in self.persons):
             raise ValueError("'each' (a list of persons in one row) needs format: jsonl")
         return self
+
+    @model_validator(mode="after")
+    def _positions(self) -> Mapping:
+        if self.format in ("jsonl", "parquet") and self.positions():
+            raise ValueError(
+                f"{self.positions()[0]}: 'column: {{position: N}}' needs format csv, tsv or xlsx; "
+                f"{self.format} columns are named, so give the name"
+            )
+        return self
+
+    def positions(self) -> list[str]:
+        """Where the mapping addresses a column by position (``persons.0.surname``)."""
+        blocks: list[tuple[str, BaseModel | None]] = [("event", self.event)]
+        blocks += [(f"persons.{n}", block) for n, block in enumerate(self.persons)]
+        return [
+            f"{where}.{name}"
+            for where, block in blocks
+            if block is not None
+            for name, spec in block.__dict__.items()
+            if isinstance(spec, FieldSpec) and isinstance(spec.column, ColumnPosition)
+        ]
 
 
 def _line_of(node: yaml.Node, location: tuple[int | str, ...]) -> int:

@@ -29,7 +29,7 @@ EVENT_OBSERVED = (
 
 # 'unknown' is no value to disagree with
 _KNOWN_IC = "CASE WHEN {0}.ethnicity_officer NOT IN ('IC9', 'IC0') THEN {0}.ethnicity_officer END"
-KEPT_PROBLEMS = ("conflicting_value",)  # findings that note a value without setting it aside
+CONFLICTING_VALUE = "conflicting_value"
 
 # field of the record (or event) → (its value there, the same value on an observation, the raw
 # column of the observation, the mapping field that feeds it)
@@ -95,7 +95,7 @@ def conflict_findings_sql(mapping: Mapping, source: str) -> str:
     src = sql.text(source)
     selects = [
         f"""SELECT o.source, o.file_name, o.row_number, o.local_id, '{field}',
-            {_source_fields(mapping, fed_by)}, {raw}, 'conflicting_value'
+            {_source_fields(mapping, fed_by)}, {raw}, {sql.text(CONFLICTING_VALUE)}
         FROM person_observation o JOIN person_record r ON r.record_id = o.record_id
         WHERE o.source = {src} AND r.source = {src}
             AND {shown} IS NOT NULL AND {seen} IS NOT NULL AND {shown} <> {seen}"""
@@ -105,7 +105,7 @@ def conflict_findings_sql(mapping: Mapping, source: str) -> str:
         selects += [
             f"""SELECT o.source, o.file_name, o.row_number, o.local_id, '{field}',
                 {_source_fields(mapping, fed_by, event=True)}, o.{fed_by[0]}_raw,
-                'conflicting_value'
+                {sql.text(CONFLICTING_VALUE)}
             FROM event_observation o JOIN event e ON e.event_id = o.event_id
             WHERE o.source = {src} AND e.source = {src}
                 AND e.{field} IS NOT NULL AND o.{field} IS NOT NULL AND e.{field} <> o.{field}"""

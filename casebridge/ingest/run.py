@@ -21,10 +21,17 @@ import polars as pl
 from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
+from casebridge.ingest.fidelity import (
+    BIRTH_AFTER_EVENT,
+    CHARACTER_PROBLEMS,
+    OUTCOME_BEFORE_EVENT,
+    record_character_findings,
+    record_implausible_dates,
+)
 from casebridge.ingest.identifiers import identifier_sql
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.observations import (
-    KEPT_PROBLEMS,
+    CONFLICTING_VALUE,
     conflict_findings_sql,
     event_observation_sql,
     person_observation_sql,
@@ -51,6 +58,8 @@ from casebridge.standard.transliterate import romanise_names
 from casebridge.workspace import SourceSettings, Workspace
 
 logger = logging.getLogger(__name__)
+# findings that note a value kept as it is: not counted as values set aside
+KEPT_PROBLEMS = (CONFLICTING_VALUE, *CHARACTER_PROBLEMS, BIRTH_AFTER_EVENT, OUTCOME_BEFORE_EVENT)
 REJECT_REASONS = {
     "MISSING COLUMNS": "too few fields",
     "TOO MANY COLUMNS": "too many fields",
@@ -74,6 +83,8 @@ class SourceReport:
     values_set_aside: int
     seconds: float
     reason: str = ""  # why a failed source failed, in one line
+    values_noted: int = 0  # findings on values kept as they are (conflicts, odd characters)
+    notes: tuple[str, ...] = ()  # what the user should know, such as a file with no rows
 
 
 def content_hash(files: list[Path], mapping: Path, codes: list[Path] | None = None) -> str:
@@ -125,8 +136,8 @@ def _quarantine(engine: Engine, source: str, path: Path, raw: RawFile) -> None:
 
 def _stage_file(
     engine: Engine, source: str, mapping: Mapping, mapping_path: Path, path: Path, index: int
-) -> tuple[int, int, int]:
-    """Land, check and standardise one file; return (rows read, loaded, quarantined)."""
+) -> tuple[int, int, int, str | None]:
+    """Land, check and standardise one file; return (rows read, loaded, quarantined, note)."""
     try:
         raw = read_file(engine, path, mapping, f"cb_raw_{index}")
         if raw.is_json:
@@ -140,6 +151,7 @@ def _stage_file(
     events = "cb_event_rows" if mapping.event is not None else ""
     engine.execute(problem_rows_sql(raw, mapping, "cb_person_rows", events, "cb_problem"))
     _quarantine(engine, source, path, raw)
+    record_character_findings(engine, mapping, source, path.name, raw)
     good = "WHERE row_number NOT IN (SELECT row_number FROM cb_problem)"
     people = f"(SELECT * FROM cb_person_rows {good})"
     engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name))
@@ -148,7 +160,7 @@ def _stage_file(
         engine.execute(event_std_sql(mapping, events, f"cb_events_{index}", path.name))
     problems = engine.scalar("SELECT count(DISTINCT row_number) FROM cb_problem")
     loaded = engine.scalar(f'SELECT count(*) FROM "{raw.table}" {good}')
-    return raw.rows_read, int(loaded), int(problems) + len(raw.rejects)
+    return raw.rows_read, int(loaded), int(problems) + len(raw.rejects), raw.note
 
 
 def _union(engine: Engine, table: str, count: int) -> str:
@@ -163,13 +175,16 @@ def _union(engine: Engine, table: str, count: int) -> str:
 
 def _load(
     engine: Engine, source: SourceSettings, mapping: Mapping, mapping_path: Path, files: list[Path]
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, tuple[str, ...]]:
     key = source.key
     for table in PER_SOURCE:
         engine.execute(f"DELETE FROM {table} WHERE source = ?", [key])
-    totals = [0, 0, 0]
+    totals, notes = [0, 0, 0], []
     for index, path in enumerate(files):
-        read, loaded, quarantined = _stage_file(engine, key, mapping, mapping_path, path, index)
+        read, loaded, quarantined, note = _stage_file(
+            engine, key, mapping, mapping_path, path, index
+        )
+        notes += [note] if note else []
         if read != loaded + quarantined:
             raise CasebridgeError(
                 f"{path}: {read} rows read but {loaded} loaded and {quarantined} quarantined; "
@@ -187,9 +202,10 @@ def _load(
         engine.execute(event_findings_sql(mapping, key, events))
         engine.execute(event_sql(key, events))
         engine.execute(event_observation_sql(key, events))
+        record_implausible_dates(engine, mapping, key, people, events)
     engine.execute(involvement_sql(key, people))
     engine.execute(conflict_findings_sql(mapping, key))
-    return totals[0], totals[1], totals[2]
+    return totals[0], totals[1], totals[2], tuple(notes)
 
 
 def _record_source(
@@ -240,25 +256,34 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
         "FROM source WHERE source = ?",
         [source.key],
     )
+    notes: tuple[str, ...] = ()
     if current and current[0][0] == digest:
         read, loaded, quarantined, set_aside = current[0][1:]
         status = "unchanged"
     else:
         with engine.transaction():
-            read, loaded, quarantined = _load(engine, source, mapping, path, files)
-            set_aside = int(
-                engine.scalar(
-                    "SELECT count(*) FROM finding WHERE source = ? AND problem NOT IN "
-                    f"({', '.join(text(problem) for problem in KEPT_PROBLEMS)})",
-                    [source.key],
-                )
-            )
+            read, loaded, quarantined, notes = _load(engine, source, mapping, path, files)
+            set_aside = _count_findings(engine, source.key, kept=False)
             _record_source(engine, source, files, digest, (read, loaded, quarantined, set_aside))
         status = "replaced" if current else "loaded"
         logger.info("ingested %s: %s rows read, %s quarantined", source.key, read, quarantined)
     seconds = time.perf_counter() - started
+    noted = _count_findings(engine, source.key, kept=True)
     return SourceReport(
-        source.key, status, len(files), read, loaded, quarantined, set_aside, seconds
+        source.key, status, len(files), read, loaded, quarantined, set_aside, seconds,
+        values_noted=noted, notes=notes,
+    )  # fmt: skip
+
+
+def _count_findings(engine: Engine, source: str, kept: bool) -> int:
+    """How many findings of a source note a value kept as it is (``kept``) or set one aside."""
+    kinds = ", ".join(text(problem) for problem in KEPT_PROBLEMS)
+    return int(
+        engine.scalar(
+            f"SELECT count(*) FROM finding WHERE source = ? AND problem {'' if kept else 'NOT '}"
+            f"IN ({kinds})",
+            [source],
+        )
     )
 
 

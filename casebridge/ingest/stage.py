@@ -11,7 +11,14 @@ from pathlib import Path
 
 from casebridge.engine import Engine
 from casebridge.errors import IngestError
-from casebridge.ingest.mapping import EventBlock, FieldSpec, IdentifierSpec, Mapping, PersonBlock
+from casebridge.ingest.mapping import (
+    ColumnPosition,
+    EventBlock,
+    FieldSpec,
+    IdentifierSpec,
+    Mapping,
+    PersonBlock,
+)
 from casebridge.ingest.readers import RawFile
 from casebridge.standard.sql import blank_to_null, text
 
@@ -65,6 +72,18 @@ class RowContext:
             base = "item" if self.each and not name.startswith("/") else "r.line"
             path = "$." + name.lstrip("/")
             return f"json_extract_string({base}, {text(path)})"
+        if isinstance(name, ColumnPosition):
+            if name.position > len(self.raw.columns):
+                raise IngestError(
+                    f"the mapping reads the column at {name} but the file has only "
+                    f"{len(self.raw.columns)} columns"
+                )
+            return f"r.{identifier(self.raw.columns[name.position - 1])}"
+        if self.raw.header.count(name) > 1:
+            raise IngestError(
+                f"column {name!r} appears {self.raw.header.count(name)} times in the header; "
+                "address each by its position instead: {position: N}"
+            )
         if name not in self.raw.columns:
             raise IngestError(
                 f"required column {name!r} is not in the file; its columns are: "

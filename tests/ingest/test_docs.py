@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import get_args
+
+import xlsxwriter
 
 from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
@@ -94,3 +97,49 @@ def test_the_docs_name_every_mapping_key() -> None:
     for model in (Mapping, Reader, EventBlock, PersonBlock, FieldSpec, IdentifierSpec):
         for key in model.model_fields:
             assert f"`{key}" in text, f"docs/mapping.md does not mention {model.__name__}.{key}"
+
+
+def _one_source(root: Path, name: str, mapping: str) -> None:
+    make_workspace(root, {"s": (name, "", mapping)})
+
+
+def test_the_spreadsheet_date_sentence_and_the_reader_agree(tmp_path: Path) -> None:
+    text = " ".join((DOCS / "mapping.md").read_text(encoding="utf-8").split())
+    shown = re.search(r"dates and date-times as `([YMD-]+)`", text)
+    kept = re.search(r"each text cell as written \(`([^`]+)`, `([^`]+)`\)", text)
+    assert shown and kept and "read cell by cell" in text
+    _, field = _block((DOCS / "mapping.md").read_text(encoding="utf-8"), "mixed-dates-mapping")
+    date_format = shown.group(1).replace("YYYY", "%Y").replace("MM", "%m").replace("DD", "%d")
+    texts = [kept.group(1), kept.group(2)]
+    mapping = f"source: s\nformat: xlsx\npersons:\n  - local_id: ID\n    surname: Name\n    {field}"
+    root = tmp_path / "w"
+    _one_source(root, "data.xlsx", mapping)
+    book = xlsxwriter.Workbook(root / "extracts" / "data.xlsx")
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["ID", "Name", "DOB"])
+    cells = [dt.datetime(2009, 1, 2), dt.datetime(2010, 3, 4, 13, 30), *texts]
+    for row, cell in enumerate(cells, start=1):
+        sheet.write_row(row, 0, [f"A{row}", "Khan"])
+        if isinstance(cell, dt.datetime):
+            sheet.write_datetime(row, 2, cell, book.add_format({"num_format": "dd/mm/yyyy hh:mm"}))
+        else:
+            sheet.write_string(row, 2, cell)
+    book.close()
+    ingest(open_workspace(root))
+    raws = query_rows(root, "SELECT dob_raw FROM person_record ORDER BY local_id")
+    expected = [cell.strftime(date_format) for cell in cells[:2]] + texts
+    assert [raw for (raw,) in raws] == expected
+
+
+def test_the_columns_by_position_example_ingests_as_the_docs_say(tmp_path: Path) -> None:
+    text = (DOCS / "mapping.md").read_text(encoding="utf-8")
+    extract_name, extract = _block(text, "position-extract")
+    _, persons = _block(text, "position-mapping")
+    root = tmp_path / "w"
+    _one_source(root, extract_name, "source: s\nformat: csv\n" + persons)
+    (root / "extracts" / extract_name).write_text(extract, encoding="utf-8")
+    [report] = ingest(open_workspace(root))
+    assert (report.rows_read, report.rows_loaded) == (1, 1)
+    assert query_rows(root, "SELECT surname, forename, address FROM person_record") == [
+        ("khan", "aisha", "1 Mill Lane")
+    ]

@@ -115,11 +115,23 @@ def test_json_lines_with_a_list_of_persons_and_a_broken_line(tmp_path: Path) -> 
     assert query_rows(root, "SELECT count(*) FROM involvement") == [(2,)]
 
 
-def test_a_clean_copy_has_plain_line_ends_and_no_blank_lines(tmp_path: Path) -> None:
+def test_a_clean_copy_drops_blank_lines_but_not_those_inside_a_quoted_value(
+    tmp_path: Path,
+) -> None:
     from casebridge.ingest.readers import clean_copy
 
     source = tmp_path / "messy.csv"
-    source.write_bytes(b"a,b\r\n1,2\r\n\r\n   \r\n3,4\r\n\n5,6")
+    source.write_bytes(b'a,b\r\n1,2\r\n\r\n   \r\n3,"x\r\n\r\ny"\r\n\n5,6')
     with clean_copy(source, "utf-8") as (clean, lines):
-        assert clean.read_bytes() == b"a,b\n1,2\n3,4\n5,6\n"
-        assert lines == 4
+        assert clean.read_bytes() == b'a,b\r\n1,2\r\n3,"x\r\n\r\ny"\r\n5,6\n'
+        assert lines == 6
+
+
+def test_a_clean_copy_of_a_file_with_bare_cr_line_ends_has_lf_line_ends(tmp_path: Path) -> None:
+    from casebridge.ingest.readers import clean_copy
+
+    source = tmp_path / "classic-mac.csv"
+    source.write_bytes(b"a,b\r1,2\r\r3,4\r")
+    with clean_copy(source, "utf-8") as (clean, lines):
+        assert clean.read_bytes() == b"a,b\n1,2\n3,4\n"
+        assert lines == 3
