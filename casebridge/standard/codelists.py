@@ -66,6 +66,9 @@ def load_code_lists(engine: Engine) -> None:
         .with_columns(pl.col("phrase").str.to_lowercase())
         .unique("phrase", keep="first", maintain_order=True),
     )
+    engine.create_table_from_arrow(
+        "std_ethnicity_label", _frame("ethnicity_labels", ("label_set", "phrase", "code_18plus1"))
+    )
     engine.create_table_from_arrow("std_offence", _frame("offences", OFFENCE_COLUMNS))
     engine.create_table_from_arrow("std_outcome", _frame("outcome_codes", OUTCOME_COLUMNS))
     engine.create_table_from_arrow("std_soa_section", _frame("soa_sections", SOA_SECTION_COLUMNS))
