@@ -282,3 +282,25 @@ def test_an_unmappable_nationality_is_a_finding_and_not_known_is_not(tmp_path: P
     assert query_rows(
         tmp_path / "w", "SELECT local_id, field, raw_value, problem FROM finding"
     ) == [("P2", "nationality", "Narnian", "unmapped_text")]
+
+
+def test_the_docs_example_of_free_text_ethnicity_reads_as_the_docs_say(tmp_path: Path) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "mapping.md").read_text(encoding="utf-8")
+    table = docs.split("| `Ethnicity` as written |")[1].split("\n\n")[0]
+    cells = [
+        [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        for line in table.splitlines()[2:]
+    ]
+    promised = {written: (None if code == "empty" else code, problem or None)
+                for written, code, problem in cells}  # fmt: skip
+    assert len(promised) >= 5
+    lines = ["Ref,ID,Role,Name,Ethnicity"]
+    raw = {}
+    for number, written in enumerate(promised, 1):
+        raw[f"P{number}"] = written
+        lines.append(f"C1,P{number},Suspect,Testperson Ann,{_csv_field(written)}")
+    mapping = MAPPING.replace("    ethnicity_officer: {column: Officer, codes: ic}\n", "")
+    mapping = mapping.replace("    nationality: Nationality\n", "")
+    root = tmp_path / "w"
+    ingest(make_workspace(root, {"s": ("docs.csv", "\n".join(lines) + "\n", mapping)}))
+    assert _read((root, raw)) == promised
