@@ -58,14 +58,9 @@ ETHNICITY_PHRASES = f"""(SELECT phrase_key, min(code_18plus1) AS code_18plus1 FR
         SELECT {sql.label_key("phrase")} AS phrase_key, code_18plus1 FROM std_ethnicity_label)
     WHERE phrase_key IS NOT NULL GROUP BY phrase_key HAVING count(DISTINCT code_18plus1) = 1)"""
 ETHNICITY_JOINS = f"""
-        LEFT JOIN std_ethnicity es ON es.code = upper(trim(p.ethnicity_self_value))
-        LEFT JOIN std_ethnicity ep ON ep.code = {sql.label_code_prefix("p.ethnicity_self_key")}
-        LEFT JOIN std_dfe_ethnicity ed ON ed.code = upper(trim(p.ethnicity_self_value))
-        LEFT JOIN std_dfe_ethnicity edp
-            ON edp.code = {sql.label_code_prefix("p.ethnicity_self_key")}
-        LEFT JOIN {ETHNICITY_PHRASES} et ON et.phrase_key = p.ethnicity_self_key
-        LEFT JOIN {ETHNICITY_PHRASES} er
-            ON er.phrase_key = {sql.label_without_code("p.ethnicity_self_key")}"""
+        LEFT JOIN std_ethnicity ep ON ep.code = p.ethnicity_self_prefix
+        LEFT JOIN std_dfe_ethnicity edp ON edp.code = p.ethnicity_self_prefix
+        LEFT JOIN {ETHNICITY_PHRASES} et ON et.phrase_key = p.ethnicity_self_key"""
 # the keys of the phrases that say a value was not stated (NS): read alike in any field
 NOT_STATED_KEYS = f"""(SELECT phrase_key FROM {ETHNICITY_PHRASES} WHERE code_18plus1 = 'NS')"""
 
@@ -81,12 +76,12 @@ def _ethnicity_self(codes: str) -> tuple[str, str]:
     value = "p.ethnicity_self_value"
     unread = "CASE WHEN {v} IS NOT NULL AND ({c}) IS NULL THEN '{problem}' END"
     if codes == "dfe":
-        code = "coalesce(ed.code_18plus1, edp.code_18plus1)"
+        code = "edp.code_18plus1"
         return code, unread.format(v=value, c=code, problem="unknown_code")
     if codes == "18plus1":
-        code = "coalesce(es.code, ep.code)"
+        code = "ep.code"
         return code, unread.format(v=value, c=code, problem="unknown_code")
-    code = "coalesce(es.code, ep.code, edp.code_18plus1, et.code_18plus1, er.code_18plus1)"
+    code = "coalesce(ep.code, edp.code_18plus1, et.code_18plus1)"
     return code, unread.format(v=value, c=code, problem="unmapped_text")
 
 
@@ -96,7 +91,7 @@ def _nationality_problem(codes: str) -> str:
     unread = "p.nationality_value IS NOT NULL AND nw.iso3 IS NULL"
     if codes == "iso3":
         return f"CASE WHEN {unread} THEN 'unknown_code' END"
-    stated = f"coalesce(p.nationality_key NOT IN {NOT_STATED_KEYS}, true)"
+    stated = f"coalesce({sql.label_key('p.nationality_value')} NOT IN {NOT_STATED_KEYS}, true)"
     return f"CASE WHEN {unread} AND {stated} THEN 'unmapped_text' END"
 
 
@@ -160,10 +155,11 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
         "nationality",
         lambda b: _nationality_problem(_code_system(b.nationality, "words")),
     )
+    # the phrase key drops a code-like first word: the code, if it is one, decides first
     keys = {
-        "ethnicity_self_key": sql.label_key("ethnicity_self_value"),
-        "ethnicity_officer_key": sql.label_key("ethnicity_officer_value"),
-        "nationality_key": sql.label_key("nationality_value"),
+        "ethnicity_self_prefix": sql.label_code_prefix("ethnicity_self_value"),
+        "ethnicity_self_key": sql.label_without_code(sql.label_key("ethnicity_self_value")),
+        "ethnicity_officer_prefix": sql.label_code_prefix("ethnicity_officer_value"),
     }
     inner = f"""
         SELECT *, {sql.clean_name(surname_text)} AS surname_clean,
@@ -199,7 +195,7 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
         LEFT JOIN std_ic_code ic
             ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
         LEFT JOIN std_ic_code icp
-            ON icp.code = {sql.label_code_prefix("p.ethnicity_officer_key")}
+            ON icp.code = p.ethnicity_officer_prefix
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
     """
 

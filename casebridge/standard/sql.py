@@ -378,11 +378,11 @@ def label_key(expr: str) -> str:
     return f"nullif(trim({spaced}), '')"
 
 
-def label_code_prefix(key: str) -> str:
-    """The first word of a :func:`label_key`, upper case: the code a value may start with
-    (``W1 White - British``, ``(A2) Pakistani``, ``IC3 Black``); it decides only where it is a
-    code of the list the value is read against."""
-    return f"upper(nullif(regexp_extract({key}, '^([a-z0-9]+)', 1), ''))"
+def label_code_prefix(expr: str) -> str:
+    """The first word of a value, upper case: the code it may start with (``W1 White - British``,
+    ``(A2) Pakistani``, ``IC3 Black``); it decides only where it is a code of the list the value
+    is read against."""
+    return f"upper(nullif(regexp_extract({expr}, '^[^A-Za-z0-9]*([A-Za-z0-9]+)', 1), ''))"
 
 
 def label_without_code(key: str) -> str:
