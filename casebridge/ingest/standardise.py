@@ -51,18 +51,13 @@ def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
     return _block_case(blocks, surname), _block_case(blocks, forenames)
 
 
-# every phrase of the two phrase lists by its label key; a key two codes claim maps to none
-ETHNICITY_PHRASES = f"""(SELECT phrase_key, min(code_18plus1) AS code_18plus1 FROM (
-        SELECT {sql.label_key("phrase")} AS phrase_key, code_18plus1 FROM std_ethnicity_text
-        UNION ALL
-        SELECT {sql.label_key("phrase")} AS phrase_key, code_18plus1 FROM std_ethnicity_label)
-    WHERE phrase_key IS NOT NULL GROUP BY phrase_key HAVING count(DISTINCT code_18plus1) = 1)"""
-ETHNICITY_JOINS = f"""
+ETHNICITY_JOINS = """
         LEFT JOIN std_ethnicity ep ON ep.code = p.ethnicity_self_prefix
         LEFT JOIN std_dfe_ethnicity edp ON edp.code = p.ethnicity_self_prefix
-        LEFT JOIN {ETHNICITY_PHRASES} et ON et.phrase_key = p.ethnicity_self_key"""
-# the keys of the phrases that say a value was not stated (NS): read alike in any field
-NOT_STATED_KEYS = f"""(SELECT phrase_key FROM {ETHNICITY_PHRASES} WHERE code_18plus1 = 'NS')"""
+        LEFT JOIN std_ethnicity_text et ON et.phrase = p.ethnicity_self_key"""
+# std_ethnicity_text is keyed by sql.label_key (codelists); the phrases that say a value was not
+# stated (NS) are read alike in any field
+NOT_STATED_KEYS = "(SELECT phrase FROM std_ethnicity_text WHERE code_18plus1 = 'NS')"
 
 
 def _ethnicity_self(codes: str) -> tuple[str, str]:
@@ -167,11 +162,14 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
         FROM {_with_parts(rows, dob_parts | postcode_parts | keys, " WHERE present")}"""
     age_ok = "regexp_matches(trim(p.approx_age_value), '^[0-9]{1,3}$')"
+    # a UK postcode is read as one unless the row names another country; anything else is kept
+    # as the record's postal code, upper case and single-spaced
+    uk = "(p.country_value IS NULL OR cw.iso3 = 'GBR')"
+    postal_code = "upper(regexp_replace(trim(p.postcode_value), '[ ]+', ' ', 'g'))"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
-            CASE WHEN p.role_value IS NOT NULL AND ({sql.role_of("p.role_value")}) IS NULL
-                THEN 'unknown_code' END AS role_problem,
+        SELECT {sql.text(file_name)} AS file_name, p.*, rw.role AS role,
+            {_unknown("p.role_value", "rw.role")} AS role_problem,
             {sql.first_word("p.forenames_clean")} AS forename,
             {sql.other_words("p.forenames_clean")} AS middle_names,
             p.surname_clean AS surname,
@@ -179,16 +177,25 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
                 THEN CAST(trim(p.approx_age_value) AS INTEGER) END AS approx_age,
             CASE WHEN p.approx_age_value IS NOT NULL AND NOT {age_ok}
                 THEN 'not_a_number' END AS approx_age_problem,
-            {sql.sex_of("p.sex_value")} AS sex,
+            sw.sex AS sex, {_unknown("p.sex_value", "sw.sex")} AS sex_problem,
             {eth_code} AS ethnicity_self, {eth_problem} AS ethnicity_self_problem,
             coalesce(ic.code, icp.code) AS ethnicity_officer,
             CASE WHEN p.ethnicity_officer_value IS NOT NULL AND coalesce(ic.code, icp.code) IS NULL
                 THEN 'unknown_code' END AS ethnicity_officer_problem,
             nw.iso3 AS nationality, {nationality_problem} AS nationality_problem,
-            {postcode} AS postcode, {postcode_precision} AS postcode_precision,
-            CASE WHEN p.postcode_value IS NOT NULL AND ({postcode}) IS NULL
+            CASE WHEN {uk} THEN {postcode} END AS postcode,
+            CASE WHEN {uk} THEN {postcode_precision} END AS postcode_precision,
+            CASE WHEN p.postcode_value IS NOT NULL AND NOT ({uk} AND ({postcode}) IS NOT NULL)
+                THEN {postal_code} END AS postal_code,
+            CASE WHEN p.postcode_value IS NOT NULL AND {uk} AND ({postcode}) IS NULL
                 THEN 'malformed_postcode' END AS postcode_problem,
+            nullif(trim(p.town_value), '') AS town,
+            cw.iso3 AS country,
+            CASE WHEN p.country_value IS NOT NULL AND cw.iso3 IS NULL
+                THEN 'unknown_code' END AS country_problem,
             {sql.phone_of("p.phone_value")} AS phone,
+            CASE WHEN p.phone_value IS NOT NULL AND ({sql.phone_of("p.phone_value")}) IS NULL
+                THEN 'not_a_uk_phone' END AS phone_problem,
             lower(trim(p.email_value)) AS email
         FROM ({inner}) p
         {ETHNICITY_JOINS}
@@ -197,17 +204,35 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
         LEFT JOIN std_ic_code icp
             ON icp.code = p.ethnicity_officer_prefix
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
+        LEFT JOIN std_nationality_word cw ON cw.word = {sql.words_key("p.country_value")}
+        LEFT JOIN std_role_word rw ON rw.word = {sql.words_key("p.role_value")}
+        LEFT JOIN std_sex_word sw ON sw.word = {sql.words_key("p.sex_value")}
     """
+
+
+def _unknown(value: str, looked_up: str) -> str:
+    """'unknown_code' where a value was given but its code list does not know it."""
+    return f"CASE WHEN {value} IS NOT NULL AND {looked_up} IS NULL THEN 'unknown_code' END"
+
+
+def _not_yes_or_no(value: str) -> str:
+    """'not_yes_or_no' where a flag was given in words that are neither."""
+    return (
+        f"CASE WHEN {value} IS NOT NULL AND ({sql.flag_of(value)}) IS NULL THEN 'not_yes_or_no' END"
+    )
 
 
 PERSON_PROBLEMS = {
     "role": "role_problem",
+    "sex": "sex_problem",
+    "phone": "phone_problem",
     "approx_age": "approx_age_problem",
     "date_of_birth": "dob_problem",
     "ethnicity_self": "ethnicity_self_problem",
     "ethnicity_officer": "ethnicity_officer_problem",
     "nationality": "nationality_problem",
     "postcode": "postcode_problem",
+    "country": "country_problem",
 }
 
 
@@ -229,7 +254,8 @@ def _first(column: str) -> str:
 
 
 def person_record_sql(source: str, people: str) -> str:
-    """SQL inserting one person_record per local id: each field's first known value."""
+    """SQL inserting one person_record per local id: each field's first known value (in row
+    order), with every name, day-precision birth date and unit postcode its rows hold."""
     firsts = {
         "full_name_raw": "full_name_raw",
         "forenames_raw": "forenames_raw",
@@ -256,12 +282,19 @@ def person_record_sql(source: str, people: str) -> str:
         "phone": "phone",
         "phone_raw": "phone_raw",
         "email": "email",
+        "postal_code": "postal_code",
+        "town": "town",
+        "country": "country",
+        "country_raw": "country_raw",
     }
     aggregated = ", ".join(f"{_first(column)} AS {name}" for name, column in firsts.items())
     names = "list(DISTINCT concat_ws(' ', forename, surname)) FILTER (WHERE surname IS NOT NULL)"
     record = f"""
         SELECT local_id, min(row_number) AS first_row, {aggregated},
             {names} AS names_seen,
+            list_sort(list(DISTINCT dob) FILTER (WHERE dob_precision = 'day')) AS dates_of_birth,
+            list_sort(list(DISTINCT postcode) FILTER (WHERE postcode_precision = 'unit'))
+                AS postcodes,
             flatten(list(list_transform(string_split(aliases_value, ';'),
                 lambda a: {sql.clean_name("a")}) ORDER BY row_number)
                 FILTER (WHERE aliases_value IS NOT NULL)) AS alias_list
@@ -279,7 +312,8 @@ def person_record_sql(source: str, people: str) -> str:
             g.date_of_birth, g.dob_precision, g.dob_raw, g.approx_age, g.sex, g.sex_raw,
             g.ethnicity_self, g.ethnicity_self_raw, g.ethnicity_officer, g.ethnicity_officer_raw,
             g.nationality, g.nationality_raw, g.postcode, g.postcode_precision, g.postcode_raw,
-            g.address, g.phone, g.phone_raw, g.email
+            g.address, g.phone, g.phone_raw, g.email, g.postal_code, g.town, g.country,
+            g.country_raw, g.dates_of_birth, g.postcodes
         FROM ({record}) g
         LEFT JOIN std_nickname nf ON nf.nickname = g.forename
         LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, g.forename)
@@ -294,7 +328,7 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     date = sql.parse_date("date_value", _formats(event.date), "date")
     outcome_date = sql.parse_date("outcome_date_value", _formats(event.outcome_date), "outcome")
     offence = sql.offence_code("e.offence_value")
-    outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
+    outcome = f"coalesce(ow.code, {sql.outcome_code('e.outcome_value')})"
     section = sql.soa_section("e.section_value")
     # with no known offence code, the recorded section says what the offence is (soa_sections.csv)
     by_section = "o.ho_code IS NULL AND coalesce(ss.section, sb.section) IS NOT NULL"
@@ -309,6 +343,9 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
                  ELSE o.victim_age_band END AS victim_age_band,
             CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
                 THEN 'unknown_code' END AS offence_problem,
+            CASE WHEN e.section_value IS NOT NULL AND ({section}) IS NULL
+                THEN 'unrecognised_section' END AS section_problem,
+            {_not_yes_or_no("e.penetrative_value")} AS penetrative_problem,
             coalesce({sql.flag_of("e.penetrative_value")},
                 CASE WHEN o.is_penetrative = 'true' THEN true
                      WHEN o.is_penetrative = 'false' THEN false END,
@@ -320,13 +357,15 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
             CASE WHEN e.outcome_value IS NOT NULL AND oc.code IS NULL
                 THEN 'unknown_code' END AS outcome_problem,
             {outcome_date.date} AS outcome_date, {outcome_date.problem} AS outcome_date_problem,
-            {sql.flag_of("e.cse_flag_value")} AS cse_flag
+            {sql.flag_of("e.cse_flag_value")} AS cse_flag,
+            {_not_yes_or_no("e.cse_flag_value")} AS cse_flag_problem
         FROM {_with_parts(rows, date.parts | outcome_date.parts)} e
         LEFT JOIN std_offence o ON o.ho_code = {offence}
         LEFT JOIN std_soa_section ss
             ON ss.section = regexp_extract({section}, '^(s[0-9]+[a-z]?[(][0-9]+[)])', 1)
         LEFT JOIN std_soa_section sb
             ON sb.section = regexp_extract({section}, '^(s[0-9]+[a-z]?)', 1)
+        LEFT JOIN std_outcome_word ow ON ow.word = {sql.words_key("e.outcome_value")}
         LEFT JOIN std_outcome oc ON oc.code = {outcome}
     """
 
@@ -336,6 +375,9 @@ EVENT_PROBLEMS = {
     "offence": ("offence", "offence_problem"),
     "outcome": ("outcome", "outcome_problem"),
     "outcome_date": ("outcome_date", "outcome_date_problem"),
+    "section": ("soa_section", "section_problem"),
+    "penetrative": ("is_penetrative", "penetrative_problem"),
+    "cse_flag": ("cse_flag", "cse_flag_problem"),
 }
 
 

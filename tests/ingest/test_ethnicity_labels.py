@@ -19,6 +19,7 @@ from casebridge.audit.run import build_tables
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
+from casebridge.ingest.unknowns import unknown_values
 from tests.ingest.helpers import make_workspace, query_rows
 
 CENSUS_2001 = {
@@ -304,3 +305,36 @@ def test_the_docs_example_of_free_text_ethnicity_reads_as_the_docs_say(tmp_path:
     root = tmp_path / "w"
     ingest(make_workspace(root, {"s": ("docs.csv", "\n".join(lines) + "\n", mapping)}))
     assert _read((root, raw)) == promised
+
+
+def test_a_workspace_phrase_reads_in_any_punctuation_and_unknowns_lists_the_rest(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "Ref,ID,Role,Name,Ethnicity\n"
+        "C1,P1,Suspect,Testperson Ann,Kashmiri-Pakistani\n"
+        "C1,P2,Suspect,Testperson Bea,Martian\n"
+        "C1,P3,Suspect,Testperson Cai,White: British\n"
+    )
+    mapping = MAPPING.replace("    ethnicity_officer: {column: Officer, codes: ic}\n", "")
+    mapping = mapping.replace("    nationality: Nationality\n", "")
+    workspace = make_workspace(tmp_path / "w", {"s": ("x.csv", text, mapping)})
+    (workspace.root / "codes").mkdir()
+    # a force's own phrase; and a shipped one given another meaning, in another spelling
+    (workspace.root / "codes" / "ethnicity_words.csv").write_text(
+        "# from the force's own list\nphrase,code_18plus1\nKashmiri Pakistani,A2\n"
+        "White - British,W9\n",
+        encoding="utf-8",
+    )
+    ingest(workspace)
+    assert query_rows(
+        workspace.root, "SELECT local_id, ethnicity_self FROM person_record ORDER BY local_id"
+    ) == [("P1", "A2"), ("P2", None), ("P3", "W9")]
+    engine = Engine(workspace.database)
+    try:
+        unknown = unknown_values(engine, workspace)
+    finally:
+        engine.close()
+    assert unknown.select("field", "add_to", "raw_value").rows() == [
+        ("ethnicity_self", "codes/ethnicity_words.csv", "Martian")
+    ]
