@@ -7,6 +7,10 @@ offence" and "ethnicity recorded" mean:
   it records, as codes: the 18+1 code (never "not stated"), the broad ethnic group (from the
   code, or from a phrase such as "Asian" that names a group only), the officer-defined IC code
   (never IC9/IC0, which mean unknown) and the nationality, and the year of its first event;
+- ``audit_set_aside``: per source and local id (a person's or an event's), which standard fields
+  had a value set aside with a ``finding`` (recorded in the source, but not read: an unknown
+  code, a phrase no list holds, a malformed date), one yes/no column per field;
+- ``audit_record`` also says whether its ethnicity, nationality or age was set aside so;
 - ``audit_event``: an event with its year and whether it is a child sexual offence: a crime
   recorded as a sexual offence with a victim under 18 (by age at the event, else by the
   offence's victim age band), or a duty-to-report report (each reports a child sex offence);
@@ -32,6 +36,11 @@ SUSPECT_ROLES = ("suspect", "offender", "person_of_concern")
 VICTIM_ROLES = ("victim",)
 CHILD_BANDS = ("under13", "under16", "under18")
 REQUIRED = ("source", "person_record", "event", "involvement", "std_ethnicity", "std_ic_code")
+# the standard fields a finding names (ingest's person and event problems), by finding field
+SET_ASIDE_FIELDS = (
+    "role", "approx_age", "date_of_birth", "sex", "ethnicity_self", "ethnicity_officer",
+    "nationality", "postcode", "event_date", "offence", "outcome", "outcome_date",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,12 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + ")"
 
 
+SET_ASIDE = f"""
+CREATE OR REPLACE TEMP TABLE audit_set_aside AS
+SELECT source, local_id, {", ".join(f"bool_or(field = '{f}') AS {f}" for f in SET_ASIDE_FIELDS)}
+FROM finding GROUP BY source, local_id
+"""
+
 RECORD = """
 CREATE OR REPLACE TEMP TABLE audit_record AS
 WITH first_event AS (
@@ -59,10 +74,14 @@ SELECT r.record_id, r.source, {person} AS person_id, f.year,
         AS ethnicity_group,
     CASE WHEN ic.label NOT LIKE 'Unknown%' THEN ic.code END AS ic_code,
     r.nationality,
-    r.date_of_birth IS NOT NULL OR r.approx_age IS NOT NULL AS age_known
+    r.date_of_birth IS NOT NULL OR r.approx_age IS NOT NULL AS age_known,
+    coalesce(x.ethnicity_self OR x.ethnicity_officer, false) AS ethnicity_set_aside,
+    coalesce(x.nationality, false) AS nationality_set_aside,
+    coalesce(x.date_of_birth OR x.approx_age, false) AS age_set_aside
 FROM person_record r
 {link}
 LEFT JOIN first_event f ON f.record_id = r.record_id
+LEFT JOIN audit_set_aside x ON x.source = r.source AND x.local_id = r.local_id
 LEFT JOIN std_ethnicity s ON s.code = r.ethnicity_self
 LEFT JOIN audit_broad_ethnicity b ON b.phrase = lower(trim(r.ethnicity_self_raw))
     AND (r.ethnicity_self IS NULL OR r.ethnicity_self = 'NS')
@@ -78,10 +97,12 @@ WITH child AS (
         AND coalesce(i.age_at_event < 18, e.victim_age_band IN {_sql_list(CHILD_BANDS)}, false)
     GROUP BY i.event_id)
 SELECT e.event_id, e.source, e.kind, year(e.event_date) AS year, e.offence_code,
-    e.outcome_code,
+    e.outcome_code, coalesce(x.offence, false) AS offence_set_aside,
+    coalesce(x.outcome, false) AS outcome_set_aside,
     (coalesce(e.is_sexual, false) AND coalesce(c.child_victims, 0) > 0)
         OR {{duty_report}} AS is_child_sexual_offence
 FROM event e LEFT JOIN child c ON c.event_id = e.event_id
+LEFT JOIN audit_set_aside x ON x.source = e.source AND x.local_id = e.local_id
 LEFT JOIN (SELECT DISTINCT source, kind FROM source) s ON s.source = e.source
 """
 
@@ -154,6 +175,7 @@ def prepare(engine: Engine, duty_report_kinds: tuple[str, ...] = DUTY_REPORT_KIN
         )
     else:
         person, link = "r.record_id", ""
+    engine.execute(SET_ASIDE)
     engine.execute(RECORD.format(person=person, link=link))
     # a duty report as the networks and screen stages read one: its kind, or its source's kind
     duty_report, words = duty_report_sql("e.kind", "s.kind", duty_report_kinds)

@@ -1,14 +1,17 @@
 """Data quality per source, agency and year: coverage, completeness of every standard field
-(the compulsory ones flagged), conformance to the code lists, dates out of range, duplicates,
-quarantined rows and values set aside, and compliance with the compulsory collection of
-suspects' ethnicity and nationality. Each function returns one exact table (counts, before
-disclosure control) from set-based SQL over ``prepare``'s working tables.
+(the compulsory ones flagged; a value recorded but not read, such as an ethnicity phrase no list
+holds, is counted apart as unrecognised: neither filled nor blank), conformance to the code
+lists, dates out of range, duplicates, quarantined rows and values set aside, and compliance
+with the compulsory collection of suspects' ethnicity and nationality. Each function returns
+one exact table (counts, before disclosure control) from set-based SQL over ``prepare``'s
+working tables.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from casebridge.audit.prepare import SET_ASIDE_FIELDS
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 
@@ -38,19 +41,30 @@ EVENT_FIELDS = (
     ("cse_flag", "e.cse_flag"),
 )
 INVOLVEMENT_FIELDS = (("role", "i.role"), ("age_at_event", "i.age_at_event"))
-# the compulsory fields: (label, rows counted, filled) over involvements or crimes
+# the field a finding names, where it is not the standard field's own name (audit_set_aside)
+FINDING_FIELD = {"offence_code": "offence", "outcome_code": "outcome"}
+# the compulsory fields: (label, rows counted, filled, unrecognised) over involvements or crimes;
+# unrecognised: not filled, though a value was recorded and set aside (a finding)
 COMPULSORY = (
     (
         "suspect ethnicity",
         "v.role_class = 'suspect'",
         "v.role_class = 'suspect' AND (a.ethnicity_group IS NOT NULL OR a.ic_code IS NOT NULL)",
+        "v.role_class = 'suspect' AND a.ethnicity_group IS NULL AND a.ic_code IS NULL "
+        "AND a.ethnicity_set_aside",
     ),
     (
         "suspect nationality",
         "v.role_class = 'suspect'",
         "v.role_class = 'suspect' AND a.nationality IS NOT NULL",
+        "v.role_class = 'suspect' AND a.nationality IS NULL AND a.nationality_set_aside",
     ),
-    ("victim age", "v.role_class = 'victim'", "v.role_class = 'victim' AND v.age_known"),
+    (
+        "victim age",
+        "v.role_class = 'victim'",
+        "v.role_class = 'victim' AND v.age_known",
+        "v.role_class = 'victim' AND NOT v.age_known AND a.age_set_aside",
+    ),
 )
 # (field, raw column, standard column) of values that must conform to a code list or format
 CONFORMANCE = (
@@ -95,31 +109,57 @@ def source_coverage(engine: Engine) -> pl.DataFrame:
     return _agency(frame, engine)
 
 
+UNRECOGNISED = "__unrecognised"
+
+
 def _long(frame: pl.DataFrame, entity: str, fields: tuple[tuple[str, str], ...]) -> pl.DataFrame:
     names = [name for name, _ in fields]
-    return frame.unpivot(
-        index=["source", "year", "rows"], on=names, variable_name="field", value_name="filled"
+    index = ["source", "year", "rows"]
+    filled = frame.unpivot(index=index, on=names, variable_name="field", value_name="filled")
+    unrecognised = frame.unpivot(
+        index=["source", "year"],
+        on=[name + UNRECOGNISED for name in names],
+        variable_name="field",
+        value_name="unrecognised",
+    ).with_columns(pl.col("field").str.strip_suffix(UNRECOGNISED))
+    return filled.join(
+        unrecognised, on=["source", "year", "field"], how="left", nulls_equal=True
     ).with_columns(entity=pl.lit(entity), scope=pl.lit("all"), compulsory=pl.lit(False))
 
 
+def _counts(fields: tuple[tuple[str, str], ...]) -> str:
+    """Per field: the values filled, and those not filled because they were set aside."""
+    selects = []
+    for name, expression in fields:
+        finding = FINDING_FIELD.get(name, name)
+        unread = f"coalesce(x.{finding}, false)" if finding in SET_ASIDE_FIELDS else "false"
+        selects.append(
+            f"count({expression}) AS {name}, count(*) FILTER (WHERE {expression} IS NULL "
+            f'AND {unread}) AS "{name}{UNRECOGNISED}"'
+        )
+    return ", ".join(selects)
+
+
 def completeness(engine: Engine) -> pl.DataFrame:
-    """Rows and filled values of every standard field per source and year (the year of the
-    event; a person record's, of its first event), the compulsory fields flagged."""
-
-    def counts(fields: tuple[tuple[str, str], ...]) -> str:
-        return ", ".join(f"count({sql}) AS {name}" for name, sql in fields)
-
+    """Rows, filled values and values recorded but not read (``unrecognised``) of every
+    standard field per source and year (the year of the event; a person record's, of its first
+    event), the compulsory fields flagged. Blank or not stated: rows - filled - unrecognised."""
+    set_aside = "LEFT JOIN audit_set_aside x ON x.source = {t}.source AND x.local_id = {t}.local_id"
     people = engine.frame(
-        f"SELECT r.source, a.year, count(*) AS rows, {counts(PERSON_FIELDS)} "
-        "FROM person_record r JOIN audit_record a ON a.record_id = r.record_id GROUP BY ALL"
+        f"SELECT r.source, a.year, count(*) AS rows, {_counts(PERSON_FIELDS)} "
+        "FROM person_record r JOIN audit_record a ON a.record_id = r.record_id "
+        f"{set_aside.format(t='r')} GROUP BY ALL"
     )
     events = engine.frame(
-        f"SELECT e.source, a.year, count(*) AS rows, {counts(EVENT_FIELDS)} "
-        "FROM event e JOIN audit_event a ON a.event_id = e.event_id GROUP BY ALL"
+        f"SELECT e.source, a.year, count(*) AS rows, {_counts(EVENT_FIELDS)} "
+        "FROM event e JOIN audit_event a ON a.event_id = e.event_id "
+        f"{set_aside.format(t='e')} GROUP BY ALL"
     )
     involvements = engine.frame(
-        f"SELECT i.source, e.year, count(*) AS rows, {counts(INVOLVEMENT_FIELDS)} "
-        "FROM involvement i JOIN audit_event e ON e.event_id = i.event_id GROUP BY ALL"
+        f"SELECT i.source, e.year, count(*) AS rows, {_counts(INVOLVEMENT_FIELDS)} "
+        "FROM involvement i JOIN audit_event e ON e.event_id = i.event_id "
+        f"JOIN person_record r ON r.record_id = i.record_id {set_aside.format(t='r')} "
+        "GROUP BY ALL"
     )
     parts = [
         _long(people, "person_record", PERSON_FIELDS),
@@ -140,14 +180,16 @@ COMPLETENESS_COLUMNS = (
     "compulsory",
     "rows",
     "filled",
+    "unrecognised",
 )
 
 
 def _compulsory(engine: Engine) -> pl.DataFrame:
     involved = ", ".join(
         f'count(*) FILTER (WHERE {rows}) AS "{label}:rows", '
-        f'count(*) FILTER (WHERE {filled}) AS "{label}:filled"'
-        for label, rows, filled in COMPULSORY
+        f'count(*) FILTER (WHERE {filled}) AS "{label}:filled", '
+        f'count(*) FILTER (WHERE {unread}) AS "{label}:unrecognised"'
+        for label, rows, filled, unread in COMPULSORY
     )
     people = engine.frame(
         f"SELECT v.source, v.year, {involved} FROM audit_involved v "
@@ -155,7 +197,11 @@ def _compulsory(engine: Engine) -> pl.DataFrame:
     )
     crimes = engine.frame(
         """SELECT source, year, count(*) AS "offence:rows", count(offence_code) AS "offence:filled",
-            count(*) AS "outcome:rows", count(outcome_code) AS "outcome:filled"
+            count(*) FILTER (WHERE offence_code IS NULL AND offence_set_aside)
+                AS "offence:unrecognised",
+            count(*) AS "outcome:rows", count(outcome_code) AS "outcome:filled",
+            count(*) FILTER (WHERE outcome_code IS NULL AND outcome_set_aside)
+                AS "outcome:unrecognised"
         FROM audit_event WHERE kind = 'crime' GROUP BY ALL"""
     )
     parts = []
@@ -167,6 +213,7 @@ def _compulsory(engine: Engine) -> pl.DataFrame:
                     "year",
                     rows=f"{label}:rows",
                     filled=f"{label}:filled",
+                    unrecognised=f"{label}:unrecognised",
                     entity=pl.lit("involvement" if frame is people else "event"),
                     field=pl.lit(label),
                     compulsory=pl.lit(True),

@@ -44,8 +44,8 @@ def quality_tables(engine: Engine, settings: AuditSettings) -> dict[str, Pair]:
         "completeness": protect_by_year(
             complete,
             [*AGENCY, "entity", "field", "scope", "compulsory"],
-            ["rows", "filled"],
-            {"filled": "rows"},
+            ["rows", "filled", "unrecognised"],
+            {"filled": "rows", "unrecognised": "rows"},
             control,
         ),
         "compliance": protect_by_year(

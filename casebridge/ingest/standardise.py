@@ -52,22 +52,42 @@ def _names(blocks: list[PersonBlock]) -> tuple[str, str]:
 
 
 ETHNICITY_JOINS = """
-        LEFT JOIN std_ethnicity es ON es.code = upper(trim(p.ethnicity_self_value))
-        LEFT JOIN std_dfe_ethnicity ed ON ed.code = upper(trim(p.ethnicity_self_value))
-        LEFT JOIN std_ethnicity_text et ON et.phrase = {phrase}"""
+        LEFT JOIN std_ethnicity ep ON ep.code = p.ethnicity_self_prefix
+        LEFT JOIN std_dfe_ethnicity edp ON edp.code = p.ethnicity_self_prefix
+        LEFT JOIN std_ethnicity_text et ON et.phrase = p.ethnicity_self_key"""
+# std_ethnicity_text is keyed by sql.label_key (codelists); the phrases that say a value was not
+# stated (NS) are read alike in any field
+NOT_STATED_KEYS = "(SELECT phrase FROM std_ethnicity_text WHERE code_18plus1 = 'NS')"
 
 
 def _ethnicity_self(codes: str) -> tuple[str, str]:
-    """(code, problem) for self-defined ethnicity in one code system; joins: ETHNICITY_JOINS."""
+    """(code, problem) for self-defined ethnicity in one code system; joins: ETHNICITY_JOINS.
+
+    A value that starts with a code of the system (``W1 White - British``, ``(A2) Pakistani``,
+    ``WBRI White British``) is read by that code. Free text is read, after its code if any, by
+    its label key against the phrase lists (census, DfE, not-stated words, shorthand). What
+    cannot be read is NULL with a problem, never 'not stated'; its raw value is kept.
+    """
     value = "p.ethnicity_self_value"
-    unknown = "CASE WHEN {v} IS NOT NULL AND {c} IS NULL THEN 'unknown_code' END"
+    unread = "CASE WHEN {v} IS NOT NULL AND ({c}) IS NULL THEN '{problem}' END"
     if codes == "dfe":
-        return "ed.code_18plus1", unknown.format(v=value, c="ed.code")
+        code = "edp.code_18plus1"
+        return code, unread.format(v=value, c=code, problem="unknown_code")
     if codes == "18plus1":
-        return "es.code", unknown.format(v=value, c="es.code")
-    # free text maps where a phrase is unambiguous; anything else is 'not stated', raw kept
-    code = f"CASE WHEN {value} IS NULL THEN NULL ELSE coalesce(es.code, et.code_18plus1, 'NS') END"
-    return code, "CAST(NULL AS VARCHAR)"
+        code = "ep.code"
+        return code, unread.format(v=value, c=code, problem="unknown_code")
+    code = "coalesce(ep.code, edp.code_18plus1, et.code_18plus1)"
+    return code, unread.format(v=value, c=code, problem="unmapped_text")
+
+
+def _nationality_problem(codes: str) -> str:
+    """Why a nationality was set aside: an unknown code (``iso3``), or words (``words``) that
+    name no one country and do not say 'not stated'."""
+    unread = "p.nationality_value IS NOT NULL AND nw.iso3 IS NULL"
+    if codes == "iso3":
+        return f"CASE WHEN {unread} THEN 'unknown_code' END"
+    stated = f"coalesce({sql.label_key('p.nationality_value')} NOT IN {NOT_STATED_KEYS}, true)"
+    return f"CASE WHEN {unread} AND {stated} THEN 'unmapped_text' END"
 
 
 def _per_block(blocks: list[PersonBlock], field: str, build: Callable[[PersonBlock], str]) -> str:
@@ -128,17 +148,19 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
     nationality_problem = _per_block(
         blocks,
         "nationality",
-        lambda b: (
-            "CASE WHEN p.nationality_value IS NOT NULL AND nw.iso3 IS NULL THEN 'unknown_code' END"
-            if _code_system(b.nationality, "words") == "iso3"
-            else "CAST(NULL AS VARCHAR)"
-        ),
+        lambda b: _nationality_problem(_code_system(b.nationality, "words")),
     )
+    # the phrase key drops a code-like first word: the code, if it is one, decides first
+    keys = {
+        "ethnicity_self_prefix": sql.label_code_prefix("ethnicity_self_value"),
+        "ethnicity_self_key": sql.label_without_code(sql.label_key("ethnicity_self_value")),
+        "ethnicity_officer_prefix": sql.label_code_prefix("ethnicity_officer_value"),
+    }
     inner = f"""
         SELECT *, {sql.clean_name(surname_text)} AS surname_clean,
             {sql.clean_name(forenames_text)} AS forenames_clean,
             {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
-        FROM {_with_parts(rows, dob_parts | postcode_parts, " WHERE present")}"""
+        FROM {_with_parts(rows, dob_parts | postcode_parts | keys, " WHERE present")}"""
     age_ok = "regexp_matches(trim(p.approx_age_value), '^[0-9]{1,3}$')"
     # a UK postcode is read as one unless the row names another country; anything else is kept
     # as the record's postal code, upper case and single-spaced
@@ -157,8 +179,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
                 THEN 'not_a_number' END AS approx_age_problem,
             sw.sex AS sex, {_unknown("p.sex_value", "sw.sex")} AS sex_problem,
             {eth_code} AS ethnicity_self, {eth_problem} AS ethnicity_self_problem,
-            ic.code AS ethnicity_officer,
-            CASE WHEN p.ethnicity_officer_value IS NOT NULL AND ic.code IS NULL
+            coalesce(ic.code, icp.code) AS ethnicity_officer,
+            CASE WHEN p.ethnicity_officer_value IS NOT NULL AND coalesce(ic.code, icp.code) IS NULL
                 THEN 'unknown_code' END AS ethnicity_officer_problem,
             nw.iso3 AS nationality, {nationality_problem} AS nationality_problem,
             CASE WHEN {uk} THEN {postcode} END AS postcode,
@@ -176,9 +198,11 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
                 THEN 'not_a_uk_phone' END AS phone_problem,
             lower(trim(p.email_value)) AS email
         FROM ({inner}) p
-        {ETHNICITY_JOINS.format(phrase=sql.words_key("p.ethnicity_self_value"))}
+        {ETHNICITY_JOINS}
         LEFT JOIN std_ic_code ic
             ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
+        LEFT JOIN std_ic_code icp
+            ON icp.code = p.ethnicity_officer_prefix
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
         LEFT JOIN std_nationality_word cw ON cw.word = {sql.words_key("p.country_value")}
         LEFT JOIN std_role_word rw ON rw.word = {sql.words_key("p.role_value")}

@@ -1,7 +1,8 @@
 """The distinct values a workspace's code lists did not know, with their counts, so a user can
 extend the lists (``W/codes/*.csv``, docs/codes.md) in one pass.
 
-Read from the ``finding`` table: every value ingest set aside as an ``unknown_code``.
+Read from the ``finding`` table: every value ingest set aside as an ``unknown_code`` or, for
+free text (ethnicity phrases, nationality words), as ``unmapped_text``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from casebridge.ingest.mapping import load_mapping
 from casebridge.standard.codelists import CODES_FOLDER
 from casebridge.workspace import Workspace
 
-UNKNOWN_PROBLEMS = ("unknown_code",)
+UNKNOWN_PROBLEMS = ("unknown_code", "unmapped_text")
 # the finding's field -> the code list its values are looked up in
 FIELD_LISTS = {
     "role": "roles",

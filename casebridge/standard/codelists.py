@@ -78,6 +78,9 @@ class CodeList:
     key: Callable[[str], str]
     closed: tuple[str, ...] = ()
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the shipped entries are keyed by ``key`` in SQL as they load (a key two entries give
+    # different values maps to none), so a workspace entry replaces every spelling of its key
+    keyed_on_load: bool = False
 
     @property
     def file_name(self) -> str:
@@ -89,9 +92,9 @@ class CodeList:
             return _nationality_lookup()
         frame = _frame(self.name, self.columns)
         if self.name == "ethnicity_words":
-            return frame.with_columns(pl.col("phrase").str.to_lowercase()).unique(
-                "phrase", keep="first", maintain_order=True
-            )
+            # with the census and DfE labels as forms write them (ethnicity_labels.csv)
+            labels = _frame("ethnicity_labels", ("label_set", *self.columns)).drop("label_set")
+            return pl.concat([frame, labels])
         return frame
 
 
@@ -118,8 +121,8 @@ CODE_LISTS = (
     CodeList("sex_words", "std_sex_word", ("word", "sex"), sql.words_key, closed=("sex",)),
     CodeList("nationality_words", "std_nationality_word", ("word", "iso3"), sql.words_key,
              references={"iso3": ("std_country", "iso3")}),
-    CodeList("ethnicity_words", "std_ethnicity_text", ("phrase", "code_18plus1"), sql.words_key,
-             references=ETHNICITY_CODE),
+    CodeList("ethnicity_words", "std_ethnicity_text", ("phrase", "code_18plus1"), sql.label_key,
+             references=ETHNICITY_CODE, keyed_on_load=True),
     CodeList("ic_codes", "std_ic_code", ("code", "label"), _ic_code),
     CodeList("dfe_ethnicity", "std_dfe_ethnicity", ("code", "label", "code_18plus1"), _dfe_code,
              references=ETHNICITY_CODE),
@@ -145,11 +148,25 @@ def load_code_lists(engine: Engine, workspace_codes: Path | None = None) -> None
         )
         for code_list in CODE_LISTS:
             engine.create_table_from_arrow(code_list.table, code_list.shipped())
+            if code_list.keyed_on_load:
+                _key_shipped(engine, code_list)
             if code_list.name in extra:
                 path, rows = extra[code_list.name]
                 _apply(engine, code_list, path, rows)
         engine.create_table_from_arrow("std_name_variant", _name_variants())
         engine.create_table_from_arrow("std_nickname", _nicknames())
+
+
+def _key_shipped(engine: Engine, code_list: CodeList) -> None:
+    """Key a list's shipped entries as ingest reads a raw value; drop keys with two meanings."""
+    key, others = code_list.columns[0], code_list.columns[1:]
+    values = ", ".join(f"min({column}) AS {column}" for column in others)
+    distinct = " AND ".join(f"count(DISTINCT {column}) = 1" for column in others)
+    engine.execute(
+        f"CREATE OR REPLACE TABLE {code_list.table} AS SELECT {key}, {values} FROM "
+        f"(SELECT {code_list.key(key)} AS {key}, {', '.join(others)} FROM {code_list.table}) "
+        f"WHERE {key} IS NOT NULL GROUP BY {key} HAVING {distinct} ORDER BY {key}"
+    )
 
 
 def read_workspace_codes(folder: Path) -> dict[str, tuple[Path, pl.DataFrame]]:

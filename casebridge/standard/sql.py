@@ -342,3 +342,29 @@ def address_key(expr: str) -> str:
 def words_key(expr: str) -> str:
     """Lower case, trimmed, single-spaced: the key free text is looked up by."""
     return f"regexp_replace(lower(trim({expr})), ' +', ' ', 'g')"
+
+
+def label_key(expr: str) -> str:
+    """The key a code list's label is looked up by, whatever its punctuation: lower case, ``&``
+    read as ``and``, every run of characters other than a-z and 0-9 (dashes of any kind, colons,
+    slashes, brackets, commas, spaces) as one space; NULL when nothing is left.
+
+    ``Asian or Asian British – Indian``, ``asian or asian british-indian`` and
+    ``ASIAN OR ASIAN BRITISH: INDIAN`` all give ``asian or asian british indian``.
+    """
+    spelled = f"replace(lower({expr}), '&', ' and ')"
+    spaced = f"regexp_replace({spelled}, '[^a-z0-9]+', ' ', 'g')"
+    return f"nullif(trim({spaced}), '')"
+
+
+def label_code_prefix(expr: str) -> str:
+    """The first word of a value, upper case: the code it may start with (``W1 White - British``,
+    ``(A2) Pakistani``, ``IC3 Black``); it decides only where it is a code of the list the value
+    is read against."""
+    return f"upper(nullif(regexp_extract({expr}, '^[^A-Za-z0-9]*([A-Za-z0-9]+)', 1), ''))"
+
+
+def label_without_code(key: str) -> str:
+    """A :func:`label_key` with a leading code-like word (letters then digits: ``o1``, ``w1``)
+    taken off, so that ``O1 Chinese`` can be read by its words; NULL when nothing is left."""
+    return f"nullif(regexp_replace({key}, '^[a-z]{{0,4}}[0-9]+( |$)', '', 'g'), '')"

@@ -116,5 +116,5 @@ def tiny_workspace(linked: bool = True) -> Engine:
 
 
 def _standard(raw: str | None) -> str | None:
-    """What ingest makes of the raw ethnicity: codes kept, a broad word read as not stated."""
-    return "NS" if raw == "Asian" else raw
+    """What ingest makes of the raw ethnicity: codes kept, a broad word no code (a finding)."""
+    return None if raw == "Asian" else raw

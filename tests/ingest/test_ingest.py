@@ -42,11 +42,17 @@ def test_exactly_the_planted_bad_values_are_set_aside(ingested: Path) -> None:
     planted = truth.filter(pl.col("handling") == "set_aside")
     found = _frame(
         ingested,
-        "SELECT source, row_number, raw_value FROM finding WHERE problem <> 'conflicting_value'",
+        "SELECT source, row_number, raw_value FROM finding WHERE problem <> 'conflicting_value' "
+        "AND NOT (field = 'ethnicity_self' AND problem = 'unmapped_text')",
     )
     assert sorted(found.rows()) == sorted(
         planted.select("source", "row_number", "raw_value").rows()
     )
+    # besides the planted ones, a broad group word ("Asian") names no 18+1 code: a finding
+    unread = _frame(
+        ingested, "SELECT DISTINCT raw_value FROM finding WHERE problem = 'unmapped_text'"
+    )
+    assert set(unread["raw_value"]) == {"White", "Asian", "Black", "Mixed", "Other"}
     kinds = {"impossible_date", "unknown_code", "malformed_postcode"}
     assert set(_frame(ingested, "SELECT DISTINCT problem FROM finding")["problem"]) >= kinds - {
         "impossible_date"
