@@ -302,3 +302,14 @@ def test_some_diminutives_are_ones_the_pipelines_list_lacks() -> None:
     assert len(changed) >= 0.2 * len(names)
     lacking = sum(pair not in known for pair in changed) / len(changed)
     assert lacking >= 0.2, lacking
+
+
+def test_the_docs_name_every_wording_style_and_its_default_share() -> None:
+    docs = (SYNTH_ROOT.parents[1] / "docs" / "synth.md").read_text(encoding="utf-8")
+    profile = load_profile("default")
+    assert "`noise.names.variant_from_list`" in docs
+    for field in ("ethnicity_text", "nationality_words"):
+        assert f"`wording.{field}`" in docs
+        for style, share in getattr(profile.wording, field).items():
+            assert f"`{style}`" in docs, style
+            assert f"{style} {share:.2f}" in docs, (style, share)
