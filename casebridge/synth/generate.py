@@ -131,7 +131,7 @@ def _write_source(
 ) -> tuple[int, list[Planted]]:
     """Render, damage and write one extract; return its row count and the malformed rows."""
     ordered = export_order(rows)
-    table = source.render(ordered, rng)
+    table = source.render(ordered, rng, profile.wording)
     if source.key == "dtr":  # one line a report
         ordered = ordered.group_by("event_ref", maintain_order=True).first()
     background = ordered["scenario"].to_numpy() == "background"

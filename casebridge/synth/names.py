@@ -1,8 +1,9 @@
 """Name pools per name-origin group, drawn in bulk, and the ways a recorded name goes wrong.
 
 Pools are data (``synth/data/names/<group>.csv``). Spelling variants and nicknames come from the
-shared lists in ``standard/data``, plus rule-made variants (doubled or dropped letters, vowel
-changes) so that the noise is never limited to what the standard's lists already know.
+generator's own lists (``synth/data/wording/name_variants.csv`` and ``nicknames.csv``, sources
+named in each), never from the pipeline's, plus rule-made variants (doubled or dropped letters,
+vowel changes), so that the noise is never limited to what the pipeline's lists already know.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from casebridge.errors import DataFileError
-from casebridge.standard.datafiles import read_rows, read_standard
+from casebridge.standard.datafiles import read_rows
 
 NAME_DIR = Path(__file__).parent / "data" / "names"
+WORDING_DIR = Path(__file__).parent / "data" / "wording"
+# the share of respellings taken from the generator's own list where it knows the name
+FROM_LIST = 0.8
 KINDS = ("forename_f", "forename_m", "surname")
 _KEYBOARD_NEIGHBOURS = {
     "a": "sqz",
@@ -80,25 +84,29 @@ def load_pools(group: str) -> dict[str, Pool]:
 
 @cache
 def spelling_variants() -> dict[str, tuple[str, ...]]:
-    """Return, for each lower-case name, the other spellings of it in the shared list."""
-    groups: dict[str, list[str]] = {}
-    for row in read_standard("name_variants", ("canonical", "variant")):
-        groups.setdefault(row["canonical"], [row["canonical"]]).append(row["variant"])
+    """Return, for each lower-case name, the other spellings of it (as written) in the generator's
+    own list; a name in several rows has the spellings of all of them."""
     variants: dict[str, list[str]] = {}
-    for members in groups.values():
-        for name in members:
-            others = [other for other in members if other != name]
-            variants.setdefault(name, []).extend(others)
+    for row in read_rows(WORDING_DIR / "name_variants.csv", ("origin", "spellings")):
+        spellings = list(dict.fromkeys(part.strip() for part in row["spellings"].split("|")))
+        for name in spellings:
+            others = (other for other in spellings if other.lower() != name.lower())
+            variants.setdefault(name.lower(), []).extend(others)
     return {name: tuple(dict.fromkeys(others)) for name, others in variants.items()}
 
 
 @cache
 def nicknames() -> dict[str, tuple[str, ...]]:
-    """Return, for each lower-case formal name, its usual diminutives."""
+    """Return, for each lower-case formal name, its diminutives in the generator's own list."""
     table: dict[str, list[str]] = {}
-    for row in read_standard("nicknames", ("formal", "nickname")):
-        table.setdefault(row["formal"], []).append(row["nickname"])
-    return {formal: tuple(names) for formal, names in table.items()}
+    for row in read_rows(WORDING_DIR / "nicknames.csv", ("formal", "nickname", "language")):
+        table.setdefault(row["formal"].lower(), []).append(row["nickname"])
+    return {formal: tuple(dict.fromkeys(names)) for formal, names in table.items()}
+
+
+def _as_written(template: str, word: str) -> str:
+    """Return ``word`` in capitals if ``template`` is, else as the list writes it."""
+    return word.upper() if template.isupper() else word
 
 
 def _match_case(template: str, word: str) -> str:
@@ -107,11 +115,12 @@ def _match_case(template: str, word: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
 
 
-def respell(name: str, rng: np.random.Generator) -> str:
-    """Return another spelling of ``name``: from the shared list when it knows one, else by rule."""
+def respell(name: str, rng: np.random.Generator, from_list: float = FROM_LIST) -> str:
+    """Return another spelling of ``name``: from the generator's own list when it knows the name
+    (with chance ``from_list``), else by rule."""
     known = spelling_variants().get(name.lower())
-    if known and rng.random() < 0.8:
-        return _match_case(name, known[rng.integers(len(known))])
+    if known and rng.random() < from_list:
+        return _as_written(name, known[rng.integers(len(known))])
     lower = name.lower()
     for old, new in _VOWEL_SWAPS:
         if old in lower and rng.random() < 0.5:
@@ -125,7 +134,7 @@ def respell(name: str, rng: np.random.Generator) -> str:
 def nickname_for(name: str, rng: np.random.Generator) -> str:
     """Return a diminutive of ``name`` if one is known, else the name itself."""
     known = nicknames().get(name.lower())
-    return _match_case(name, known[rng.integers(len(known))]) if known else name
+    return _as_written(name, known[rng.integers(len(known))]) if known else name
 
 
 def typo(name: str, rng: np.random.Generator) -> str:

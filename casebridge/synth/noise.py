@@ -36,8 +36,12 @@ def noisy_names(
     """Return recorded (forename, middle name, surname) with variants, typos, swaps and drops."""
     size = len(forename)
     forename, middle, surname = forename.copy(), middle.copy(), surname.copy()
-    _edit(forename, rng.random(size) < noise.variant, respell, rng)
-    _edit(surname, rng.random(size) < noise.variant, respell, rng)
+
+    def respelt(name: str, rng: np.random.Generator) -> str:
+        return respell(name, rng, noise.variant_from_list)
+
+    _edit(forename, rng.random(size) < noise.variant, respelt, rng)
+    _edit(surname, rng.random(size) < noise.variant, respelt, rng)
     _edit(forename, rng.random(size) < noise.nickname, nickname_for, rng)
     _edit(forename, rng.random(size) < noise.forename_typo, typo, rng)
     _edit(surname, rng.random(size) < noise.surname_typo, typo, rng)
@@ -48,13 +52,14 @@ def noisy_names(
 
 
 def known_as(
-    rng: np.random.Generator, rate: float, forename: np.ndarray, surname: np.ndarray
+    rng: np.random.Generator, noise: NameNoise, forename: np.ndarray, surname: np.ndarray
 ) -> np.ndarray:
     """Return an alias ('also known as') for a share of records, empty for the rest."""
     alias = np.full(len(forename), "", dtype=object)
-    for index in np.flatnonzero(rng.random(len(forename)) < rate):
-        short = nickname_for(forename[index], rng)
-        name = short if short != forename[index] else respell(forename[index], rng)
+    for index in np.flatnonzero(rng.random(len(forename)) < noise.alias_recorded):
+        name = nickname_for(forename[index], rng)
+        if name == forename[index]:
+            name = respell(forename[index], rng, noise.variant_from_list)
         alias[index] = f"{name} {surname[index]}"
     return alias
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from casebridge.errors import ProfileError
+from casebridge.synth.vocab import ethnicity_wordings, nationality_wordings, styles_of
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -65,6 +66,7 @@ class Plants(_Strict):
 
 class NameNoise(_Strict):
     variant: Rate
+    variant_from_list: Rate
     nickname: Rate
     forename_typo: Rate
     surname_typo: Rate
@@ -96,6 +98,34 @@ class Noise(_Strict):
     cse_flag_when_not: Rate
 
 
+class Wording(_Strict):
+    """Shares of each style of wording written for a filled value (each set adds up to 1).
+
+    Styles are those of the generator's own wording files (``synth/data/wording/``).
+    """
+
+    ethnicity_text: dict[str, Rate]
+    nationality_words: dict[str, Rate]
+
+    @model_validator(mode="after")
+    def _known_styles_adding_up(self) -> Wording:
+        known = {
+            "ethnicity_text": styles_of(ethnicity_wordings()),
+            "nationality_words": styles_of(nationality_wordings()),
+        }
+        for field, styles in known.items():
+            shares: dict[str, float] = getattr(self, field)
+            unknown = sorted(set(shares) - styles)
+            if unknown:
+                raise ValueError(
+                    f"{field}: unknown style {unknown[0]!r}; styles are {', '.join(sorted(styles))}"
+                )
+            total = sum(shares.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{field} shares add up to {total:.4f}, not 1")
+        return self
+
+
 class Malformed(_Strict):
     """Per-row rates of broken rows (quarantined) and single bad values (set aside)."""
 
@@ -115,6 +145,7 @@ class Profile(_Strict):
     scenarios: Scenarios
     plants: Plants
     noise: Noise
+    wording: Wording
     malformed: Malformed
 
     @model_validator(mode="after")

@@ -137,9 +137,7 @@ def _record_values(
         people.middle_name[person],
         people.surname[person],
     )
-    alias = known_as(
-        rng, noise.names.alias_recorded, people.forename[person], people.surname[person]
-    )
+    alias = known_as(rng, noise.names, people.forename[person], people.surname[person])
     dob, precision = noisy_births(rng, noise.dob, people.dob[person].astype(np.int64))
     moved = records["first_date"].to_numpy() >= people.moved_on[person]
     postcode = np.where(moved, people.new_postcode[person], people.postcode[person]).astype(object)

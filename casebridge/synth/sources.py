@@ -1,7 +1,9 @@
 """Render the five source extracts, each in its own schema, id scheme, codes and formats.
 
-Each renderer takes the joined rows of its source and returns a table of strings (or nested
-values for JSON) in the order the agency would export them.
+Each renderer takes the joined rows of its source, a random generator and the profile's wording
+shares, and returns a table of strings (or nested values for JSON) in the order the agency would
+export them. The standard's offence list is read only for its codes' descriptions, as a force's
+system prints them; every other wording comes from the generator's own files (``vocab``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import polars as pl
 
 from casebridge.standard.datafiles import OFFENCE_COLUMNS, read_standard
 from casebridge.synth.people import load_yaml
+from casebridge.synth.profile import Wording
 from casebridge.synth.vocab import dfe_code_for, ethnicity_text, nationality_text
 
-Renderer = Callable[[pl.DataFrame, np.random.Generator], pl.DataFrame]
+Renderer = Callable[[pl.DataFrame, np.random.Generator, Wording], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,9 @@ def export_order(rows: pl.DataFrame) -> pl.DataFrame:
     ).sort(["event_ref", "role_order", "local_id"])
 
 
-def render_force_a(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def render_force_a(rows: pl.DataFrame, rng: np.random.Generator, wording: Wording) -> pl.DataFrame:
     """Northshire Police: UTF-8 CSV, ISO dates, 18+1 codes, ISO nationality codes."""
-    del rng
+    del rng, wording
     return rows.select(
         CrimeRef=pl.col("event_ref"),
         PersonRef=pl.col("local_id"),
@@ -107,9 +110,10 @@ def render_force_a(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
     )
 
 
-def render_force_b(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def render_force_b(rows: pl.DataFrame, rng: np.random.Generator, wording: Wording) -> pl.DataFrame:
     """Eastmoor Constabulary: cp1252 CSV, 'SURNAME, Forename', dd/mm/yyyy, IC codes only."""
-    words = nationality_text(rng, rows["nationality"].to_numpy(), upper=True)
+    codes = rows["nationality"].to_numpy()
+    words = nationality_text(rng, codes, wording.nationality_words, upper=True)
     return rows.select(
         URN=pl.col("event_ref"),
         NOMINAL_NO=pl.col("local_id"),
@@ -139,10 +143,12 @@ def _null_if_empty(column: str) -> pl.Expr:
     return pl.when(pl.col(column) == "").then(None).otherwise(pl.col(column))
 
 
-def render_force_c(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def render_force_c(rows: pl.DataFrame, rng: np.random.Generator, wording: Wording) -> pl.DataFrame:
     """Westvale Police: JSON Lines with nested objects and free-text ethnicity and nationality."""
-    ethnicity = ethnicity_text(rng, rows["ethnicity"].to_numpy())
-    nationality = nationality_text(rng, rows["nationality"].to_numpy(), upper=False)
+    ethnicity = ethnicity_text(rng, rows["ethnicity"].to_numpy(), wording.ethnicity_text)
+    nationality = nationality_text(
+        rng, rows["nationality"].to_numpy(), wording.nationality_words, upper=False
+    )
     rows = rows.with_columns(
         ethnicity_text=pl.Series(ethnicity, dtype=pl.String),
         nationality_text=pl.Series(nationality, dtype=pl.String),
@@ -189,9 +195,9 @@ EPISODE_TYPES = {
 }
 
 
-def render_la(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def render_la(rows: pl.DataFrame, rng: np.random.Generator, wording: Wording) -> pl.DataFrame:
     """Northshire County Council children's services: TSV, dd-Mon-yyyy, DfE ethnicity codes."""
-    del rng
+    del rng, wording
     is_child = pl.col("role") == "subject"
     dfe = pl.col("ethnicity").replace_strict(dfe_code_for(), default="NOBT")
     return rows.select(
@@ -213,9 +219,9 @@ def render_la(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
-def render_duty(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def render_duty(rows: pl.DataFrame, rng: np.random.Generator, wording: Wording) -> pl.DataFrame:
     """Duty-to-report submissions: one JSON object per report, people nested inside it."""
-    del rng
+    del rng, wording
     rows = rows.with_columns(
         name=pl.concat_str(["forename", "surname"], separator=" "),
         ref=pl.col("local_id").str.split("-").list.last(),
