@@ -1,0 +1,432 @@
+"""Issue 12's first bar: extracts of agencies casebridge's generator never wrote keep every value.
+
+The corpus under ``tests/ingest/corpus/`` holds a police crime extract (one row per person
+involved), a school's absence workbook with title rows, an NHS trust's safeguarding referrals as
+nested JSON Lines and a social-care export in cp1252, written by hand from published standards
+(Home Office offence and outcome codes, NPCC 18+1 and IC codes, ONS census 2001/2011/2021 and
+DfE ethnicity labels, NHS Data Dictionary ethnic categories, DfE UPNs, NHS test numbers), with
+names of many origins and scripts, all invented. ``corpus_rows`` re-reads every file without
+casebridge; these tests check the workspace against that reading, cell by cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from casebridge.ingest.run import ingest
+from casebridge.workspace import init_workspace, open_workspace
+from tests.ingest.corpus_rows import (
+    CORPUS,
+    EVENT_FIELDS,
+    PERSON_FIELDS,
+    CorpusSource,
+    Observation,
+    build_workspace_files,
+    corpus_sources,
+    data_rows,
+    event_observations,
+    person_observations,
+    planted_quarantine,
+    workbook_rows,
+    workbook_text,
+)
+from tests.ingest.helpers import query_rows
+
+SOURCES = corpus_sources()
+PLANTED = planted_quarantine()
+SPREADSHEET_DATES = (
+    "issue 12, 2 'Spreadsheet dates': a workbook column mixing date cells and text gives its "
+    "date cells as YYYY-MM-DD 00:00:00, not YYYY-MM-DD as docs/mapping.md says"
+)
+CRLF_IN_FIELD = "issue 12, 5: a CRLF inside a quoted field is kept as CRLF (today it arrives as LF)"
+
+
+def _typed_date_rows(column: str) -> set[int]:
+    """Rows of the workbook whose cell in ``column`` is a date or date-time cell."""
+    rows = [row for row in workbook_rows() if row is not None]
+    return {n for n, row in enumerate(rows, start=1) if isinstance(row[column], dict)}
+
+
+# cells the pipeline misreads today, as (source, row, field): each is checked by its own xfail
+# test below and left out of the cell-by-cell comparisons, which still guard every other cell
+KNOWN_MISREADS: dict[tuple[str, int, str], str] = {
+    **dict.fromkeys(
+        (("education", n, "date_of_birth") for n in _typed_date_rows("Date of Birth")),
+        SPREADSHEET_DATES,
+    ),
+    **dict.fromkeys(
+        (("education", n, "date") for n in _typed_date_rows("Last Attended")), SPREADSHEET_DATES
+    ),
+    ("social_care", 7, "address"): CRLF_IN_FIELD,
+}
+# person_record's raw columns, by the mapping field they keep the first value of
+RECORD_RAW = {
+    "full_name": "full_name_raw",
+    "forenames": "forenames_raw",
+    "surname": "surname_raw",
+    "date_of_birth": "dob_raw",
+    "sex": "sex_raw",
+    "ethnicity_self": "ethnicity_self_raw",
+    "ethnicity_officer": "ethnicity_officer_raw",
+    "nationality": "nationality_raw",
+    "postcode": "postcode_raw",
+    "address": "address",
+    "phone": "phone_raw",
+}
+
+
+def _by_key(source: CorpusSource) -> str:
+    return source.key
+
+
+@pytest.fixture(scope="module")
+def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding the whole corpus, ingested."""
+    root = tmp_path_factory.mktemp("corpus") / "workspace"
+    init_workspace(root)
+    build_workspace_files(root)
+    ingest(open_workspace(root))
+    return root
+
+
+def _planted_rows(source: CorpusSource) -> set[int]:
+    return {p.row_number for p in PLANTED if p.source == source.key}
+
+
+def _people(source: CorpusSource) -> list[Observation]:
+    return person_observations(source, _planted_rows(source))
+
+
+def _require_table(root: Path, table: str) -> None:
+    """Skip while the workspace has no ``table`` (the per-row observations of issue 12, bullet
+    1, are being added on main); once it exists, the test runs and must pass."""
+    [(count,)] = query_rows(
+        root, f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
+    )
+    if count == 0:
+        pytest.skip(f"the workspace has no {table} table yet")
+
+
+def _mismatches(
+    source: CorpusSource, expected: dict[object, Observation], got: dict[object, dict[str, object]]
+) -> list[str]:
+    """Every cell whose raw value in the workspace differs from the file's, by row and field."""
+    wrong = []
+    for key, observation in expected.items():
+        for name, value in observation.raw.items():
+            if (source.key, observation.row_number, name) in KNOWN_MISREADS:
+                continue
+            if got[key].get(name, value) != value:
+                wrong.append(
+                    f"row {observation.row_number}, {name}: {got[key][name]!r} != {value!r}"
+                )
+    return wrong
+
+
+# --- counts and quarantine --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_rows_read_are_rows_loaded_plus_rows_quarantined(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    read = len(data_rows(source))
+    planted = len(_planted_rows(source))
+    assert planted > 0
+    counts = query_rows(
+        corpus_root,
+        "SELECT file_name, rows_read, rows_loaded, rows_quarantined FROM source "
+        f"WHERE source = '{source.key}'",
+    )
+    assert counts == [(source.file_name, read, read - planted, planted)]
+    [(quarantined,)] = query_rows(
+        corpus_root, f"SELECT count(*) FROM quarantine WHERE source = '{source.key}'"
+    )
+    assert quarantined == planted
+
+
+def test_the_quarantined_rows_are_exactly_those_planted(corpus_root: Path) -> None:
+    rows = query_rows(corpus_root, "SELECT source, file_name, row_number, reasons FROM quarantine")
+    got = {(s, f, n): " ".join(reasons) for s, f, n, reasons in rows}  # type: ignore[arg-type]
+    assert set(got) == {(p.source, p.file_name, p.row_number) for p in PLANTED}
+    for planted in PLANTED:
+        assert planted.reason in got[(planted.source, planted.file_name, planted.row_number)]
+
+
+def test_a_quarantined_police_row_is_kept_as_the_file_holds_it(corpus_root: Path) -> None:
+    lines = (CORPUS / "extracts" / "police_crime.csv").read_text(encoding="utf-8").splitlines()
+    rows = query_rows(
+        corpus_root, "SELECT row_number, raw_row FROM quarantine WHERE source = 'police'"
+    )
+    assert rows and all(raw == lines[number] for number, raw in rows)  # type: ignore[index]
+
+
+# --- one record per id, every row's values ----------------------------------------------------
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_an_id_on_several_rows_is_one_person_record(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    rows_per_id = Counter(o.local_id for o in _people(source))
+    assert max(rows_per_id.values()) > 1  # the corpus repeats ids in every source
+    records = query_rows(
+        corpus_root,
+        f"SELECT local_id, count(*) FROM person_record WHERE source = '{source.key}' "
+        "GROUP BY local_id",
+    )
+    assert dict(records) == dict.fromkeys(rows_per_id, 1)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_an_event_id_on_several_rows_is_one_event(corpus_root: Path, source: CorpusSource) -> None:
+    events = Counter(o.local_id for o in event_observations(source, _planted_rows(source)))
+    got = query_rows(
+        corpus_root,
+        f"SELECT local_id, count(*) FROM event WHERE source = '{source.key}' GROUP BY local_id",
+    )
+    assert dict(got) == dict.fromkeys(events, 1)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_every_row_s_role_reads_back_from_its_involvement(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    expected = {
+        (f"{source.key}:{o.event_local_id}", f"{source.key}:{o.local_id}"): (
+            o.row_number, o.raw["role"],
+        )
+        for o in _people(source)
+    }  # fmt: skip
+    rows = query_rows(
+        corpus_root,
+        "SELECT event_id, record_id, row_number, role_raw FROM involvement "
+        f"WHERE source = '{source.key}'",
+    )
+    assert {(e, r): (n, role) for e, r, n, role in rows} == expected
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_a_person_on_one_row_reads_back_from_person_record(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    people = _people(source)
+    once = {o.local_id: o for o in people if Counter(p.local_id for p in people)[o.local_id] == 1}
+    assert once
+    columns = ", ".join(RECORD_RAW.values())
+    rows = query_rows(
+        corpus_root,
+        f"SELECT local_id, first_row, {columns} FROM person_record WHERE source = '{source.key}'",
+    )
+    got = {
+        row[0]: {"first_row": row[1], **dict(zip(RECORD_RAW, row[2:], strict=True))} for row in rows
+    }
+    wrong = []
+    for local_id, observation in once.items():
+        assert got[local_id]["first_row"] == observation.row_number
+        for name, value in observation.raw.items():
+            if (
+                name in RECORD_RAW
+                and (source.key, observation.row_number, name) not in KNOWN_MISREADS
+            ):
+                if got[local_id][name] != value:
+                    wrong.append(f"row {observation.row_number}, {name}: {got[local_id][name]!r}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_every_person_value_of_every_loaded_row_reads_back(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    _require_table(corpus_root, "person_observation")
+    columns = ", ".join(f"o.{name}_raw" for name in PERSON_FIELDS)
+    rows = query_rows(
+        corpus_root,
+        f"SELECT o.row_number, o.block, o.local_id, o.file_name, r.local_id, e.local_id, {columns} "
+        "FROM person_observation o LEFT JOIN person_record r ON r.record_id = o.record_id "
+        f"LEFT JOIN event e ON e.event_id = o.event_id WHERE o.source = '{source.key}'",
+    )
+    expected = {(o.row_number, o.block, o.local_id): o for o in _people(source)}
+    got = {row[:3]: dict(zip(PERSON_FIELDS, row[6:], strict=True)) for row in rows}
+    assert len(rows) == len(got)  # one observation per person per row
+    assert set(got) == set(expected)
+    for row in rows:
+        observation = expected[row[:3]]
+        # the row's file, the person's record and the row's event
+        assert row[3:6] == (source.file_name, observation.local_id, observation.event_local_id)
+    assert _mismatches(source, expected, got) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_by_key)
+def test_every_event_value_of_every_loaded_row_reads_back(
+    corpus_root: Path, source: CorpusSource
+) -> None:
+    _require_table(corpus_root, "event_observation")
+    columns = ", ".join(f"o.{name}_raw" for name in EVENT_FIELDS)
+    rows = query_rows(
+        corpus_root,
+        f"SELECT o.row_number, o.local_id, o.file_name, e.local_id, {columns} "
+        "FROM event_observation o LEFT JOIN event e ON e.event_id = o.event_id "
+        f"WHERE o.source = '{source.key}'",
+    )
+    expected = {o.row_number: o for o in event_observations(source, _planted_rows(source))}
+    got = {row[0]: dict(zip(EVENT_FIELDS, row[4:], strict=True)) for row in rows}
+    assert len(rows) == len(got)  # one observation per row
+    assert set(got) == set(expected)
+    for row in rows:
+        observation = expected[row[0]]  # type: ignore[index]
+        assert row[1:4] == (observation.local_id, source.file_name, observation.local_id)
+    assert _mismatches(source, expected, got) == []  # type: ignore[arg-type]
+
+
+# --- codes the shipped lists lack -------------------------------------------------------------
+
+
+def test_unknown_offence_codes_are_set_aside_as_findings_with_their_raw_value(
+    corpus_root: Path,
+) -> None:
+    police = next(s for s in SOURCES if s.key == "police")
+    unknown = {"195", "3B", "13", "56/1"}  # local and sub-codes, not in the Home Office list
+    expected = {
+        (o.row_number, o.raw["offence"])
+        for o in event_observations(police, _planted_rows(police))
+        if o.raw["offence"] in unknown
+    }
+    findings = query_rows(
+        corpus_root,
+        "SELECT row_number, raw_value FROM finding "
+        "WHERE source = 'police' AND field = 'offence' AND problem = 'unknown_code'",
+    )
+    assert set(findings) == expected and len(expected) == 8
+    kept = query_rows(corpus_root, "SELECT DISTINCT offence_raw FROM event WHERE source = 'police'")
+    assert unknown <= {raw for (raw,) in kept}
+
+
+# --- what the pipeline misreads today (issue 12) ----------------------------------------------
+
+
+def _workbook_birth_dates() -> dict[str, dt.date]:
+    """Each pupil's birth date on its first loaded row, read from the cells as written."""
+    formats = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")  # the mapping's, tried in order
+    dates: dict[str, dt.date] = {}
+    for row in workbook_rows():
+        assert row is not None
+        cell = row["Date of Birth"]
+        if not row["UPN"] or row["UPN"] in dates:
+            continue
+        if isinstance(cell, dict):
+            [(_, iso)] = cell.items()
+            dates[row["UPN"]] = dt.date.fromisoformat(iso[:10])
+            continue
+        for fmt in formats:
+            try:
+                dates[row["UPN"]] = dt.datetime.strptime(cell, fmt).date()
+                break
+            except ValueError:
+                continue
+    return dates
+
+
+@pytest.mark.xfail(strict=True, reason=SPREADSHEET_DATES)
+def test_date_cells_of_a_mixed_workbook_column_read_as_iso_dates(corpus_root: Path) -> None:
+    rows = workbook_rows()
+    people = query_rows(
+        corpus_root, "SELECT first_row, dob_raw FROM person_record WHERE source = 'education'"
+    )
+    events = query_rows(
+        corpus_root, "SELECT first_row, event_date_raw FROM event WHERE source = 'education'"
+    )
+    assert dict(people) == {
+        n: workbook_text(rows[n - 1]["Date of Birth"])  # type: ignore[index]
+        for n, _ in people  # type: ignore[misc]
+    }
+    assert dict(events) == {
+        n: workbook_text(rows[n - 1]["Last Attended"])  # type: ignore[index]
+        for n, _ in events  # type: ignore[misc]
+    }
+    births = query_rows(
+        corpus_root, "SELECT local_id, date_of_birth FROM person_record WHERE source = 'education'"
+    )
+    assert dict(births) == _workbook_birth_dates()
+    assert query_rows(corpus_root, "SELECT count(*) FROM finding WHERE source = 'education'") == [
+        (0,)
+    ]
+
+
+@pytest.mark.xfail(strict=True, reason=CRLF_IN_FIELD)
+def test_a_crlf_inside_a_quoted_field_is_kept(corpus_root: Path) -> None:
+    social_care = next(s for s in SOURCES if s.key == "social_care")
+    [address] = [o.raw["address"] for o in _people(social_care) if o.row_number == 7]
+    assert address is not None and "\r\n" in address
+    got = query_rows(
+        corpus_root,
+        "SELECT address FROM person_record WHERE source = 'social_care' AND first_row = 7",
+    )
+    assert got == [(address,)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12, 2: an unrecognised sex value ('9') becomes empty with no finding",
+)
+def test_an_unrecognised_sex_value_is_a_finding(corpus_root: Path) -> None:
+    police = next(s for s in SOURCES if s.key == "police")
+    [row] = [o.row_number for o in _people(police) if o.raw["sex"] == "9"]
+    assert query_rows(
+        corpus_root,
+        f"SELECT count(*) FROM finding WHERE source = 'police' AND row_number = {row} "
+        "AND field = 'sex'",
+    ) == [(1,)]
+
+
+def _expected_file(name: str) -> list[dict[str, str]]:
+    with (CORPUS / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("# ")))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12, 2 'Free-text ethnicity': census 2001/2011/2021 labels, code-prefixed "
+    "18+1 values, DfE and NHS labels written out become 'NS' silently",
+)
+def test_ethnicity_wordings_of_published_label_sets_give_their_18plus1_code(
+    corpus_root: Path,
+) -> None:
+    codes = {row["value"]: row["code"] for row in _expected_file("ethnicity_expected.csv")}
+    rows = query_rows(
+        corpus_root,
+        "SELECT ethnicity_self_raw, ethnicity_self FROM person_record "
+        "WHERE ethnicity_self_raw IS NOT NULL",
+    )
+    checked = {raw: code for raw, code in rows if raw in codes}
+    assert len(checked) >= 40  # nearly every wording of the file is on some record's first row
+    assert checked == {raw: codes[raw] for raw in checked}  # type: ignore[index]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12, 2 'Name folding': letters outside a short list are deleted "
+    "(Nguyễn -> nguyn) and names in their own script come out empty",
+)
+def test_names_of_many_origins_and_scripts_fold_as_a_speaker_would_expect(
+    corpus_root: Path,
+) -> None:
+    expected = _expected_file("names_expected.csv")
+    assert len({row["origin"].split(" (")[0] for row in expected}) >= 15
+    rows = query_rows(corpus_root, "SELECT source, local_id, surname, forename FROM person_record")
+    got = {(s, i): (surname, forename) for s, i, surname, forename in rows}
+    wrong = []
+    for row in expected:
+        for want, have in zip(
+            (row["surname"], row["forename"]), got[(row["source"], row["local_id"])], strict=True
+        ):
+            plain = isinstance(have, str) and re.fullmatch(r"[a-z]+( [a-z]+)*", have)
+            if (want == "*" and not plain) or (want not in ("", "*") and have != want):
+                wrong.append(f"{row['source']} {row['local_id']} ({row['origin']}): {have!r}")
+    assert wrong == []
