@@ -33,6 +33,7 @@ EVENT_FIELDS = (
 )  # fmt: skip
 NAME_FIELDS = ("full_name", "forenames", "surname")
 WORKBOOK_CELLS = "school_absence.cells.json"
+FILE_ENCODINGS = {"police_crime.csv": "utf-8", "social_care.csv": "cp1252"}
 
 Row = dict[str, Any]
 
@@ -130,16 +131,12 @@ def build_workspace_files(root: Path) -> None:
 def _delimited_rows(source: CorpusSource) -> list[Row | None]:
     """Data rows of a CSV file as column -> cell; None for a row of the wrong width."""
     reader = source.mapping.get("reader", {})
-    encoding = {"auto": "utf-8"}.get(reader.get("encoding", "auto"), reader.get("encoding"))
-    if source.key == "social_care":
-        encoding = "cp1252"  # the corpus knows how it wrote the file; no detection here
     path = CORPUS / "extracts" / source.file_name
-    with path.open(encoding=encoding, newline="") as handle:
+    # the corpus knows how it wrote each file: no detection here
+    with path.open(encoding=FILE_ENCODINGS[source.file_name], newline="") as handle:
         rows = [row for row in csv.reader(handle, delimiter=reader.get("delimiter", ",")) if row]
-    header, data = (
-        rows[int(reader.get("header_row", "1")) - 1],
-        rows[int(reader.get("header_row", "1")) :],
-    )
+    header_row = int(reader.get("header_row", "1"))
+    header, data = rows[header_row - 1], rows[header_row:]
     return [
         dict(zip(header, row, strict=True)) if len(row) == len(header) else None for row in data
     ]
@@ -222,7 +219,9 @@ def raw_value(spec: Any, row: Row, item: Row | None, kind: str) -> str | None:
         return str(spec["constant"])
     if "join" in spec:
         parts = [_cell(row, item, name, kind) for name in spec["join"]]
-        return None if None in parts else str(spec.get("separator", "")).join(parts)  # type: ignore[arg-type]
+        if any(part is None for part in parts):
+            return None
+        return str(spec.get("separator", "")).join(str(part) for part in parts)
     return _cell(row, item, spec["column"], kind)
 
 
