@@ -89,6 +89,8 @@ class PersonBlock(_Strict):
     nationality: Spec | None = None
     postcode: Spec | None = None
     address: Spec | None = None
+    town: Spec | None = None
+    country: Spec | None = None
     phone: Spec | None = None
     email: Spec | None = None
 

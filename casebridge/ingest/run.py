@@ -22,6 +22,12 @@ from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
 from casebridge.ingest.mapping import Mapping, load_mapping
+from casebridge.ingest.observations import (
+    KEPT_PROBLEMS,
+    conflict_findings_sql,
+    event_observation_sql,
+    person_observation_sql,
+)
 from casebridge.ingest.readers import RawFile, read_file
 from casebridge.ingest.stage import (
     check_json_paths,
@@ -166,11 +172,14 @@ def _load(
     people = _union(engine, "cb_people", len(files))
     engine.execute(person_findings_sql(mapping, key, people))
     engine.execute(person_record_sql(key, people))
+    engine.execute(person_observation_sql(key, people))
     if mapping.event is not None:
         events = _union(engine, "cb_events", len(files))
         engine.execute(event_findings_sql(mapping, key, events))
         engine.execute(event_sql(key, events))
+        engine.execute(event_observation_sql(key, events))
     engine.execute(involvement_sql(key, people))
+    engine.execute(conflict_findings_sql(mapping, key))
     return totals[0], totals[1], totals[2]
 
 
@@ -229,7 +238,11 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
         with engine.transaction():
             read, loaded, quarantined = _load(engine, source, mapping, path, files)
             set_aside = int(
-                engine.scalar("SELECT count(*) FROM finding WHERE source = ?", [source.key])
+                engine.scalar(
+                    "SELECT count(*) FROM finding WHERE source = ? AND problem NOT IN "
+                    f"({', '.join(text(problem) for problem in KEPT_PROBLEMS)})",
+                    [source.key],
+                )
             )
             _record_source(engine, source, files, digest, (read, loaded, quarantined, set_aside))
         status = "replaced" if current else "loaded"

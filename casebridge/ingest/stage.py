@@ -29,6 +29,8 @@ PERSON_FIELDS = (
     "nationality",
     "postcode",
     "address",
+    "town",
+    "country",
     "phone",
     "email",
 )

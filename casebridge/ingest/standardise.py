@@ -140,6 +140,10 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             {dob} AS dob, {dob_precision} AS dob_precision, {dob_problem} AS dob_problem
         FROM {_with_parts(rows, dob_parts | postcode_parts, " WHERE present")}"""
     age_ok = "regexp_matches(trim(p.approx_age_value), '^[0-9]{1,3}$')"
+    # a UK postcode is read as one unless the row names another country; anything else is kept
+    # as the record's postal code, upper case and single-spaced
+    uk = "(p.country_value IS NULL OR cw.iso3 = 'GBR')"
+    postal_code = "upper(regexp_replace(trim(p.postcode_value), '[ ]+', ' ', 'g'))"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
@@ -158,9 +162,16 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             CASE WHEN p.ethnicity_officer_value IS NOT NULL AND ic.code IS NULL
                 THEN 'unknown_code' END AS ethnicity_officer_problem,
             nw.iso3 AS nationality, {nationality_problem} AS nationality_problem,
-            {postcode} AS postcode, {postcode_precision} AS postcode_precision,
-            CASE WHEN p.postcode_value IS NOT NULL AND ({postcode}) IS NULL
+            CASE WHEN {uk} THEN {postcode} END AS postcode,
+            CASE WHEN {uk} THEN {postcode_precision} END AS postcode_precision,
+            CASE WHEN p.postcode_value IS NOT NULL AND NOT ({uk} AND ({postcode}) IS NOT NULL)
+                THEN {postal_code} END AS postal_code,
+            CASE WHEN p.postcode_value IS NOT NULL AND {uk} AND ({postcode}) IS NULL
                 THEN 'malformed_postcode' END AS postcode_problem,
+            nullif(trim(p.town_value), '') AS town,
+            cw.iso3 AS country,
+            CASE WHEN p.country_value IS NOT NULL AND cw.iso3 IS NULL
+                THEN 'unknown_code' END AS country_problem,
             {sql.phone_of("p.phone_value")} AS phone,
             lower(trim(p.email_value)) AS email
         FROM ({inner}) p
@@ -168,6 +179,7 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
         LEFT JOIN std_ic_code ic
             ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
+        LEFT JOIN std_nationality_word cw ON cw.word = {sql.words_key("p.country_value")}
     """
 
 
@@ -179,6 +191,7 @@ PERSON_PROBLEMS = {
     "ethnicity_officer": "ethnicity_officer_problem",
     "nationality": "nationality_problem",
     "postcode": "postcode_problem",
+    "country": "country_problem",
 }
 
 
@@ -200,7 +213,8 @@ def _first(column: str) -> str:
 
 
 def person_record_sql(source: str, people: str) -> str:
-    """SQL inserting one person_record per local id: each field's first known value."""
+    """SQL inserting one person_record per local id: each field's first known value (in row
+    order), with every name, day-precision birth date and unit postcode its rows hold."""
     firsts = {
         "full_name_raw": "full_name_raw",
         "forenames_raw": "forenames_raw",
@@ -227,12 +241,19 @@ def person_record_sql(source: str, people: str) -> str:
         "phone": "phone",
         "phone_raw": "phone_raw",
         "email": "email",
+        "postal_code": "postal_code",
+        "town": "town",
+        "country": "country",
+        "country_raw": "country_raw",
     }
     aggregated = ", ".join(f"{_first(column)} AS {name}" for name, column in firsts.items())
     names = "list(DISTINCT concat_ws(' ', forename, surname)) FILTER (WHERE surname IS NOT NULL)"
     record = f"""
         SELECT local_id, min(row_number) AS first_row, {aggregated},
             {names} AS names_seen,
+            list_sort(list(DISTINCT dob) FILTER (WHERE dob_precision = 'day')) AS dates_of_birth,
+            list_sort(list(DISTINCT postcode) FILTER (WHERE postcode_precision = 'unit'))
+                AS postcodes,
             flatten(list(list_transform(string_split(aliases_value, ';'),
                 lambda a: {sql.clean_name("a")}) ORDER BY row_number)
                 FILTER (WHERE aliases_value IS NOT NULL)) AS alias_list
@@ -250,7 +271,8 @@ def person_record_sql(source: str, people: str) -> str:
             g.date_of_birth, g.dob_precision, g.dob_raw, g.approx_age, g.sex, g.sex_raw,
             g.ethnicity_self, g.ethnicity_self_raw, g.ethnicity_officer, g.ethnicity_officer_raw,
             g.nationality, g.nationality_raw, g.postcode, g.postcode_precision, g.postcode_raw,
-            g.address, g.phone, g.phone_raw, g.email
+            g.address, g.phone, g.phone_raw, g.email, g.postal_code, g.town, g.country,
+            g.country_raw, g.dates_of_birth, g.postcodes
         FROM ({record}) g
         LEFT JOIN std_nickname nf ON nf.nickname = g.forename
         LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, g.forename)

@@ -5,7 +5,9 @@ Built in portable SQL from ``person_record`` (and, for people whose birth date n
 an approximate birth year from their age at an event). Aliases are compared on a key of the
 whole name as written, tolerant of spelling (``name_key``, and ``alias_keys`` for the record's
 aliases; NULL when it has none); addresses on a key of their letters and digits
-(``address_key``).
+(``address_key``). A record whose rows give several birth dates or postcodes carries them all
+(``dob_variants``, ``postcode_variants``; NULL for the usual one); the model does not compare
+them yet.
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -68,6 +70,9 @@ def prepare_link_input(engine: Engine) -> int:
                 lambda a: {_written_key(first_word("a"), surname_of("a", "forenames_first"))})
                 END AS alias_keys,
             CASE WHEN d.dob_precision = 'day' THEN d.date_of_birth END AS dob,
+            CASE WHEN array_length(p.dates_of_birth) > 1 THEN list_filter(p.dates_of_birth,
+                lambda b: NOT (month(b) = 1 AND day(b) = 1)) END AS dob_variants,
+            CASE WHEN array_length(p.postcodes) > 1 THEN p.postcodes END AS postcode_variants,
             CASE WHEN d.dob_precision IS NOT NULL THEN year(d.date_of_birth) END AS dob_year,
             CASE WHEN d.dob_precision = 'day' THEN month(d.date_of_birth) END AS dob_month,
             CASE WHEN d.dob_precision = 'day' THEN day(d.date_of_birth) END AS dob_day,

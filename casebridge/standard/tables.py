@@ -1,7 +1,10 @@
 """The POLE standard's tables, as DDL every engine understands.
 
 Each standardised value keeps its raw value beside it (``*_raw``). ``finding`` holds every value
-set aside, one row per row and field; ``quarantine`` every row that could not load.
+set aside or noted, one row per row and field; ``quarantine`` every row that could not load.
+``person_observation`` and ``event_observation`` keep every loaded row's values, raw and
+standardised, one row per person (or event) per source row: a record or event shows one value
+per field, chosen from its rows (docs/mapping.md, "Repeated ids"), and its rows keep the rest.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ TABLES: dict[str, str] = {
         ethnicity_officer VARCHAR, ethnicity_officer_raw VARCHAR,
         nationality VARCHAR, nationality_raw VARCHAR,
         postcode VARCHAR, postcode_precision VARCHAR, postcode_raw VARCHAR,
-        address VARCHAR, phone VARCHAR, phone_raw VARCHAR, email VARCHAR""",
+        address VARCHAR, phone VARCHAR, phone_raw VARCHAR, email VARCHAR,
+        postal_code VARCHAR, town VARCHAR, country VARCHAR, country_raw VARCHAR,
+        dates_of_birth DATE[], postcodes VARCHAR[]""",
     "event": """
         event_id VARCHAR, source VARCHAR, local_id VARCHAR, first_row BIGINT, kind VARCHAR,
         event_date DATE, event_date_raw VARCHAR, offence_code VARCHAR, offence_raw VARCHAR,
@@ -41,6 +46,26 @@ TABLES: dict[str, str] = {
     "involvement": """
         source VARCHAR, event_id VARCHAR, record_id VARCHAR, file_name VARCHAR,
         row_number BIGINT, role VARCHAR, role_raw VARCHAR, age_at_event INTEGER""",
+    "person_observation": """
+        source VARCHAR, file_name VARCHAR, row_number BIGINT, block INTEGER, record_id VARCHAR,
+        local_id VARCHAR, event_id VARCHAR, role_raw VARCHAR, role VARCHAR,
+        full_name_raw VARCHAR, forenames_raw VARCHAR, surname_raw VARCHAR, aliases_raw VARCHAR,
+        forename VARCHAR, middle_names VARCHAR, surname VARCHAR,
+        date_of_birth_raw VARCHAR, date_of_birth DATE, dob_precision VARCHAR,
+        approx_age_raw VARCHAR, approx_age INTEGER, sex_raw VARCHAR, sex VARCHAR,
+        ethnicity_self_raw VARCHAR, ethnicity_self VARCHAR,
+        ethnicity_officer_raw VARCHAR, ethnicity_officer VARCHAR,
+        nationality_raw VARCHAR, nationality VARCHAR,
+        postcode_raw VARCHAR, postcode VARCHAR, postcode_precision VARCHAR, postal_code VARCHAR,
+        address_raw VARCHAR, town_raw VARCHAR, country_raw VARCHAR, country VARCHAR,
+        phone_raw VARCHAR, phone VARCHAR, email_raw VARCHAR, email VARCHAR""",
+    "event_observation": """
+        source VARCHAR, file_name VARCHAR, row_number BIGINT, event_id VARCHAR,
+        local_id VARCHAR, kind_raw VARCHAR, kind VARCHAR, date_raw VARCHAR, event_date DATE,
+        offence_raw VARCHAR, offence_code VARCHAR, section_raw VARCHAR, soa_section VARCHAR,
+        penetrative_raw VARCHAR, is_penetrative BOOLEAN, outcome_raw VARCHAR,
+        outcome_code VARCHAR, outcome_date_raw VARCHAR, outcome_date DATE,
+        cse_flag_raw VARCHAR, cse_flag BOOLEAN, detail_raw VARCHAR""",
     "quarantine": """
         source VARCHAR, file_name VARCHAR, row_number BIGINT, raw_row VARCHAR,
         reasons VARCHAR[]""",
@@ -57,7 +82,10 @@ TABLES: dict[str, str] = {
         stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, parameters VARCHAR,
         inputs VARCHAR, rows_in BIGINT, rows_out BIGINT, seconds DOUBLE""",
 }
-PER_SOURCE = ("person_record", "event", "involvement", "quarantine", "finding")
+PER_SOURCE = (
+    "person_record", "person_observation", "event", "event_observation", "involvement",
+    "quarantine", "finding",
+)  # fmt: skip
 
 
 def create_tables(engine: Engine) -> None:
