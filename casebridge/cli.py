@@ -185,6 +185,42 @@ def ingest_command(
     _ingest(workspace, sources)
 
 
+@app.command("unknowns")
+def unknowns_command(
+    workspace: WorkspaceOption = Path("."),
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv or json (to stdout).")
+    ] = "table",
+) -> None:
+    """List the distinct values the code lists did not know, most frequent first, with the
+    workspace file (codes/*.csv) to add each to; re-ingest afterwards (docs/codes.md)."""
+    import json  # this command's imports stay with it: the CLI's shared options are changing
+
+    from rich.markup import escape
+
+    from casebridge.ingest.unknowns import unknown_values
+
+    if output_format not in ("table", "csv", "json"):
+        raise fail(f"--format must be table, csv or json, got {output_format!r}")
+    chosen = run_cleanly(lambda: open_workspace(workspace))
+    engine = run_cleanly(chosen.connect)
+    try:
+        found = run_cleanly(lambda: unknown_values(engine, chosen))
+    finally:
+        engine.close()
+    if output_format == "csv":
+        typer.echo(found.write_csv(), nl=False)
+    elif output_format == "json":
+        typer.echo(json.dumps(found.to_dicts(), ensure_ascii=False, indent=2))
+    else:
+        table = Table(title="values the code lists do not know", title_justify="left")
+        for column in found.columns:
+            table.add_column(column, justify="right" if column == "count" else "left")
+        for row in found.iter_rows():
+            table.add_row(*(escape(str(value)) for value in row))
+        Console(highlight=False).print(table)
+
+
 @app.command()
 def run(workspace: WorkspaceOption = Path(".")) -> None:
     """Run every stage on a workspace: ingest, link, networks, screen, audit, report."""

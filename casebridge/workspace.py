@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 from casebridge.errors import WorkspaceError
-from casebridge.standard.codelists import load_code_lists
+from casebridge.standard.codelists import CODES_FOLDER, code_files, load_code_lists
 from casebridge.standard.tables import create_tables
 from casebridge.standard.vocabulary import DUTY_REPORT_KINDS
 
@@ -149,13 +149,27 @@ class Workspace:
         path = Path(source.mapping)
         return path if path.is_absolute() else self.root / path
 
+    @property
+    def codes(self) -> Path:
+        """The folder of the workspace's own code-list entries (``codes/``, docs/codes.md)."""
+        return self.root / CODES_FOLDER
+
+    def code_files(self) -> list[Path]:
+        """The workspace's code files, in order (none when there is no ``codes/``)."""
+        return code_files(self.codes)
+
     def connect(self, refresh_code_lists: bool = False) -> Engine:
         """Open the database with the standard tables and code lists in place; the code lists
-        are (re)loaded from the shipped files when asked, or when the database has none."""
+        are (re)loaded from the shipped files and the workspace's ``codes/`` when asked, or
+        when the database has none."""
         engine = Engine(self.database)
         create_tables(engine)
         if refresh_code_lists or not engine.table_exists("std_offence"):
-            load_code_lists(engine)
+            try:
+                load_code_lists(engine, self.codes)
+            except BaseException:
+                engine.close()
+                raise
         return engine
 
 

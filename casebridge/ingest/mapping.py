@@ -39,6 +39,7 @@ class FieldSpec(_Strict):
     codes: Literal["18plus1", "ic", "dfe", "text", "iso3", "words"] | None = None
     order: Literal["surname_first", "forenames_first"] | None = None
     contains: str | None = None
+    ordinal: str | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:
@@ -60,6 +61,39 @@ class FieldSpec(_Strict):
 
 
 Spec = Annotated[FieldSpec, BeforeValidator(_column_shorthand)]
+
+
+class IdentifierSpec(FieldSpec):
+    """One identifier a person carries, with its scheme (``nhs_number``, ``upn``, ...)."""
+
+    scheme: Literal["nhs_number", "upn", "pnc_id", "passport", "local"]
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _plain(self) -> IdentifierSpec:
+        for option in ("formats", "codes", "order", "contains", "ordinal"):
+            if getattr(self, option) is not None:
+                raise ValueError(f"'{option}' does not apply to an identifier")
+        if self.scheme == "local" and not self.name:
+            raise ValueError("a 'local' identifier needs a 'name': the system that issued it")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The identifier's name: its own for a local system's id, else the scheme's."""
+        return self.name or self.scheme
+
+
+def _local_id_options(block: PersonBlock | EventBlock, each: str | None) -> None:
+    """Refuse options that cannot make an id, and an ordinal outside a list of persons."""
+    spec = block.local_id
+    if spec.contains is not None:
+        raise ValueError("local_id: 'contains' gives true or false, never an id")
+    if spec.ordinal is not None and each is None:
+        raise ValueError("local_id: 'ordinal' numbers the items of a list; it needs 'each'")
+    for name, value in block.__dict__.items():
+        if isinstance(value, FieldSpec) and value.ordinal is not None and name != "local_id":
+            raise ValueError(f"{name}: 'ordinal' applies only to local_id")
 
 
 class Reader(_Strict):
@@ -93,12 +127,14 @@ class PersonBlock(_Strict):
     country: Spec | None = None
     phone: Spec | None = None
     email: Spec | None = None
+    identifiers: list[IdentifierSpec] = []
 
     @model_validator(mode="after")
     def _fitting_options(self) -> PersonBlock:
         _only(self, "codes", {"ethnicity_self", "ethnicity_officer", "nationality"})
         _only(self, "order", {"full_name"})
         _only(self, "formats", {"date_of_birth"})
+        _local_id_options(self, self.each)
         return self
 
     @model_validator(mode="after")
@@ -141,6 +177,7 @@ class EventBlock(_Strict):
         _only(self, "codes", set())
         _only(self, "order", set())
         _only(self, "formats", {"date", "outcome_date"})
+        _local_id_options(self, None)
         return self
 
 
@@ -188,6 +225,29 @@ def _message(error: Any) -> str:
     return message
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one YAML mapping (YAML forbids it; PyYAML keeps the last)."""
+
+
+class _UniqueKeyLoader(yaml.BaseLoader):
+    """BaseLoader (every value stays text) that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_lines: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first_lines:
+                raise _DuplicateKey(
+                    problem=f"key {key_node.value!r} is given twice (first on line "
+                    f"{first_lines[key_node.value]}); keep one, the other would be ignored",
+                    problem_mark=key_node.start_mark,
+                )
+            first_lines[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_mapping(path: Path) -> Mapping:
     """Return the validated mapping in ``path``, or raise MappingError naming file and line."""
     try:
@@ -198,7 +258,10 @@ def load_mapping(path: Path) -> Mapping:
         node = yaml.compose(text)
         # every value stays text: a column called 'Off' or a code '01' must not turn into
         # a boolean or a number on the way in
-        raw = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - builds no objects
+    except _DuplicateKey as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise MappingError(f"{path}, line {line}: {exc.problem}") from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise MappingError(f"{path}, line {line}: not valid YAML: {exc.problem}") from exc

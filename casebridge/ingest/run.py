@@ -21,6 +21,7 @@ import polars as pl
 from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
+from casebridge.ingest.identifiers import identifier_sql
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.observations import (
     KEPT_PROBLEMS,
@@ -46,6 +47,7 @@ from casebridge.ingest.standardise import (
 )
 from casebridge.standard.sql import text
 from casebridge.standard.tables import PER_SOURCE
+from casebridge.standard.transliterate import romanise_names
 from casebridge.workspace import SourceSettings, Workspace
 
 logger = logging.getLogger(__name__)
@@ -73,11 +75,14 @@ class SourceReport:
     seconds: float
 
 
-def content_hash(files: list[Path], mapping: Path) -> str:
-    """SHA-256 over the files' names and contents, the mapping file and casebridge's version:
-    a changed extract, a corrected mapping or a new release each reloads the source."""
+def content_hash(files: list[Path], mapping: Path, codes: list[Path] | None = None) -> str:
+    """SHA-256 over the files' names and contents, the mapping file, the workspace's code files
+    and casebridge's version: a changed extract, a corrected mapping, a new code or a new
+    release each reloads the source."""
     digest = hashlib.sha256(__version__.encode())
     digest.update(mapping.read_bytes())
+    for code_file in codes or []:
+        digest.update(code_file.name.encode() + b"\0" + code_file.read_bytes())
     for path in files:
         digest.update(path.name.encode())
         with path.open("rb") as handle:
@@ -126,6 +131,7 @@ def _stage_file(
         if raw.is_json:
             check_json_paths(engine, raw, mapping, path)
         engine.execute(person_rows_sql(raw, mapping, "cb_person_rows"))
+        romanise_names(engine, "cb_person_rows")
         if mapping.event is not None:
             engine.execute(event_rows_sql(raw, mapping.event, "cb_event_rows"))
     except IngestError as exc:
@@ -173,6 +179,8 @@ def _load(
     engine.execute(person_findings_sql(mapping, key, people))
     engine.execute(person_record_sql(key, people))
     engine.execute(person_observation_sql(key, people))
+    for statement in identifier_sql(mapping, key, people):
+        engine.execute(statement)
     if mapping.event is not None:
         events = _union(engine, "cb_events", len(files))
         engine.execute(event_findings_sql(mapping, key, events))
@@ -225,7 +233,7 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
             f"{path}: 'source' is {mapping.source!r} but casebridge.toml calls it {source.key!r}"
         )
     files = workspace.files_of(source)
-    digest = content_hash(files, path)
+    digest = content_hash(files, path, workspace.code_files())
     current = engine.query(
         "SELECT content_hash, rows_read, rows_loaded, rows_quarantined, values_set_aside "
         "FROM source WHERE source = ?",

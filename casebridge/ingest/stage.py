@@ -11,7 +11,7 @@ from pathlib import Path
 
 from casebridge.engine import Engine
 from casebridge.errors import IngestError
-from casebridge.ingest.mapping import EventBlock, FieldSpec, Mapping, PersonBlock
+from casebridge.ingest.mapping import EventBlock, FieldSpec, IdentifierSpec, Mapping, PersonBlock
 from casebridge.ingest.readers import RawFile
 from casebridge.standard.sql import blank_to_null, text
 
@@ -97,6 +97,14 @@ class RowContext:
             value = f"CASE {value} {cases} ELSE {value} END"
         return value
 
+    def local_id(self, spec: FieldSpec) -> str:
+        """The id after its pattern and map, with the list item's ordinal where asked for."""
+        value = f"nullif({self.value(spec)}, '')"
+        if spec.ordinal is None:
+            return value
+        # the item's 1-based position in its list (_block_source numbers the items)
+        return f"{value} || {text(spec.ordinal)} || CAST(r.position AS VARCHAR)"
+
 
 def describe(spec: FieldSpec | None) -> str:
     """How a field is fed, in words, for reasons and findings."""
@@ -110,13 +118,65 @@ def describe(spec: FieldSpec | None) -> str:
 
 
 def _block_source(raw: RawFile, block: PersonBlock) -> str:
+    """The rows a block reads: the file's, or one per item of its ``each`` list, numbered."""
     if not raw.is_json:
         return f"{identifier(raw.table)} r"
-    rows = f"(SELECT * FROM {identifier(raw.table)} WHERE json_valid(line)) r"
-    if block.each:
-        items = text("$." + block.each + "[*]")
-        return f"{rows} CROSS JOIN unnest(json_extract(r.line, {items})) t(item)"
-    return rows
+    rows = f"(SELECT * FROM {identifier(raw.table)} WHERE json_valid(line))"
+    if not block.each:
+        return f"{rows} r"
+    # positions 1..n, then each item by its position: unlike unnest over the items, this
+    # numbers them, and means the same on Spark (explode(sequence(...)), get_json_object);
+    # the CASE keeps an empty list empty (Spark's sequence(1, 0) counts down)
+    length = f"json_array_length(json_extract(l.line, {text('$.' + block.each)}))"
+    positions = f"CASE WHEN {length} > 0 THEN generate_series(1, CAST({length} AS BIGINT)) END"
+    item_path = f"{text('$.' + block.each + '[')} || CAST(t.position - 1 AS VARCHAR) || ']'"
+    return (
+        f"(SELECT l.*, t.position, json_extract(l.line, {item_path}) AS item "
+        f"FROM {rows} l CROSS JOIN unnest({positions}) t(position)) r"
+    )
+
+
+def _reads_item(spec: FieldSpec | None) -> bool:
+    """Whether a value inside a list of persons comes from the item (not the top of the row)."""
+    if spec is None:
+        return False
+    names = [spec.column] if spec.column is not None else spec.join or []
+    return any(not name.startswith("/") for name in names)
+
+
+def _presence(block: PersonBlock) -> str:
+    """When a block holds a person on a row: an id or a name; with an ordinal (every item
+    has one), a name or any value the block reads from the item, so an empty item is none."""
+    names = [f"{name}_raw IS NOT NULL" for name in NAME_FIELDS]
+    if block.local_id.ordinal is None:
+        return " OR ".join(["local_id IS NOT NULL", *names])
+    own = [f"{name}_raw IS NOT NULL" for name in PERSON_FIELDS if _reads_item(getattr(block, name))]
+    own += [
+        f"identifier_{number}_raw IS NOT NULL"
+        for number, spec in enumerate(block.identifiers, 1)
+        if _reads_item(spec)
+    ]
+    return " OR ".join(dict.fromkeys([*names, *own]))
+
+
+def _identifier_count(mapping: Mapping) -> int:
+    """How many identifier columns the staging rows carry: the most any block maps."""
+    return max(len(block.identifiers) for block in mapping.persons)
+
+
+def _identifier_columns(row: RowContext, block: PersonBlock, count: int) -> list[str]:
+    columns = []
+    for number in range(1, count + 1):
+        spec: IdentifierSpec | None = (
+            block.identifiers[number - 1] if number <= len(block.identifiers) else None
+        )
+        raw_sql = row.raw_value(spec) if spec else "CAST(NULL AS VARCHAR)"
+        value_sql = row.value(spec) if spec else "CAST(NULL AS VARCHAR)"
+        columns += [
+            f"{raw_sql} AS identifier_{number}_raw",
+            f"{value_sql} AS identifier_{number}_value",
+        ]
+    return columns
 
 
 def _person_select(raw: RawFile, mapping: Mapping, number: int, block: PersonBlock) -> str:
@@ -124,19 +184,20 @@ def _person_select(raw: RawFile, mapping: Mapping, number: int, block: PersonBlo
     columns = [
         "r.row_number AS row_number",
         f"{number} AS block",
-        f"{row.raw_value(block.local_id)} AS local_id",
+        f"{row.local_id(block.local_id)} AS local_id",
+        f"{row.raw_value(block.local_id)} AS local_id_raw",
     ]
     for name in PERSON_FIELDS:
         spec: FieldSpec | None = getattr(block, name)
         raw_sql = row.raw_value(spec) if spec else "CAST(NULL AS VARCHAR)"
         value_sql = row.value(spec) if spec else "CAST(NULL AS VARCHAR)"
         columns += [f"{raw_sql} AS {name}_raw", f"{value_sql} AS {name}_value"]
-    present = " OR ".join(f"{name}_raw IS NOT NULL" for name in NAME_FIELDS)
+    columns += _identifier_columns(row, block, _identifier_count(mapping))
     event_row = RowContext(raw)
-    event_id = event_row.raw_value(mapping.event.local_id) if mapping.event else "NULL"
+    event_id = event_row.local_id(mapping.event.local_id) if mapping.event else "NULL"
     columns.append(f"CAST({event_id} AS VARCHAR) AS event_local_id")
     select = f"SELECT {', '.join(columns)} FROM {_block_source(raw, block)}"
-    return f"SELECT *, (local_id IS NOT NULL OR {present}) AS present FROM ({select})"
+    return f"SELECT *, ({_presence(block)}) AS present FROM ({select})"
 
 
 def person_rows_sql(raw: RawFile, mapping: Mapping, table: str) -> str:
@@ -151,7 +212,11 @@ def person_rows_sql(raw: RawFile, mapping: Mapping, table: str) -> str:
 def event_rows_sql(raw: RawFile, event: EventBlock, table: str) -> str:
     """SQL creating ``table``: one row per source row with its event's raw and mapped values."""
     row = RowContext(raw)
-    columns = ["r.row_number AS row_number", f"{row.raw_value(event.local_id)} AS local_id"]
+    columns = [
+        "r.row_number AS row_number",
+        f"{row.local_id(event.local_id)} AS local_id",
+        f"{row.raw_value(event.local_id)} AS local_id_raw",
+    ]
     for name in EVENT_FIELDS:
         spec: FieldSpec | None = getattr(event, name)
         raw_sql = row.raw_value(spec) if spec else "CAST(NULL AS VARCHAR)"
@@ -195,19 +260,37 @@ def problem_rows_sql(raw: RawFile, mapping: Mapping, persons: str, events: str, 
                     "NOT IN ('ARRAY', 'NULL')"
                 )
     if mapping.event is not None:
-        reason = text(f"no event id ({describe(mapping.event.local_id)})")
+        missing = text(f"no event id ({describe(mapping.event.local_id)})")
         reasons.append(
-            f"SELECT row_number, {reason} AS reason FROM {events} WHERE local_id IS NULL"
+            f"SELECT row_number, {_id_reason(mapping.event.local_id, missing)} AS reason "
+            f"FROM {events} WHERE local_id IS NULL"
         )
     for number, block in enumerate(mapping.persons, start=1):
-        reason = text(f"no local id for person {number} ({describe(block.local_id)})")
+        missing = text(f"no local id for person {number} ({describe(block.local_id)})")
         reasons.append(
-            f"SELECT row_number, {reason} AS reason FROM {persons} "
+            f"SELECT row_number, {_id_reason(block.local_id, missing)} AS reason FROM {persons} "
             f"WHERE block = {number} AND present AND local_id IS NULL"
         )
     if not reasons:
         return f"CREATE OR REPLACE TEMP TABLE {table} (row_number BIGINT, reason VARCHAR)"
     return f"CREATE OR REPLACE TEMP TABLE {table} AS " + " UNION ALL ".join(reasons)
+
+
+def _id_reason(spec: FieldSpec, missing: str) -> str:
+    """Why a row has no id: none in the file, or one that its pattern or map emptied."""
+    if spec.pattern is None and spec.map is None:
+        return missing
+    emptied = text(f"the {describe(spec)} value gives no id after its pattern or map")
+    return f"CASE WHEN local_id_raw IS NULL THEN {missing} ELSE {emptied} END"
+
+
+def _specs(block: EventBlock | PersonBlock) -> Iterator[FieldSpec]:
+    """Every value a block maps, its identifiers included."""
+    for value in block.__dict__.values():
+        if isinstance(value, FieldSpec):
+            yield value
+    if isinstance(block, PersonBlock):
+        yield from block.identifiers
 
 
 def mapped_columns(mapping: Mapping, top_level_only: bool = False) -> Iterator[str]:
@@ -218,15 +301,6 @@ def mapped_columns(mapping: Mapping, top_level_only: bool = False) -> Iterator[s
         blocks.append(mapping.event)
     for block in blocks:
         inside = isinstance(block, PersonBlock) and block.each is not None
-        if top_level_only and inside:
-            for value in block.__dict__.values():
-                if isinstance(value, FieldSpec):
-                    yield from (
-                        n for n in [value.column, *(value.join or [])] if n and n.startswith("/")
-                    )
-            continue
-        for value in block.__dict__.values():
-            if isinstance(value, FieldSpec):
-                if value.column:
-                    yield value.column
-                yield from value.join or []
+        for value in _specs(block):
+            names = [n for n in [value.column, *(value.join or [])] if n]
+            yield from (n for n in names if n.startswith("/") or not (top_level_only and inside))

@@ -146,9 +146,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
     postal_code = "upper(regexp_replace(trim(p.postcode_value), '[ ]+', ' ', 'g'))"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT {sql.text(file_name)} AS file_name, p.*, {sql.role_of("p.role_value")} AS role,
-            CASE WHEN p.role_value IS NOT NULL AND ({sql.role_of("p.role_value")}) IS NULL
-                THEN 'unknown_code' END AS role_problem,
+        SELECT {sql.text(file_name)} AS file_name, p.*, rw.role AS role,
+            {_unknown("p.role_value", "rw.role")} AS role_problem,
             {sql.first_word("p.forenames_clean")} AS forename,
             {sql.other_words("p.forenames_clean")} AS middle_names,
             p.surname_clean AS surname,
@@ -156,7 +155,7 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
                 THEN CAST(trim(p.approx_age_value) AS INTEGER) END AS approx_age,
             CASE WHEN p.approx_age_value IS NOT NULL AND NOT {age_ok}
                 THEN 'not_a_number' END AS approx_age_problem,
-            {sql.sex_of("p.sex_value")} AS sex,
+            sw.sex AS sex, {_unknown("p.sex_value", "sw.sex")} AS sex_problem,
             {eth_code} AS ethnicity_self, {eth_problem} AS ethnicity_self_problem,
             ic.code AS ethnicity_officer,
             CASE WHEN p.ethnicity_officer_value IS NOT NULL AND ic.code IS NULL
@@ -173,6 +172,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             CASE WHEN p.country_value IS NOT NULL AND cw.iso3 IS NULL
                 THEN 'unknown_code' END AS country_problem,
             {sql.phone_of("p.phone_value")} AS phone,
+            CASE WHEN p.phone_value IS NOT NULL AND ({sql.phone_of("p.phone_value")}) IS NULL
+                THEN 'not_a_uk_phone' END AS phone_problem,
             lower(trim(p.email_value)) AS email
         FROM ({inner}) p
         {ETHNICITY_JOINS.format(phrase=sql.words_key("p.ethnicity_self_value"))}
@@ -180,11 +181,27 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
             ON ic.code = upper(replace(trim(p.ethnicity_officer_value), ' ', ''))
         LEFT JOIN std_nationality_word nw ON nw.word = {sql.words_key("p.nationality_value")}
         LEFT JOIN std_nationality_word cw ON cw.word = {sql.words_key("p.country_value")}
+        LEFT JOIN std_role_word rw ON rw.word = {sql.words_key("p.role_value")}
+        LEFT JOIN std_sex_word sw ON sw.word = {sql.words_key("p.sex_value")}
     """
+
+
+def _unknown(value: str, looked_up: str) -> str:
+    """'unknown_code' where a value was given but its code list does not know it."""
+    return f"CASE WHEN {value} IS NOT NULL AND {looked_up} IS NULL THEN 'unknown_code' END"
+
+
+def _not_yes_or_no(value: str) -> str:
+    """'not_yes_or_no' where a flag was given in words that are neither."""
+    return (
+        f"CASE WHEN {value} IS NOT NULL AND ({sql.flag_of(value)}) IS NULL THEN 'not_yes_or_no' END"
+    )
 
 
 PERSON_PROBLEMS = {
     "role": "role_problem",
+    "sex": "sex_problem",
+    "phone": "phone_problem",
     "approx_age": "approx_age_problem",
     "date_of_birth": "dob_problem",
     "ethnicity_self": "ethnicity_self_problem",
@@ -287,7 +304,7 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     date = sql.parse_date("date_value", _formats(event.date), "date")
     outcome_date = sql.parse_date("outcome_date_value", _formats(event.outcome_date), "outcome")
     offence = sql.offence_code("e.offence_value")
-    outcome = "regexp_replace(trim(e.outcome_value), '^0+', '', 'g')"
+    outcome = f"coalesce(ow.code, {sql.outcome_code('e.outcome_value')})"
     section = sql.soa_section("e.section_value")
     # with no known offence code, the recorded section says what the offence is (soa_sections.csv)
     by_section = "o.ho_code IS NULL AND coalesce(ss.section, sb.section) IS NOT NULL"
@@ -302,6 +319,9 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
                  ELSE o.victim_age_band END AS victim_age_band,
             CASE WHEN e.offence_value IS NOT NULL AND o.ho_code IS NULL
                 THEN 'unknown_code' END AS offence_problem,
+            CASE WHEN e.section_value IS NOT NULL AND ({section}) IS NULL
+                THEN 'unrecognised_section' END AS section_problem,
+            {_not_yes_or_no("e.penetrative_value")} AS penetrative_problem,
             coalesce({sql.flag_of("e.penetrative_value")},
                 CASE WHEN o.is_penetrative = 'true' THEN true
                      WHEN o.is_penetrative = 'false' THEN false END,
@@ -313,13 +333,15 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
             CASE WHEN e.outcome_value IS NOT NULL AND oc.code IS NULL
                 THEN 'unknown_code' END AS outcome_problem,
             {outcome_date.date} AS outcome_date, {outcome_date.problem} AS outcome_date_problem,
-            {sql.flag_of("e.cse_flag_value")} AS cse_flag
+            {sql.flag_of("e.cse_flag_value")} AS cse_flag,
+            {_not_yes_or_no("e.cse_flag_value")} AS cse_flag_problem
         FROM {_with_parts(rows, date.parts | outcome_date.parts)} e
         LEFT JOIN std_offence o ON o.ho_code = {offence}
         LEFT JOIN std_soa_section ss
             ON ss.section = regexp_extract({section}, '^(s[0-9]+[a-z]?[(][0-9]+[)])', 1)
         LEFT JOIN std_soa_section sb
             ON sb.section = regexp_extract({section}, '^(s[0-9]+[a-z]?)', 1)
+        LEFT JOIN std_outcome_word ow ON ow.word = {sql.words_key("e.outcome_value")}
         LEFT JOIN std_outcome oc ON oc.code = {outcome}
     """
 
@@ -329,6 +351,9 @@ EVENT_PROBLEMS = {
     "offence": ("offence", "offence_problem"),
     "outcome": ("outcome", "outcome_problem"),
     "outcome_date": ("outcome_date", "outcome_date_problem"),
+    "section": ("soa_section", "section_problem"),
+    "penetrative": ("is_penetrative", "penetrative_problem"),
+    "cse_flag": ("cse_flag", "cse_flag_problem"),
 }
 
 

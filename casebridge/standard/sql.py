@@ -33,7 +33,11 @@ def blank_to_null(expr: str) -> str:
 
 
 def fold(expr: str) -> str:
-    """Lower case with accents and apostrophe-like marks folded to plain letters."""
+    """Lower case with accents and apostrophe-like marks folded to plain letters.
+
+    Only the common Latin accents are folded here. Ingest romanises names written with any other
+    letter first (:mod:`casebridge.standard.transliterate`, anyascii), so names reach this in ASCII.
+    """
     lowered = f"lower({expr})"
     for letter, letters in LIGATURES:
         lowered = f"replace({lowered}, '{letter}', '{letters}')"
@@ -41,7 +45,11 @@ def fold(expr: str) -> str:
 
 
 def clean_name(expr: str) -> str:
-    """A name as words of a-z: accents folded, punctuation and titles gone, hyphens as spaces."""
+    """A name as words of a-z: accents folded, punctuation and titles gone, hyphens as spaces.
+
+    Give it a romanised name (:func:`casebridge.standard.transliterate.romanise`): a letter that
+    :func:`fold` does not know is dropped.
+    """
     letters = f"regexp_replace({fold(expr)}, '[^a-z -]', '', 'g')"
     spaced = f"regexp_replace({letters}, '[ -]+', ' ', 'g')"
     untitled = f"regexp_replace(trim({spaced}), '^(({TITLES}) )+', '', 'g')"
@@ -279,18 +287,6 @@ def parse_date_select(source: str, expr: str, formats: list[str]) -> str:
     )
 
 
-def sex_of(expr: str) -> str:
-    """'M', 'F' or 'U' from the usual words; NULL when empty or unknown."""
-    value = f"lower(trim({expr}))"
-    return (
-        f"CASE WHEN {value} IN ('m', 'male', 'man', 'boy') THEN 'M' "
-        f"WHEN {value} IN ('f', 'female', 'woman', 'girl') THEN 'F' "
-        f"WHEN {value} IN ('u', 'unknown', 'not known', 'n/k', 'nk', 'not stated', 'x', 'other', "
-        "'indeterminate') "
-        "THEN 'U' END"
-    )
-
-
 def flag_of(expr: str) -> str:
     """True or false from the usual words for yes and no; NULL otherwise."""
     value = f"lower(trim({expr}))"
@@ -298,28 +294,6 @@ def flag_of(expr: str) -> str:
         f"CASE WHEN {value} IN ('y', 'yes', 'true', 't', '1') THEN true "
         f"WHEN {value} IN ('n', 'no', 'false', 'f', '0') THEN false END"
     )
-
-
-ROLES = {
-    "victim": ("victim", "vic", "v", "aggrieved", "ip", "injured party", "complainant", "child"),
-    "suspect": ("suspect", "sus", "s", "accused", "alleged perpetrator", "named suspect"),
-    "offender": ("offender", "off", "o", "perpetrator", "defendant"),
-    "witness": ("witness", "wit", "w"),
-    "reporter": ("reporter", "referrer", "informant"),
-    "subject": ("subject", "service user"),
-    "person_of_concern": ("person of concern", "person_of_concern", "poc", "associate"),
-    "other": ("other", "oth"),
-}
-
-
-def role_of(expr: str) -> str:
-    """A standard role from the usual words; NULL when unknown."""
-    value = f"lower(trim({expr}))"
-    cases = " ".join(
-        f"WHEN {value} IN ({', '.join(text(word) for word in words)}) THEN '{role}'"
-        for role, words in ROLES.items()
-    )
-    return f"CASE {cases} END"
 
 
 def phone_of(expr: str) -> str:
@@ -335,6 +309,11 @@ def offence_code(expr: str) -> str:
     """A Home Office offence code as the code list writes it: '019E', '19/E' and '19 E' are 19E."""
     compact = f"regexp_replace(upper(trim({expr})), '[^A-Z0-9]', '', 'g')"
     return f"nullif(regexp_replace({compact}, '^0+', '', 'g'), '')"
+
+
+def outcome_code(expr: str) -> str:
+    """A Home Office outcome code as the code list writes it: '08' and ' 8' are 8."""
+    return f"nullif(regexp_replace(trim({expr}), '^0+', '', 'g'), '')"
 
 
 def soa_section(expr: str) -> str:

@@ -5,6 +5,7 @@ set aside or noted, one row per row and field; ``quarantine`` every row that cou
 ``person_observation`` and ``event_observation`` keep every loaded row's values, raw and
 standardised, one row per person (or event) per source row: a record or event shows one value
 per field, chosen from its rows (docs/mapping.md, "Repeated ids"), and its rows keep the rest.
+``identifier`` holds every identifier a loaded row gives a person (NHS number, UPN, ...).
 """
 
 from __future__ import annotations
@@ -81,10 +82,13 @@ TABLES: dict[str, str] = {
     "run": """
         stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, parameters VARCHAR,
         inputs VARCHAR, rows_in BIGINT, rows_out BIGINT, seconds DOUBLE""",
+    "identifier": """
+        record_id VARCHAR, source VARCHAR, local_id VARCHAR, scheme VARCHAR, name VARCHAR,
+        value VARCHAR, value_raw VARCHAR, file_name VARCHAR, row_number BIGINT""",
 }
 PER_SOURCE = (
     "person_record", "person_observation", "event", "event_observation", "involvement",
-    "quarantine", "finding",
+    "quarantine", "finding", "identifier",
 )  # fmt: skip
 
 

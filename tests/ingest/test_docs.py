@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
 from casebridge.workspace import init_workspace, open_workspace
+from tests.ingest.helpers import make_workspace, query_rows
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -53,10 +55,42 @@ def test_the_worked_mapping_example_ingests_as_the_docs_say(tmp_path: Path) -> N
     assert irish == [("W2", "BD3 7AB")]
 
 
+def test_the_list_of_adults_example_ingests_as_the_docs_say(tmp_path: Path) -> None:
+    text = (DOCS / "mapping.md").read_text(encoding="utf-8")
+    extract_name, extract = _block(text, "example-json-extract")
+    _, mapping = _block(text, "example-json-mapping")
+    workspace = make_workspace(tmp_path / "ws", {"front_door": (extract_name, extract, mapping)})
+    [report] = ingest(workspace)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 2, 0)
+    assert report.values_set_aside == 1
+    adults = query_rows(
+        tmp_path / "ws",
+        "SELECT p.local_id, p.forename, p.surname, i.age_at_event FROM person_record p "
+        "JOIN involvement i ON i.record_id = p.record_id "
+        "WHERE i.role = 'person_of_concern' ORDER BY 1",
+    )
+    assert adults == [("R-123#1", "dale", "ormsby", 41), ("R-123#3", "kev", "tranter", None)]
+    numbers = query_rows(
+        tmp_path / "ws", "SELECT local_id, value, value_raw FROM identifier ORDER BY 1"
+    )
+    assert numbers == [("CH-10", None, "401 023 2138"), ("CH-9", "9434765919", "943 476 5919")]
+    finding = query_rows(tmp_path / "ws", "SELECT local_id, field, problem FROM finding")
+    assert finding == [("CH-10", "identifier:nhs_number", "bad_check_digit")]
+
+
 def test_the_docs_name_every_mapping_key() -> None:
-    from casebridge.ingest.mapping import EventBlock, FieldSpec, Mapping, PersonBlock, Reader
+    from casebridge.ingest.mapping import (
+        EventBlock,
+        FieldSpec,
+        IdentifierSpec,
+        Mapping,
+        PersonBlock,
+        Reader,
+    )
 
     text = (DOCS / "mapping.md").read_text(encoding="utf-8")
-    for model in (Mapping, Reader, EventBlock, PersonBlock, FieldSpec):
+    for scheme in get_args(IdentifierSpec.model_fields["scheme"].annotation):
+        assert f"| `{scheme}` |" in text, f"docs/mapping.md does not describe the scheme {scheme}"
+    for model in (Mapping, Reader, EventBlock, PersonBlock, FieldSpec, IdentifierSpec):
         for key in model.model_fields:
             assert f"`{key}" in text, f"docs/mapping.md does not mention {model.__name__}.{key}"

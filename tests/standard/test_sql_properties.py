@@ -94,9 +94,8 @@ STANDARDISERS = [
     sql.surname_of("x", "forenames_first"),
     sql.forenames_of("x", "forenames_first"),
     *sql.postcode_parts("x"),
-    sql.sex_of("x"),
     sql.flag_of("x"),
-    sql.role_of("x"),
+    sql.outcome_code("x"),
     sql.phone_of("x"),
     sql.words_key("x"),
 ]
