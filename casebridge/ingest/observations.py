@@ -30,6 +30,15 @@ EVENT_OBSERVED = (
 # 'unknown' is no value to disagree with
 _KNOWN_IC = "CASE WHEN {0}.ethnicity_officer NOT IN ('IC9', 'IC0') THEN {0}.ethnicity_officer END"
 CONFLICTING_VALUE = "conflicting_value"
+# a birth date as a number at the coarser precision of the two compared: a year alone (1987)
+# agrees with any date in that year
+_COARSER = "'{p}' IN (r.dob_precision, o.dob_precision)"
+_BORN = (
+    f"CASE WHEN {_COARSER.format(p='year')} THEN year({{0}}.date_of_birth) "
+    f"WHEN {_COARSER.format(p='month')} THEN year({{0}}.date_of_birth) * 100 "
+    "+ month({0}.date_of_birth) ELSE year({0}.date_of_birth) * 10000 "
+    "+ month({0}.date_of_birth) * 100 + day({0}.date_of_birth) END"
+)
 
 # field of the record (or event) → (its value there, the same value on an observation, the raw
 # column of the observation, the mapping field that feeds it)
@@ -40,7 +49,7 @@ PERSON_CONFLICTS = {
         "coalesce(o.full_name_raw, concat_ws(' ', o.forenames_raw, o.surname_raw))",
         ("full_name", "forenames", "surname"),
     ),
-    "date_of_birth": ("r.date_of_birth", "o.date_of_birth", "o.date_of_birth_raw",
+    "date_of_birth": (_BORN.format("r"), _BORN.format("o"), "o.date_of_birth_raw",
                       ("date_of_birth",)),
     "sex": ("nullif(r.sex, 'U')", "nullif(o.sex, 'U')", "o.sex_raw", ("sex",)),
     "ethnicity_self": ("nullif(r.ethnicity_self, 'NS')", "nullif(o.ethnicity_self, 'NS')",

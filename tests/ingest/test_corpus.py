@@ -34,37 +34,11 @@ from tests.ingest.corpus_rows import (
     event_observations,
     person_observations,
     planted_quarantine,
-    workbook_rows,
 )
 from tests.ingest.helpers import query_rows
 
 SOURCES = corpus_sources()
 PLANTED = planted_quarantine()
-SPREADSHEET_DATES = (
-    "issue 12, 2 'Spreadsheet dates': a workbook column mixing date cells and text gives its "
-    "date cells as YYYY-MM-DD 00:00:00, not YYYY-MM-DD as docs/mapping.md says"
-)
-CRLF_IN_FIELD = "issue 12, 5: a CRLF inside a quoted field is kept as CRLF (today it arrives as LF)"
-
-
-def _typed_date_rows(column: str) -> set[int]:
-    """Rows of the workbook whose cell in ``column`` is a date or date-time cell."""
-    rows = [row for row in workbook_rows() if row is not None]
-    return {n for n, row in enumerate(rows, start=1) if isinstance(row[column], dict)}
-
-
-# cells the pipeline misreads today, as (source, row, field): each is checked by its own xfail
-# test below and left out of the cell-by-cell comparisons, which still guard every other cell
-KNOWN_MISREADS: dict[tuple[str, int, str], str] = {
-    **dict.fromkeys(
-        (("education", n, "date_of_birth") for n in _typed_date_rows("Date of Birth")),
-        SPREADSHEET_DATES,
-    ),
-    **dict.fromkeys(
-        (("education", n, "date") for n in _typed_date_rows("Last Attended")), SPREADSHEET_DATES
-    ),
-    ("social_care", 7, "address"): CRLF_IN_FIELD,
-}
 # person_record's raw columns, by the mapping field they keep the first value of
 RECORD_RAW = {
     "full_name": "full_name_raw",
@@ -115,8 +89,6 @@ def _mismatches(
     wrong = []
     for key, observation in expected.items():
         for name, value in observation.raw.items():
-            if (source.key, observation.row_number, name) in KNOWN_MISREADS:
-                continue
             if got[key][name] != value:
                 wrong.append(
                     f"row {observation.row_number}, {name}: {got[key][name]!r} != {value!r}"
@@ -224,10 +196,7 @@ def test_a_person_on_one_row_reads_back_from_person_record(
     for local_id, observation in once.items():
         assert got[local_id]["first_row"] == observation.row_number
         for name, value in observation.raw.items():
-            if (
-                name in RECORD_RAW
-                and (source.key, observation.row_number, name) not in KNOWN_MISREADS
-            ):
+            if name in RECORD_RAW:
                 if got[local_id][name] != value:
                     wrong.append(f"row {observation.row_number}, {name}: {got[local_id][name]!r}")
     assert wrong == []
@@ -318,10 +287,7 @@ def _birth_dates(source: CorpusSource) -> dict[str, list[tuple[int, dt.date]]]:
     dates: dict[str, list[tuple[int, dt.date]]] = {}
     for o in _people(source):
         spec = source.mapping["persons"][o.block - 1].get("date_of_birth")
-        if (
-            not isinstance(spec, dict)
-            or (source.key, o.row_number, "date_of_birth") in KNOWN_MISREADS
-        ):
+        if not isinstance(spec, dict):
             continue
         date = _full_birth_date(o.raw["date_of_birth"], spec["formats"])
         if date is not None and o.local_id is not None:
@@ -382,11 +348,6 @@ def _year_only_rows(source: CorpusSource) -> set[int]:
     return {o.row_number for o in _people(source) if len(o.raw["date_of_birth"] or "") == 4}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12, 1 'Where rows of one id disagree': a birth year alone (1987) is noted as "
-    "conflicting with a full date in that year (04/11/1987) on another row of the id",
-)
 def test_a_birth_year_alone_is_no_conflict(corpus_root: Path) -> None:
     police = next(s for s in SOURCES if s.key == "police")
     [row] = _year_only_rows(police)
@@ -398,7 +359,7 @@ def test_a_birth_year_alone_is_no_conflict(corpus_root: Path) -> None:
     assert conflicts == [(0,)]
 
 
-# --- what the pipeline misreads today (issue 12) ----------------------------------------------
+# --- values casebridge once misread (issue 12) --------------------------------------------------
 
 
 def _observed(
@@ -412,7 +373,6 @@ def _observed(
     return {row[0]: row[1:] for row in rows}
 
 
-@pytest.mark.xfail(strict=True, reason=SPREADSHEET_DATES)
 def test_date_cells_of_a_mixed_workbook_column_read_as_iso_dates(corpus_root: Path) -> None:
     education = next(s for s in SOURCES if s.key == "education")
     people = {o.row_number: o for o in _people(education)}
@@ -426,11 +386,10 @@ def test_date_cells_of_a_mixed_workbook_column_read_as_iso_dates(corpus_root: Pa
     }
     observed = _observed(corpus_root, "education", "date_raw", "event_observation")
     assert {n: raw for n, (raw,) in observed.items()} == events
-    dates = "field IN ('date_of_birth', 'event_date')"
+    dates = "source = 'education' AND field IN ('date_of_birth', 'event_date')"
     assert _rows(corpus_root, f"SELECT count(*) FROM finding WHERE {dates}") == [(0,)]
 
 
-@pytest.mark.xfail(strict=True, reason=CRLF_IN_FIELD)
 def test_a_crlf_inside_a_quoted_field_is_kept(corpus_root: Path) -> None:
     social_care = next(s for s in SOURCES if s.key == "social_care")
     [address] = [o.raw["address"] for o in _people(social_care) if o.row_number == 7]
@@ -460,11 +419,6 @@ def _expected_file(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(line for line in handle if not line.startswith("# ")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12, 2 'Free-text ethnicity': census 2001/2011/2021 labels, code-prefixed "
-    "18+1 values, DfE and NHS labels written out become 'NS' silently",
-)
 def test_ethnicity_wordings_of_published_label_sets_give_their_18plus1_code(
     corpus_root: Path,
 ) -> None:

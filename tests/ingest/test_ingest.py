@@ -42,17 +42,16 @@ def test_exactly_the_planted_bad_values_are_set_aside(ingested: Path) -> None:
     planted = truth.filter(pl.col("handling") == "set_aside")
     found = _frame(
         ingested,
-        "SELECT source, row_number, raw_value FROM finding WHERE problem <> 'conflicting_value' "
-        "AND NOT (field = 'ethnicity_self' AND problem = 'unmapped_text')",
+        "SELECT source, row_number, raw_value, field, problem FROM finding "
+        "WHERE problem <> 'conflicting_value'",
     )
-    assert sorted(found.rows()) == sorted(
-        planted.select("source", "row_number", "raw_value").rows()
-    )
-    # besides the planted ones, a broad group word ("Asian") names no 18+1 code: a finding
-    unread = _frame(
-        ingested, "SELECT DISTINCT raw_value FROM finding WHERE problem = 'unmapped_text'"
-    )
-    assert set(unread["raw_value"]) == {"White", "Asian", "Black", "Mixed", "Other"}
+    planted_values = set(planted.select("source", "row_number", "raw_value").rows())
+    found_values = {row[:3] for row in found.rows()}
+    assert planted_values <= found_values
+    # beyond those, only the wordings the generator writes and no shipped list holds (its
+    # 'unusual' ethnicity and nationality words, docs/synth.md): findings, never silent
+    others = {row[3:] for row in found.rows() if row[:3] not in planted_values}
+    assert others <= {("ethnicity_self", "unmapped_text"), ("nationality", "unmapped_text")}
     kinds = {"impossible_date", "unknown_code", "malformed_postcode"}
     assert set(_frame(ingested, "SELECT DISTINCT problem FROM finding")["problem"]) >= kinds - {
         "impossible_date"
