@@ -6,10 +6,10 @@ the standard field) with one ``finding`` row, and never stops its row loading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from casebridge.ingest.mapping import FieldSpec, Mapping, PersonBlock
-from casebridge.ingest.stage import describe
+from casebridge.ingest.mapping import EventBlock, FieldSpec, Mapping, PersonBlock
+from casebridge.ingest.stage import EVENT_FIELDS, PERSON_FIELDS, describe
 from casebridge.standard import sql
 
 DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %B %Y", "%Y-%m-%dT%H:%M:%S", "%Y"]
@@ -238,7 +238,7 @@ PERSON_PROBLEMS = {
 
 def person_findings_sql(mapping: Mapping, source: str, people: str) -> str:
     """SQL inserting a finding for every person value set aside."""
-    selects = []
+    selects = _unmatched_patterns(mapping.persons, PERSON_FIELDS, source, people)
     for field, problem in PERSON_PROBLEMS.items():
         columns = {describe(getattr(block, field)) for block in mapping.persons} - {""}
         selects.append(
@@ -247,6 +247,30 @@ def person_findings_sql(mapping: Mapping, source: str, people: str) -> str:
             f"FROM {people} WHERE {problem} IS NOT NULL"
         )
     return "INSERT INTO finding " + " UNION ALL ".join(selects)
+
+
+def _unmatched_patterns(
+    blocks: Sequence[PersonBlock | EventBlock], fields: tuple[str, ...], source: str, rows: str
+) -> list[str]:
+    """Selects of a finding (``pattern_not_matched``) for every value a mapping's ``pattern``
+    found nothing in: the raw value is there, the field is left empty."""
+    selects = []
+    for field in fields:
+        numbers = [n for n, b in enumerate(blocks, 1) if _has_pattern(getattr(b, field))]
+        if not numbers:
+            continue
+        described = {describe(getattr(blocks[n - 1], field)) for n in numbers}
+        in_block = f"block IN ({', '.join(map(str, numbers))}) AND " if len(blocks) > 1 else ""
+        selects.append(
+            f"SELECT {sql.text(source)}, file_name, row_number, local_id, '{field}', "
+            f"{sql.text('/'.join(sorted(described)))}, {field}_raw, 'pattern_not_matched' "
+            f"FROM {rows} WHERE {in_block}{field}_raw IS NOT NULL AND {field}_value IS NULL"
+        )
+    return selects
+
+
+def _has_pattern(spec: FieldSpec | None) -> bool:
+    return spec is not None and spec.pattern is not None
 
 
 def _first(column: str) -> str:
@@ -384,7 +408,7 @@ EVENT_PROBLEMS = {
 def event_findings_sql(mapping: Mapping, source: str, events: str) -> str:
     """SQL inserting a finding for every event value set aside."""
     assert mapping.event is not None
-    selects = []
+    selects = _unmatched_patterns([mapping.event], EVENT_FIELDS, source, events)
     for field, (standard, problem) in EVENT_PROBLEMS.items():
         selects.append(
             f"SELECT {sql.text(source)}, file_name, row_number, local_id, "

@@ -206,3 +206,42 @@ def test_the_new_statements_transpile_to_spark(tmp_path: Path) -> None:
     statements = [s for s in engine.statements if "generate_series" in s or "identifier" in s]
     assert len(statements) >= 4
     assert untranspilable(statements) == []
+
+
+UNMATCHED_MAPPING = """\
+source: pat
+format: csv
+event:
+  local_id: ref
+  kind: {constant: crime}
+  offence: {column: offence, pattern: "^HO([0-9]+[A-Z]?)$"}
+persons:
+  - local_id: id
+    role: {constant: suspect}
+    surname: surname
+    postcode: {column: address, pattern: "([A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2})$"}
+"""
+UNMATCHED_CSV = """\
+ref,offence,id,surname,address
+E1,HO19D,P1,Kowal,"4 Mill Lane, BD3 7AB"
+E2,19D,P2,Sesay,4 Mill Lane
+"""
+
+
+def test_a_value_its_pattern_finds_nothing_in_is_a_finding(tmp_path: Path) -> None:
+    workspace = make_workspace(
+        tmp_path / "ws", {"pat": ("p.csv", UNMATCHED_CSV, UNMATCHED_MAPPING)}
+    )
+    [report] = ingest(workspace)
+    findings = query_rows(
+        workspace.root,
+        "SELECT row_number, field, source_field, raw_value, problem FROM finding ORDER BY 1, 2",
+    )
+    assert findings == [
+        (2, "offence", "offence", "19D", "pattern_not_matched"),
+        (2, "postcode", "address", "4 Mill Lane", "pattern_not_matched"),
+    ]
+    assert report.values_set_aside == 2
+    assert query_rows(workspace.root, "SELECT postcode FROM person_record ORDER BY 1") == [
+        ("BD3 7AB",), (None,),
+    ]  # fmt: skip
