@@ -29,6 +29,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.ingest.fidelity import set_aside_only
 from casebridge.standard.datafiles import read_standard
 from casebridge.standard.vocabulary import DUTY_REPORT_KINDS, duty_report_sql
 
@@ -59,7 +60,7 @@ def _sql_list(values: tuple[str, ...]) -> str:
 SET_ASIDE = f"""
 CREATE OR REPLACE TEMP TABLE audit_set_aside AS
 SELECT source, local_id, {", ".join(f"bool_or(field = '{f}') AS {f}" for f in SET_ASIDE_FIELDS)}
-FROM finding GROUP BY source, local_id
+FROM finding WHERE {set_aside_only()} GROUP BY source, local_id
 """
 
 RECORD = """

@@ -14,6 +14,7 @@ import polars as pl
 from casebridge.audit.prepare import SET_ASIDE_FIELDS
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
+from casebridge.ingest.fidelity import set_aside_only
 
 # (entity, field, SQL counted as filled) for every standard field a source may hold
 PERSON_FIELDS = (
@@ -272,7 +273,8 @@ def conformance(engine: Engine) -> pl.DataFrame:
                 )
             )
     found = engine.frame(
-        "SELECT source, field, count(*) AS set_aside FROM finding GROUP BY source, field"
+        f"SELECT source, field, count(*) AS set_aside FROM finding WHERE {set_aside_only()} "
+        "GROUP BY source, field"
     )
     frame = (
         pl.concat(parts)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from casebridge.engine import Engine
 from casebridge.ingest.mapping import FieldSpec, Mapping
+from casebridge.ingest.observations import CONFLICTING_VALUE
 from casebridge.ingest.readers import RawFile
 from casebridge.ingest.stage import EVENT_FIELDS, PERSON_FIELDS, describe
 from casebridge.standard.sql import text
@@ -25,6 +26,14 @@ CHARACTER_PROBLEMS = {
 }
 BIRTH_AFTER_EVENT = "implausible_date: birth after the event date"
 OUTCOME_BEFORE_EVENT = "implausible_date: outcome before the event date"
+# findings that note a value kept as it is: ingest counts them as noted, not set aside, and the
+# audit's conformance leaves them out
+KEPT_PROBLEMS = (CONFLICTING_VALUE, *CHARACTER_PROBLEMS, BIRTH_AFTER_EVENT, OUTCOME_BEFORE_EVENT)
+
+
+def set_aside_only() -> str:
+    """A SQL condition on ``finding.problem``: the findings whose value was set aside."""
+    return f"problem NOT IN ({', '.join(text(problem) for problem in KEPT_PROBLEMS)})"
 
 
 def record_character_findings(

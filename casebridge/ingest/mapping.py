@@ -243,11 +243,20 @@ class Mapping(_Strict):
         """Where the mapping addresses a column by position (``persons.0.surname``)."""
         blocks: list[tuple[str, BaseModel | None]] = [("event", self.event)]
         blocks += [(f"persons.{n}", block) for n, block in enumerate(self.persons)]
-        return [
-            f"{where}.{name}"
+        specs = [
+            (f"{where}.{name}", spec)
             for where, block in blocks
             if block is not None
             for name, spec in block.__dict__.items()
+        ]
+        specs += [
+            (f"persons.{n}.identifiers.{i}", spec)
+            for n, block in enumerate(self.persons)
+            for i, spec in enumerate(block.identifiers)
+        ]
+        return [
+            where
+            for where, spec in specs
             if isinstance(spec, FieldSpec) and isinstance(spec.column, ColumnPosition)
         ]
 

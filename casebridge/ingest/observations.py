@@ -43,12 +43,12 @@ _BORN = (
 # field of the record (or event) → (its value there, the same value on an observation, the raw
 # column of the observation, the mapping field that feeds it)
 PERSON_CONFLICTS = {
-    "name": (
-        "concat_ws(' ', r.forename, r.surname)",
-        "concat_ws(' ', o.forename, o.surname)",
-        "coalesce(o.full_name_raw, concat_ws(' ', o.forenames_raw, o.surname_raw))",
-        ("full_name", "forenames", "surname"),
-    ),
+    # each name part on its own: a record takes each field from the first row that gives it,
+    # so a row with a surname only is no conflict with one that adds a forename
+    "forename": ("r.forename", "o.forename",
+                 "coalesce(o.forenames_raw, o.full_name_raw)", ("full_name", "forenames")),
+    "surname": ("r.surname", "o.surname",
+                "coalesce(o.surname_raw, o.full_name_raw)", ("full_name", "surname")),
     "date_of_birth": (_BORN.format("r"), _BORN.format("o"), "o.date_of_birth_raw",
                       ("date_of_birth",)),
     "sex": ("nullif(r.sex, 'U')", "nullif(o.sex, 'U')", "o.sex_raw", ("sex",)),

@@ -102,13 +102,14 @@ def detect_encoding(path: Path, declared: str) -> str:
 
 
 @contextmanager
-def clean_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int]]:
+def clean_copy(path: Path, encoding: str, quoted: bool = True) -> Iterator[tuple[Path, int]]:
     """A UTF-8 copy of a text file without blank lines between rows; and its line count.
 
     Line ends stay as written (a CRLF in a quoted value is part of the value); only a file
-    whose lines all end in a bare CR (classic Mac) has them made LF. A blank line inside a
-    quoted value is kept: quotes are counted, and a line end after an odd number of them is
-    inside a value.
+    whose lines all end in a bare CR (classic Mac) has them made LF. With ``quoted`` (CSV),
+    a blank line inside a quoted value is kept: quotes are counted, and a line end after an
+    odd number of them is inside a value. Without it (JSON Lines, or a CSV whose stray quote
+    upsets the count) every blank line goes.
     """
     with tempfile.TemporaryDirectory(prefix="casebridge-") as folder:
         target = Path(folder) / "clean.txt"
@@ -121,8 +122,12 @@ def clean_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int]]:
             while chunk := source.read(CHUNK):
                 text = carry + chunk
                 end = text.rfind("\n") + 1
-                whole, carry = _drop_blank_lines(text[:end], quotes), text[end:]
-                quotes += text.count('"', 0, end)
+                if quoted:
+                    whole = _drop_blank_lines(text[:end], quotes)
+                    quotes += text.count('"', 0, end)
+                else:
+                    whole = BLANK_LINES.sub("", text[:end])
+                carry = text[end:]
                 out.write(whole)
                 lines += whole.count("\n")
             if carry.strip():
@@ -200,12 +205,36 @@ def unique_names(header: list[str]) -> list[str]:
 
 
 def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
-    """Land a CSV or TSV file; rows DuckDB's strict reader rejects come back as rejects."""
+    """Land a CSV or TSV file; rows DuckDB's strict reader rejects come back as rejects.
+
+    Blank lines inside quoted values are kept when the file's quotes pair up; where a stray
+    quote in an unquoted field upsets that count (its rows then do not add up), the file is
+    read again with every blank line dropped, as a file without such values needs."""
     encoding = detect_encoding(path, mapping.reader.encoding)
+    landed = _land_delimited(engine, path, mapping, table, encoding, quoted=True)
+    if landed.rows_read != landed.data_lines:
+        landed = _land_delimited(engine, path, mapping, table, encoding, quoted=False)
+    if landed.rows_read != landed.data_lines:
+        raise IngestError(_unclosed_quote(path, encoding, landed.data_lines, landed.raw.rows_read))
+    return landed.raw
+
+
+@dataclass
+class _Landed:
+    """A delimited file as landed: the raw file, and the lines its rows must account for."""
+
+    raw: RawFile
+    data_lines: int
+    rows_read: int  # rows plus the line ends inside accepted values: equals data_lines if whole
+
+
+def _land_delimited(
+    engine: Engine, path: Path, mapping: Mapping, table: str, encoding: str, quoted: bool
+) -> _Landed:
     delimiter = _delimiter(mapping)
     header_row = mapping.reader.header_row
     by_position = bool(mapping.positions())
-    with clean_copy(path, encoding) as (clean, lines):
+    with clean_copy(path, encoding, quoted) as (clean, lines):
         header, columns = _header(clean, delimiter, header_row, path, by_position)
         data_lines = max(lines - header_row, 0)
         accepted, rejects, newlines = engine.read_delimited(
@@ -217,12 +246,11 @@ def read_delimited(engine: Engine, path: Path, mapping: Mapping, table: str) -> 
         if newlines == 0:  # each row is one line: keep the lines, for quarantine verbatim
             engine.read_lines(clean, f"{table}_lines", skip=header_row)
         controls = file_holds_control_characters(clean)
-    if accepted + len(rejects) + newlines != data_lines:
-        raise IngestError(_unclosed_quote(path, encoding, data_lines, accepted + len(rejects)))
     note = _no_rows(path) if data_lines == 0 else None
-    return RawFile(table, accepted + len(rejects), columns, rejects, header=header, note=note,
-                   lines_table=f"{table}_lines" if newlines == 0 else None,
-                   control_characters=controls)  # fmt: skip
+    raw = RawFile(table, accepted + len(rejects), columns, rejects, header=header, note=note,
+                  lines_table=f"{table}_lines" if newlines == 0 else None,
+                  control_characters=controls)  # fmt: skip
+    return _Landed(raw, data_lines, accepted + len(rejects) + newlines)
 
 
 def _no_rows(path: Path) -> str:
@@ -251,7 +279,7 @@ def _unclosed_quote(path: Path, encoding: str, lines: int, rows: int) -> str:
 def read_jsonl(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFile:
     """Land a JSON Lines file one line a row; lines that are not JSON are found in SQL."""
     encoding = detect_encoding(path, mapping.reader.encoding)
-    with clean_copy(path, encoding) as (clean, _):
+    with clean_copy(path, encoding, quoted=False) as (clean, _):  # JSON holds no raw line end
         rows = engine.read_lines(clean, table)
         controls = file_holds_control_characters(clean, json=True)
     return RawFile(table, rows, [], is_json=True, lines_table=table, control_characters=controls)
@@ -321,7 +349,9 @@ def read_xlsx(engine: Engine, path: Path, mapping: Mapping, table: str) -> RawFi
             f"{path}: no sheet {sheet!r}; sheets are {', '.join(workbook.sheet_names)}"
         )
     skip = mapping.reader.header_row - 1
-    loaded = workbook.load_sheet(sheet, header_row=skip).to_arrow()
+    # every row is read to type a column (not fastexcel's first 1,000): a text cell below a
+    # thousand dates makes the column text, where it would otherwise come back empty
+    loaded = workbook.load_sheet(sheet, header_row=skip, schema_sample_rows=None).to_arrow()
     if not loaded.column_names:
         raise IngestError(f"{path}: sheet {sheet!r} has no header on row {skip + 1}")
     header = _sheet_header(workbook, sheet, skip, [str(n) for n in loaded.column_names])

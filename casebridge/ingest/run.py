@@ -22,16 +22,13 @@ from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
 from casebridge.ingest.fidelity import (
-    BIRTH_AFTER_EVENT,
-    CHARACTER_PROBLEMS,
-    OUTCOME_BEFORE_EVENT,
     record_character_findings,
     record_implausible_dates,
+    set_aside_only,
 )
 from casebridge.ingest.identifiers import identifier_sql
 from casebridge.ingest.mapping import Mapping, load_mapping
 from casebridge.ingest.observations import (
-    CONFLICTING_VALUE,
     conflict_findings_sql,
     event_observation_sql,
     person_observation_sql,
@@ -58,8 +55,6 @@ from casebridge.standard.transliterate import romanise_names
 from casebridge.workspace import SourceSettings, Workspace
 
 logger = logging.getLogger(__name__)
-# findings that note a value kept as it is: not counted as values set aside
-KEPT_PROBLEMS = (CONFLICTING_VALUE, *CHARACTER_PROBLEMS, BIRTH_AFTER_EVENT, OUTCOME_BEFORE_EVENT)
 REJECT_REASONS = {
     "MISSING COLUMNS": "too few fields",
     "TOO MANY COLUMNS": "too many fields",
@@ -154,10 +149,10 @@ def _stage_file(
     record_character_findings(engine, mapping, source, path.name, raw)
     good = "WHERE row_number NOT IN (SELECT row_number FROM cb_problem)"
     people = f"(SELECT * FROM cb_person_rows {good})"
-    engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name))
+    engine.execute(person_std_sql(mapping, people, f"cb_people_{index}", path.name, index))
     if mapping.event is not None:
         events = f"(SELECT * FROM cb_event_rows {good})"
-        engine.execute(event_std_sql(mapping, events, f"cb_events_{index}", path.name))
+        engine.execute(event_std_sql(mapping, events, f"cb_events_{index}", path.name, index))
     problems = engine.scalar("SELECT count(DISTINCT row_number) FROM cb_problem")
     loaded = engine.scalar(f'SELECT count(*) FROM "{raw.table}" {good}')
     return raw.rows_read, int(loaded), int(problems) + len(raw.rejects), raw.note
@@ -277,13 +272,9 @@ def ingest_source(engine: Engine, workspace: Workspace, source: SourceSettings) 
 
 def _count_findings(engine: Engine, source: str, kept: bool) -> int:
     """How many findings of a source note a value kept as it is (``kept``) or set one aside."""
-    kinds = ", ".join(text(problem) for problem in KEPT_PROBLEMS)
+    condition = f"NOT ({set_aside_only()})" if kept else set_aside_only()
     return int(
-        engine.scalar(
-            f"SELECT count(*) FROM finding WHERE source = ? AND problem {'' if kept else 'NOT '}"
-            f"IN ({kinds})",
-            [source],
-        )
+        engine.scalar(f"SELECT count(*) FROM finding WHERE source = ? AND {condition}", [source])
     )
 
 

@@ -85,9 +85,11 @@ class RowContext:
                 "address each by its position instead: {position: N}"
             )
         if name not in self.raw.columns:
+            # the header's own cells are not quoted: with a wrong header_row they are data
             raise IngestError(
-                f"required column {name!r} is not in the file; its columns are: "
-                f"{', '.join(self.raw.columns)}"
+                f"required column {name!r} is not in the file's header "
+                f"({len(self.raw.columns)} columns); check its spelling in the mapping and the "
+                "reader's header_row"
             )
         return f"r.{identifier(name)}"
 

@@ -66,18 +66,27 @@ def _ethnicity_self(codes: str) -> tuple[str, str]:
     A value that starts with a code of the system (``W1 White - British``, ``(A2) Pakistani``,
     ``WBRI White British``) is read by that code. Free text is read, after its code if any, by
     its label key against the phrase lists (census, DfE, not-stated words, shorthand). What
-    cannot be read is NULL with a problem, never 'not stated'; its raw value is kept.
+    cannot be read, or a code whose words name another category, is NULL with a problem,
+    never 'not stated'; its raw value is kept.
     """
     value = "p.ethnicity_self_value"
-    unread = "CASE WHEN {v} IS NOT NULL AND ({c}) IS NULL THEN '{problem}' END"
-    if codes == "dfe":
-        code = "edp.code_18plus1"
-        return code, unread.format(v=value, c=code, problem="unknown_code")
-    if codes == "18plus1":
-        code = "ep.code"
-        return code, unread.format(v=value, c=code, problem="unknown_code")
-    code = "coalesce(ep.code, edp.code_18plus1, et.code_18plus1)"
-    return code, unread.format(v=value, c=code, problem="unmapped_text")
+    prefixed = {"dfe": "edp.code_18plus1", "18plus1": "ep.code"}.get(
+        codes, "coalesce(ep.code, edp.code_18plus1)"
+    )
+    # a code whose words name another category ('A3 - Pakistani': A3 is Bangladeshi) is read
+    # as neither: which of the two the recorder meant cannot be known
+    disagree = (
+        f"({prefixed}) IS NOT NULL AND et.code_18plus1 IS NOT NULL "
+        f"AND ({prefixed}) <> et.code_18plus1"
+    )
+    read = prefixed if codes in ("dfe", "18plus1") else f"coalesce({prefixed}, et.code_18plus1)"
+    code = f"CASE WHEN {disagree} THEN NULL ELSE {read} END"
+    unread = "unknown_code" if codes in ("dfe", "18plus1") else "unmapped_text"
+    problem = (
+        f"CASE WHEN {disagree} THEN 'code_and_label_disagree' "
+        f"WHEN {value} IS NOT NULL AND ({read}) IS NULL THEN '{unread}' END"
+    )
+    return code, problem
 
 
 def _nationality_problem(codes: str) -> str:
@@ -129,7 +138,9 @@ def _birth_dates(blocks: list[PersonBlock]) -> tuple[dict[str, str], str, str, s
     return parts, date, precision, problem
 
 
-def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> str:
+def person_std_sql(
+    mapping: Mapping, rows: str, table: str, file_name: str, file_index: int = 0
+) -> str:
     """SQL creating ``table``: every staged person with standard values and their problems."""
     blocks = mapping.persons
     surname_text, forenames_text = _names(blocks)
@@ -168,7 +179,8 @@ def person_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> s
     postal_code = "upper(regexp_replace(trim(p.postcode_value), '[ ]+', ' ', 'g'))"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT {sql.text(file_name)} AS file_name, p.*, rw.role AS role,
+        SELECT {sql.text(file_name)} AS file_name, {file_index} AS file_index, p.*,
+            rw.role AS role,
             {_unknown("p.role_value", "rw.role")} AS role_problem,
             {sql.first_word("p.forenames_clean")} AS forename,
             {sql.other_words("p.forenames_clean")} AS middle_names,
@@ -273,8 +285,16 @@ def _has_pattern(spec: FieldSpec | None) -> bool:
     return spec is not None and spec.pattern is not None
 
 
-def _first(column: str) -> str:
-    return f"arg_min({column}, row_number) FILTER (WHERE {column} IS NOT NULL)"
+# rows in file order: the files of a source in the order its path lists them, then row order
+ROW_ORDER = "file_index * 10000000000 + row_number"
+
+
+def _first(column: str, rows: str = "") -> str:
+    """The column's first known value in file order (of the rows ``rows.``, if given)."""
+    order = ROW_ORDER.replace("file_index", f"{rows}file_index").replace(
+        "row_number", f"{rows}row_number"
+    )
+    return f"arg_min({rows}{column}, {order}) FILTER (WHERE {rows}{column} IS NOT NULL)"
 
 
 def person_record_sql(source: str, people: str) -> str:
@@ -314,7 +334,7 @@ def person_record_sql(source: str, people: str) -> str:
     aggregated = ", ".join(f"{_first(column)} AS {name}" for name, column in firsts.items())
     names = "list(DISTINCT concat_ws(' ', forename, surname)) FILTER (WHERE surname IS NOT NULL)"
     record = f"""
-        SELECT local_id, min(row_number) AS first_row, {aggregated},
+        SELECT local_id, arg_min(row_number, {ROW_ORDER}) AS first_row, {aggregated},
             {names} AS names_seen,
             list_sort(list(DISTINCT dob) FILTER (WHERE dob_precision = 'day')) AS dates_of_birth,
             list_sort(list(DISTINCT postcode) FILTER (WHERE postcode_precision = 'unit'))
@@ -345,7 +365,9 @@ def person_record_sql(source: str, people: str) -> str:
     """
 
 
-def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> str:
+def event_std_sql(
+    mapping: Mapping, rows: str, table: str, file_name: str, file_index: int = 0
+) -> str:
     """SQL creating ``table``: every staged event row with standard values and problems."""
     assert mapping.event is not None
     event = mapping.event
@@ -358,7 +380,8 @@ def event_std_sql(mapping: Mapping, rows: str, table: str, file_name: str) -> st
     by_section = "o.ho_code IS NULL AND coalesce(ss.section, sb.section) IS NOT NULL"
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT {sql.text(file_name)} AS file_name, e.*, lower(trim(e.kind_value)) AS kind,
+        SELECT {sql.text(file_name)} AS file_name, {file_index} AS file_index, e.*,
+            lower(trim(e.kind_value)) AS kind,
             {date.date} AS event_date, {date.problem} AS date_problem,
             o.ho_code AS offence_code, o.description AS offence_description,
             coalesce({section}, o.soa_section) AS soa_section,
@@ -446,7 +469,7 @@ def event_sql(source: str, events: str) -> str:
     return f"""
         INSERT INTO event
         SELECT {sql.text(source)} || ':' || local_id, {sql.text(source)}, local_id,
-            min(row_number), {aggregated}
+            arg_min(row_number, {ROW_ORDER}), {aggregated}
         FROM {events} GROUP BY local_id
     """
 
@@ -461,7 +484,8 @@ def involvement_sql(source: str, people: str) -> str:
     return f"""
         INSERT INTO involvement
         SELECT {src}, {src} || ':' || p.event_local_id, {src} || ':' || p.local_id,
-            min(p.file_name), min(p.row_number), p.role, min(p.role_raw),
+            {_first("file_name", "p.")}, {_first("row_number", "p.")}, p.role,
+            {_first("role_raw", "p.")},
             CASE WHEN min(r.date_of_birth) IS NOT NULL AND min(e.event_date) IS NOT NULL
                 THEN min({age}) ELSE min(p.approx_age) END
         FROM {people} p

@@ -15,6 +15,7 @@ from casebridge.ingest.mapping import load_mapping
 from casebridge.standard.codelists import CODES_FOLDER
 from casebridge.workspace import Workspace
 
+# (a section written in words, 'Rape', is no key a sections list could hold: not listed)
 UNKNOWN_PROBLEMS = ("unknown_code", "unmapped_text")
 # the finding's field -> the code list its values are looked up in
 FIELD_LISTS = {
@@ -24,6 +25,7 @@ FIELD_LISTS = {
     "outcome": "outcome_codes",
     "ethnicity_officer": "ic_codes",
     "nationality": "nationality_words",
+    "country": "nationality_words",  # countries are looked up among the nationality words
 }
 # self-defined ethnicity: the list follows the mapping's ``codes``; 18+1 codes are the standard
 # itself and are not extended (map the source's codes with ``map`` instead)

@@ -25,6 +25,7 @@ from networkx.readwrite.gexf import GEXFWriter
 
 from casebridge.engine import Engine
 from casebridge.errors import OutputError, UsageError
+from casebridge.workspace import OWNER_ONLY_FILE, OWNER_ONLY_FOLDER
 
 logger = logging.getLogger(__name__)
 MARKING = (
@@ -37,8 +38,6 @@ FILES = {
     "csv": ("network_nodes.csv", "network_edges.csv"),
 }
 FORMATS = tuple(FILES)
-OWNER_ONLY_FILE = 0o600
-OWNER_ONLY_FOLDER = 0o700
 
 
 def _nodes(engine: Engine) -> pl.DataFrame:

@@ -106,7 +106,6 @@ DFE_MAIN = {
 }
 CODE_PREFIXED = {
     "W1 White - British": "W1",
-    "A3 - Pakistani": "A3",  # the code decides, whatever the words after it say
     "(A2) Pakistani": "A2",
     "W1": "W1",
     "b2": "B2",
@@ -164,10 +163,14 @@ def _csv_field(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+# a code whose words name another category: A3 is Bangladeshi
+DISAGREEING = ("A3 - Pakistani", "W2 White - British")
+
+
 def _extract() -> tuple[str, dict[str, str]]:
     """One suspect per ethnicity value, on one crime; and each person's raw value by id."""
     values = [label for labels in LABEL_SETS.values() for label in labels]
-    values += [*NOT_STATED, *UNREADABLE]
+    values += [*NOT_STATED, *UNREADABLE, *DISAGREEING]
     lines = ["Ref,ID,Role,Name,Ethnicity,Officer,Nationality"]
     raw = {}
     for number, value in enumerate(values, 1):
@@ -208,6 +211,15 @@ def test_every_label_of_a_published_set_reads_to_its_code(
     }
 
 
+def test_a_code_whose_words_name_another_category_is_read_as_neither(
+    loaded: tuple[Path, dict[str, str]],
+) -> None:
+    read = _read(loaded)
+    assert {value: read[value] for value in DISAGREEING} == dict.fromkeys(
+        DISAGREEING, (None, "code_and_label_disagree")
+    )
+
+
 def test_words_that_say_not_stated_are_not_stated_without_a_finding(
     loaded: tuple[Path, dict[str, str]],
 ) -> None:
@@ -225,7 +237,7 @@ def test_what_cannot_be_read_is_kept_raw_with_a_finding_not_read_as_not_stated(
     kept = query_rows(
         loaded[0], "SELECT ethnicity_self_raw FROM person_record WHERE ethnicity_self IS NULL"
     )
-    assert sorted(raw for (raw,) in kept) == sorted(UNREADABLE)
+    assert sorted(raw for (raw,) in kept) == sorted([*UNREADABLE, *DISAGREEING])
 
 
 def test_the_audit_counts_an_unread_ethnicity_as_unrecognised_and_non_conforming(
@@ -238,7 +250,7 @@ def test_the_audit_counts_an_unread_ethnicity_as_unrecognised_and_non_conforming
     finally:
         engine.close()
     # "White" names the White group, so the person's ethnicity is recorded (as a group only)
-    unread = [value for value in UNREADABLE if value != "White"]
+    unread = [value for value in UNREADABLE if value != "White"] + list(DISAGREEING)
     written = [code for labels in LABEL_SETS.values() for code in labels.values()]
     stated = sum(code != "NS" for code in written) + 1
     completeness = pairs["completeness"][0]
@@ -250,7 +262,8 @@ def test_the_audit_counts_an_unread_ethnicity_as_unrecognised_and_non_conforming
     )
     conformance = pairs["conformance"][0].filter(field="ethnicity_self").row(0, named=True)
     not_conforming = conformance["recorded"] - conformance["conforming"]
-    assert (not_conforming, conformance["set_aside"]) == (len(UNREADABLE), len(UNREADABLE))
+    set_aside = len(UNREADABLE) + len(DISAGREEING)
+    assert (not_conforming, conformance["set_aside"]) == (set_aside, set_aside)
 
 
 NATIONALITY_MAPPING = """\

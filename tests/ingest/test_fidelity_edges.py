@@ -508,3 +508,73 @@ def test_control_characters_written_as_json_escapes_are_found(tmp_path: Path) ->
         ("R1-1", "full_name", "nul_byte"),
         ("R2-2", "full_name", "c1_control_character"),
     ]
+
+
+# a stray quote must not upset the handling of blank lines (found in review) ----------------
+
+
+def test_a_stray_quote_in_an_unquoted_field_and_a_blank_line_still_load(tmp_path: Path) -> None:
+    # a height written 5'10" in an unquoted field, then a blank line between rows
+    data = (
+        b"ID,Surname,Forename,DOB,Address\r\n"
+        b"P1,Moyo,Tendai,2001-02-03,flat 5'10\" high street\r\n"
+        b"\r\n"
+        b"P2,Banda,Chipo,2002-03-04,12 Mill Lane\r\n"
+    )
+    root = _people(tmp_path, data)
+    read, loaded, quarantined = _counts(root)
+    assert read == loaded + quarantined == 2
+    assert query_rows(root, "SELECT local_id FROM person_record WHERE local_id = 'P2'") == [("P2",)]
+
+
+def test_an_escaped_quote_in_json_and_a_blank_crlf_line_make_no_phantom_row(
+    tmp_path: Path,
+) -> None:
+    data = (
+        b'{"ID": "P1", "Surname": "O\\"Hara", "Forename": "Aoife"}\r\n'
+        b"\r\n"
+        b'{"ID": "P2", "Surname": "Walsh", "Forename": "Niamh"}\r\n'
+    )
+    mapping = "\n".join(
+        line
+        for line in PEOPLE.format(format="jsonl", encoding="auto").splitlines()
+        if "DOB" not in line and "Address" not in line
+    )
+    root = _source(tmp_path, "data.jsonl", mapping)
+    (root / "extracts" / "data.jsonl").write_bytes(data)
+    assert _counts(root) == (2, 2, 0)
+    assert query_rows(root, "SELECT row_number FROM person_observation ORDER BY 1") == [
+        (1,), (2,),
+    ]  # fmt: skip
+
+
+def test_text_cells_below_a_thousand_typed_cells_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "many.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet, day = workbook.add_worksheet(), workbook.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, ["ID", "Surname", "DOB"])
+    for row in range(1, 1201):
+        sheet.write_number(row, 0, row)
+        sheet.write_string(row, 1, "Okonkwo")
+        sheet.write_datetime(row, 2, dt.datetime(2000, 1, 1) + dt.timedelta(days=row), day)
+    sheet.write_row(1201, 0, ["A-77", "Mensah", "12/03/1990"])
+    sheet.write_row(1202, 0, ["B-78", "Boateng", "unknown"])
+    workbook.close()
+    mapping = (
+        PEOPLE.format(format="xlsx", encoding="auto")
+        .replace("    address: Address\n", "")
+        .replace("    forenames: Forename\n", "")
+    )
+    root = _source(tmp_path, "many.xlsx", mapping)
+    (root / "extracts" / "many.xlsx").write_bytes(path.read_bytes())
+    assert _counts(root) == (1202, 1202, 0)
+    rows = query_rows(
+        root,
+        "SELECT local_id, date_of_birth_raw, date_of_birth FROM person_observation "
+        "WHERE row_number IN (1, 1201, 1202) ORDER BY row_number",
+    )
+    assert [(local_id, raw, str(born)) for local_id, raw, born in rows] == [
+        ("1", "2000-01-02", "2000-01-02"),
+        ("A-77", "12/03/1990", "1990-03-12"),
+        ("B-78", "unknown", "None"),
+    ]

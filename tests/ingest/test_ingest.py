@@ -52,6 +52,8 @@ def test_exactly_the_planted_bad_values_are_set_aside(ingested: Path) -> None:
     # 'unusual' ethnicity and nationality words, docs/synth.md): findings, never silent
     others = {row[3:] for row in found.rows() if row[:3] not in planted_values}
     assert others <= {("ethnicity_self", "unmapped_text"), ("nationality", "unmapped_text")}
+    # one finding per value: none doubled
+    assert found.height == found.unique(["source", "row_number", "field"]).height
     kinds = {"impossible_date", "unknown_code", "malformed_postcode"}
     assert set(_frame(ingested, "SELECT DISTINCT problem FROM finding")["problem"]) >= kinds - {
         "impossible_date"

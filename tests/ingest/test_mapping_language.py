@@ -245,3 +245,20 @@ def test_a_value_its_pattern_finds_nothing_in_is_a_finding(tmp_path: Path) -> No
     assert query_rows(workspace.root, "SELECT postcode FROM person_record ORDER BY 1") == [
         ("BD3 7AB",), (None,),
     ]  # fmt: skip
+
+
+def test_an_identifier_read_by_position_allows_a_repeated_header(tmp_path: Path) -> None:
+    mapping = """\
+source: ids
+format: csv
+persons:
+  - local_id: {column: {position: 1}}
+    surname: {column: {position: 2}}
+    identifiers:
+      - {scheme: local, name: MOSAIC id, column: {position: 3}}
+"""
+    # two columns called 'ID': the first the record's, the second the care system's
+    text = "ID,Surname,ID\nR1,Adeyemi,M-553\n"
+    workspace = make_workspace(tmp_path / "ws", {"ids": ("i.csv", text, mapping)})
+    ingest(workspace)
+    assert query_rows(workspace.root, "SELECT local_id, value FROM identifier") == [("R1", "M-553")]

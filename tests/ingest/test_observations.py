@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import polars as pl
+
+from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
+from casebridge.workspace import open_workspace
 from tests.ingest.helpers import make_workspace, query_rows
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -90,7 +94,7 @@ def test_rows_that_disagree_with_the_record_are_findings(tmp_path: Path) -> None
     # the postcode written 'ls62qt' is the same postcode; 'U' is no sex to disagree with
     assert conflicts == [
         (2, "SUS-9", "date_of_birth", "21/03/1990"),
-        (2, "SUS-9", "name", "Emek Okafor"),
+        (2, "SUS-9", "forename", "Emek"),
         (3, "SUS-9", "postcode", "M1 1AE"),
         (4, "CR-3", "offence_code", "19D"),  # one crime, two offence codes on its rows
     ]
@@ -160,3 +164,62 @@ def test_a_postal_code_abroad_is_kept_with_its_country(tmp_path: Path) -> None:
     # with no country the value is read as a UK postcode and is none; an unknown country is
     # a finding of its own, and the postal code is still kept
     assert findings == [("a4", "postcode", "malformed_postcode"), ("a5", "country", "unknown_code")]
+
+
+def test_the_audit_counts_conflicting_values_as_recorded_not_set_aside(tmp_path: Path) -> None:
+    from casebridge.audit.quality import conformance
+
+    root = _ingested(tmp_path, {"crimes": ("c.csv", INVOLVEMENT_CSV, INVOLVEMENT_MAPPING)})
+    engine = Engine(root / "casebridge.duckdb")
+    try:
+        table = conformance(engine)
+    finally:
+        engine.close()
+    born = table.filter(pl.col("field") == "date_of_birth").row(0, named=True)
+    # two records give a birth date; a row of one disagrees with it, which sets nothing aside
+    assert (born["recorded"], born["set_aside"]) == (2, 0)
+
+
+def test_the_first_file_of_a_glob_comes_first(tmp_path: Path) -> None:
+    mapping = """\
+source: files
+format: csv
+persons:
+  - local_id: id
+    surname: surname
+    date_of_birth: {column: dob, formats: ["%d/%m/%Y"]}
+"""
+    first = "id,surname,dob\nP2,Achterberg,01/01/1970\nP1,Lindgren,02/02/1980\n"
+    second = "id,surname,dob\nP1,Lindgreen,03/03/1981\n"
+    workspace = make_workspace(tmp_path / "ws", {"files": ("a.csv", first, mapping)})
+    (workspace.root / "extracts" / "b.csv").write_text(second, encoding="utf-8")
+    settings = workspace.root / "casebridge.toml"
+    text = settings.read_text(encoding="utf-8").replace("extracts/a.csv", "extracts/*.csv")
+    settings.write_text(text, encoding="utf-8")
+    ingest(open_workspace(workspace.root))
+    # P1 is row 2 of a.csv and row 1 of b.csv: a.csv comes first, so its values are shown
+    [(surname, born, first_row)] = query_rows(
+        workspace.root,
+        "SELECT surname, date_of_birth, first_row FROM person_record WHERE local_id = 'P1'",
+    )
+    assert (surname, str(born), first_row) == ("lindgren", "1980-02-02", 2)
+    conflicts = query_rows(
+        workspace.root,
+        "SELECT file_name, field FROM finding WHERE problem = 'conflicting_value' ORDER BY 2",
+    )
+    assert conflicts == [("b.csv", "date_of_birth"), ("b.csv", "surname")]
+
+
+def test_unknowns_names_the_list_an_unknown_country_belongs_in(tmp_path: Path) -> None:
+    from casebridge.ingest.unknowns import unknown_values
+
+    root = _ingested(tmp_path, {"abroad": ("a.csv", ABROAD_CSV, ABROAD_MAPPING)})
+    workspace = open_workspace(root)
+    engine = workspace.connect(read_only=True)
+    try:
+        found = unknown_values(engine, workspace)
+    finally:
+        engine.close()
+    assert found.select("field", "code_list", "add_to", "raw_value").rows() == [
+        ("country", "nationality_words", "codes/nationality_words.csv", "Atlantis")
+    ]
