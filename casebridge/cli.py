@@ -50,6 +50,7 @@ from casebridge.screen.evaluate import evaluate_screening
 from casebridge.screen.explain import explain_item
 from casebridge.screen.rules import load_rules
 from casebridge.screen.run import ScreenSummary, screen
+from casebridge.standard.tables import record_run
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
 from casebridge.workspace import Workspace, init_workspace, open_workspace
@@ -525,12 +526,7 @@ def _report(workspace: Path, out: Path | None) -> Path:
 
 def _record_report_run(engine: Engine, started: dt.datetime, written: Path) -> None:
     """The report's row in ``run``, as every stage writes one."""
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('report', ?, ?, ?, ?, ?, ?, ?)",
-        [started, finished, json.dumps({"out": str(written)}), json.dumps({}), 0, 1,
-         (finished - started).total_seconds()],
-    )  # fmt: skip
+    record_run(engine, "report", started, json.dumps({"out": str(written)}), "{}", 0, 1)
 
 
 @app.command("audit")

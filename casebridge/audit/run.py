@@ -21,6 +21,7 @@ from casebridge.audit.prepare import Stages, prepare
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 from casebridge.errors import OutputError
+from casebridge.standard.tables import now, record_run
 
 logger = logging.getLogger(__name__)
 MANIFEST = "audit.json"
@@ -136,18 +137,8 @@ def _export(published: dict[str, pl.DataFrame], settings: AuditSettings, out: Pa
 
 
 def _record_run(engine: Engine, settings: AuditSettings, summary: AuditSummary) -> None:
-    if not engine.table_exists("run"):
-        return
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('audit', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            finished - dt.timedelta(seconds=summary.seconds),
-            finished,
-            settings.model_dump_json(),
-            json.dumps({"out": str(summary.out)}),
-            sum(summary.tables.values()),
-            len(summary.tables),
-            summary.seconds,
-        ],
-    )
+    started = now() - dt.timedelta(seconds=summary.seconds)
+    record_run(
+        engine, "audit", started, settings.model_dump_json(),
+        json.dumps({"out": str(summary.out)}), sum(summary.tables.values()), len(summary.tables),
+    )  # fmt: skip

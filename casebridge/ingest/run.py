@@ -50,7 +50,7 @@ from casebridge.ingest.standardise import (
     person_std_sql,
 )
 from casebridge.standard.sql import text
-from casebridge.standard.tables import PER_SOURCE
+from casebridge.standard.tables import PER_SOURCE, record_run
 from casebridge.standard.transliterate import romanise_names
 from casebridge.workspace import SourceSettings, Workspace
 
@@ -314,16 +314,9 @@ def ingest(
 
 
 def _record_run(engine: Engine, started: dt.datetime, reports: list[SourceReport]) -> None:
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('ingest', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            started,
-            finished,
-            json.dumps({"sources": [r.source for r in reports]}),
-            json.dumps({r.source: r.status for r in reports}),
-            sum(r.rows_read for r in reports),
-            sum(r.rows_loaded for r in reports),
-            (finished - started).total_seconds(),
-        ],
-    )
+    record_run(
+        engine, "ingest", started,
+        json.dumps({"sources": [r.source for r in reports]}),
+        json.dumps({r.source: r.status for r in reports}),
+        sum(r.rows_read for r in reports), sum(r.rows_loaded for r in reports),
+    )  # fmt: skip

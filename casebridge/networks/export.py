@@ -25,6 +25,7 @@ from networkx.readwrite.gexf import GEXFWriter
 
 from casebridge.engine import Engine
 from casebridge.errors import OutputError, UsageError
+from casebridge.standard.tables import record_run
 from casebridge.workspace import OWNER_ONLY_FILE, OWNER_ONLY_FOLDER
 
 logger = logging.getLogger(__name__)
@@ -165,21 +166,10 @@ def _record_run(
     engine: Engine, started: dt.datetime, folder: Path, written: list[Path], rows: int
 ) -> None:
     """The export's row in ``run``: nodes and edges read, files written."""
-    if not engine.table_exists("run"):
-        return
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('networks_export', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            started,
-            finished,
-            json.dumps({"folder": str(folder)}),
-            json.dumps({"files": [path.name for path in written]}),
-            rows,
-            len(written),
-            (finished - started).total_seconds(),
-        ],
-    )
+    record_run(
+        engine, "networks_export", started, json.dumps({"folder": str(folder)}),
+        json.dumps({"files": [path.name for path in written]}), rows, len(written),
+    )  # fmt: skip
 
 
 def _write_whole(targets: list[Path], write: Callable[[Sequence[Path]], None]) -> None:

@@ -31,6 +31,7 @@ from casebridge.networks.graph import (
     select_ties,
 )
 from casebridge.networks.metrics import NetworkMeasures, measure_networks
+from casebridge.standard.tables import record_run
 from casebridge.workspace import NetworkSettings, VocabularySettings
 
 logger = logging.getLogger(__name__)
@@ -201,19 +202,12 @@ def _record_run(
     started: dt.datetime,
     summary: NetworkSummary,
 ) -> None:
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('networks', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            started,
-            finished,
-            json.dumps({**settings.model_dump(mode="json"), "vocabulary": vocabulary.model_dump()}),
-            json.dumps({"events": int(engine.scalar("SELECT count(*) FROM cb_network_event"))}),
-            int(engine.scalar("SELECT count(*) FROM cb_network_tie")),
-            summary.networks,
-            summary.seconds,
-        ],
-    )
+    record_run(
+        engine, "networks", started,
+        json.dumps({**settings.model_dump(mode="json"), "vocabulary": vocabulary.model_dump()}),
+        json.dumps({"events": int(engine.scalar("SELECT count(*) FROM cb_network_event"))}),
+        int(engine.scalar("SELECT count(*) FROM cb_network_tie")), summary.networks,
+    )  # fmt: skip
 
 
 def _drop_working_tables(engine: Engine) -> None:

@@ -28,6 +28,7 @@ import polars as pl
 from casebridge.engine import Engine
 from casebridge.screen.prepare import prepare_screening
 from casebridge.screen.rules import Rule, query_failure
+from casebridge.standard.tables import record_run
 from casebridge.workspace import VocabularySettings
 
 logger = logging.getLogger(__name__)
@@ -160,21 +161,12 @@ def _record_run(
     summary: ScreenSummary,
     vocabulary: VocabularySettings | None,
 ) -> None:
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('screen', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            started,
-            finished,
-            json.dumps(
-                {
-                    **{rule.id: {"weight": rule.weight, **rule.parameters} for rule in rules},
-                    "[vocabulary]": (vocabulary or VocabularySettings()).model_dump(mode="json"),
-                }
-            ),
-            json.dumps({rule.id: rule.origin for rule in rules}),
-            int(engine.scalar("SELECT count(*) FROM screen_hit")),
-            summary.items,
-            summary.seconds,
-        ],
-    )
+    parameters = {
+        **{rule.id: {"weight": rule.weight, **rule.parameters} for rule in rules},
+        "[vocabulary]": (vocabulary or VocabularySettings()).model_dump(mode="json"),
+    }
+    record_run(
+        engine, "screen", started, json.dumps(parameters),
+        json.dumps({rule.id: rule.origin for rule in rules}),
+        int(engine.scalar("SELECT count(*) FROM screen_hit")), summary.items,
+    )  # fmt: skip

@@ -10,6 +10,8 @@ per field, chosen from its rows (docs/mapping.md, "Repeated ids"), and its rows 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from casebridge.engine import Engine
 
 TABLES: dict[str, str] = {
@@ -97,3 +99,30 @@ def create_tables(engine: Engine) -> None:
     """Create every standard table that does not exist yet."""
     for name, columns in TABLES.items():
         engine.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+
+
+def record_run(
+    engine: Engine,
+    stage: str,
+    started: dt.datetime,
+    parameters: str,
+    inputs: str,
+    rows_in: int,
+    rows_out: int,
+) -> None:
+    """Write a stage's row in ``run``: its parameters and inputs (JSON text), rows in and out
+    and time taken; nothing where the database has no ``run`` table (an export from a bare
+    database)."""
+    if not engine.table_exists("run"):
+        return
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    seconds = (finished - started).total_seconds()
+    engine.execute(
+        "INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [stage, started, finished, parameters, inputs, rows_in, rows_out, seconds],
+    )
+
+
+def now() -> dt.datetime:
+    """The time now in UTC, as ``run`` holds times (without a zone)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
