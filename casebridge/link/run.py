@@ -23,7 +23,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.constraints import cannot_links_sql, prepare_birth_evidence
+from casebridge.link.constraints import cannot_links_sql
 from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
@@ -109,8 +109,10 @@ def _components_sql(engine: Engine, db_api: DuckDBAPI) -> str:
 
 def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
     """Cluster once, then weigh into every scored pair whether its records share a tie."""
-    first = constrained_clusters(engine, trained.db_api)
-    engine.create_table_from_arrow("cb_first", first, temporary=True)
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE cb_first AS SELECT unique_id AS record_id, cluster_id "
+        f'FROM "{_components_sql(engine, trained.db_api)}"'
+    )
     evidence = estimate_ties(engine, "cb_first")
     if evidence is not None:
         apply_ties(engine, evidence)
@@ -141,7 +143,6 @@ def _apply_constraints(
         "CREATE OR REPLACE TEMP TABLE cb_members AS SELECT unique_id AS record_id, cluster_id "
         f'FROM "{components}"'
     )
-    prepare_birth_evidence(engine)
     frame = engine.frame("SELECT record_id, cluster_id FROM cb_members")
     cannot = [_judged(engine, "different"), engine.frame(cannot_links_sql("cb_members"))]
     if contradicted is not None:
