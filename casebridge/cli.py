@@ -35,7 +35,12 @@ from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError
 from casebridge.ingest.run import SourceReport, ingest
 from casebridge.ingest.unknowns import unknown_values
-from casebridge.link.evaluate import blocking_recall, evaluate_linkage, load_truth
+from casebridge.link.evaluate import (
+    blocking_recall,
+    constraint_breaches,
+    evaluate_linkage,
+    load_truth,
+)
 from casebridge.link.explain import closest_record, explain_pair, read_model, waterfall_svg
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
@@ -573,8 +578,9 @@ def evaluate(
 ) -> None:
     """Score linkage, networks, screening and the audit against a synthetic truth folder.
 
-    Linkage overall, per name-origin group and its blocking recall; network recovery; each
-    rule's recall and precision; the audit's completeness and bounds against the true values.
+    Linkage overall, per name-origin group and its blocking recall, and the persons that break
+    its constraints (two suspects of one event, conflicting birth dates); network recovery;
+    each rule's recall and precision; the audit's completeness and bounds against the truth.
     Reads the workspace only, so it may run beside other readers."""
     chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
     out = Emitter(form, console)
@@ -585,6 +591,7 @@ def evaluate(
         out.add(results.linkage_result(scores))
         prepare_link_input(engine)
         out.add(results.blocking_result(*blocking_recall(engine, answers, blocking_rule_sql())))
+        out.add(results.constraints_result(*constraint_breaches(engine, answers)))
         if engine.table_exists("network"):
             out.add(results.network_score_result(
                 run_cleanly(lambda: evaluate_networks(engine, truth))

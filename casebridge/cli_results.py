@@ -14,6 +14,7 @@ import polars as pl
 from casebridge.audit.evaluate import AuditEvaluation
 from casebridge.audit.run import AuditSummary
 from casebridge.ingest.run import SourceReport
+from casebridge.link.constraints import Breaches
 from casebridge.link.evaluate import Scores
 from casebridge.link.run import LinkReport
 from casebridge.networks.evaluate import NetworkScore
@@ -159,6 +160,20 @@ def blocking_result(recall: float, true_pairs: int) -> Result:
     sentence = f"blocking recall: {recall:.4f} of {true_pairs:,} true pairs compared"
     columns = (Column("recall"), Column("true_pairs"))
     return Result("blocking", "blocking", columns, [(recall, true_pairs)], sentence)
+
+
+def constraints_result(linked: Breaches, true: Breaches) -> Result:
+    """Persons that break the constraints, linked and in the truth."""
+    sentence = (
+        "persons holding two suspects (or a suspect and a victim) of one event: "
+        f"{linked.one_event:,} linked, {true.one_event:,} true; holding conflicting birth "
+        f"dates or ages without a judgement: {linked.birth_conflict:,} linked, "
+        f"{true.birth_conflict:,} true"
+    )
+    columns = (Column("persons"), Column("one_event"), Column("birth_conflict"))
+    rows = [("linked", linked.one_event, linked.birth_conflict),
+            ("true", true.one_event, true.birth_conflict)]  # fmt: skip
+    return Result("constraints", "constraints", columns, rows, sentence)
 
 
 def network_score_result(n: NetworkScore) -> Result:

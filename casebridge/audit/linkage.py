@@ -1,6 +1,6 @@
 """The linkage result in figures: records per person, persons known to one agency or several
-(an UpSet-style overlap of agencies), and the uncertain band of scored pairs with how much of
-it analysts have judged."""
+(an UpSet-style overlap of agencies), persons that break linkage's constraints, and the
+uncertain band of scored pairs with how much of it analysts have judged."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import polars as pl
 
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
+from casebridge.link.constraints import count_breaches
 
 BAND_BINS = 5
 
 
 def linkage_overview(engine: Engine, settings: AuditSettings, linked: bool) -> pl.DataFrame:
-    """Headline counts: records, persons, persons with several records or agencies, pairs
-    scored, pairs in the review band and judged."""
+    """Headline counts: records, persons, persons with several records or agencies, persons
+    that break linkage's constraints, pairs scored, pairs in the review band and judged."""
     person = engine.query(
         """SELECT count(*), count(DISTINCT person_id),
             (SELECT count(*) FROM audit_person WHERE records > 1),
@@ -29,6 +30,19 @@ def linkage_overview(engine: Engine, settings: AuditSettings, linked: bool) -> p
         "persons with several records": person[2],
         "persons known to several agencies": person[3],
     }
+    if linked:
+        # should be none: link keeps such pairs apart unless an analyst judged them the same
+        breaches = count_breaches(
+            engine, "(SELECT record_id, person_id AS cluster_id FROM audit_record)"
+        )
+        measures |= {
+            "persons holding two suspects (or a suspect and a victim) of one event": (
+                breaches.one_event
+            ),
+            "persons holding conflicting birth dates or ages, not judged the same": (
+                breaches.birth_conflict
+            ),
+        }
     if linked and engine.table_exists("match_pair"):
         band = _band_counts(engine, settings)
         measures |= {

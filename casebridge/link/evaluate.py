@@ -1,5 +1,6 @@
 """Linkage accuracy against a truth folder: pairwise and cluster precision, recall and F1,
-overall and per name-origin group, and the blocking rules' recall.
+overall and per name-origin group, the blocking rules' recall, and how many persons break the
+constraints (link/constraints.py), linked and true.
 
 Only ``evaluate`` reads a truth folder; the pipeline never does.
 """
@@ -13,6 +14,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.link.constraints import Breaches, count_breaches
 from casebridge.truth import read_truth, record_ids
 
 
@@ -112,3 +114,19 @@ def blocking_recall(engine: Engine, truth: pl.DataFrame, rules: list[str]) -> tu
         "JOIN link_input r ON r.unique_id = t.record_id_r"
     )[0]
     return (int(compared) / int(total) if total else 1.0), int(total)
+
+
+def constraint_breaches(engine: Engine, truth: pl.DataFrame) -> tuple[Breaches, Breaches]:
+    """Persons holding two suspects of one event (or a suspect and its victim), and persons
+    holding conflicting birth dates or ages, among the linked persons and among the true
+    persons of ``truth`` (from :func:`load_truth`): the true figures say how many such persons
+    the data really holds (none, for two suspects of one event)."""
+    if not engine.table_exists("person_link"):
+        raise UsageError("no persons yet: run 'casebridge link' first")
+    linked = count_breaches(engine, "(SELECT record_id, person_id AS cluster_id FROM person_link)")
+    engine.create_table_from_arrow(
+        "cb_true_persons",
+        truth.select("record_id", cluster_id="true_person_id"),
+        temporary=True,
+    )
+    return linked, count_breaches(engine, "cb_true_persons")

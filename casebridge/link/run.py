@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.link.constraints import cannot_links_sql
 from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
@@ -66,7 +68,7 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
     )
 
 
-def _edges(engine: Engine, threshold: float) -> None:
+def write_edges(engine: Engine, threshold: float) -> None:
     """Pairs at or above the threshold, less cannot-links, plus must-links."""
     judged = latest_judgements_sql()
     engine.execute(
@@ -81,7 +83,7 @@ def _edges(engine: Engine, threshold: float) -> None:
     )
 
 
-def _components_sql(engine: Engine, trained: Trained) -> str:
+def _components_sql(engine: Engine, db_api: DuckDBAPI) -> str:
     """Connected components of ``cb_edges``: the name of a (unique_id, cluster_id) table.
 
     Only records with an edge go through Splink's clustering; every other record is a person
@@ -92,7 +94,7 @@ def _components_sql(engine: Engine, trained: Trained) -> str:
         "UNION SELECT unique_id_r FROM cb_edges"
     )
     clusters = cluster_pairwise_predictions_at_threshold(
-        nodes="cb_nodes", edges="cb_edges", db_api=trained.db_api, node_id_column_name="unique_id",
+        nodes="cb_nodes", edges="cb_edges", db_api=db_api, node_id_column_name="unique_id",
         threshold_match_probability=0.0,
     )  # fmt: skip
     engine.execute(
@@ -109,7 +111,7 @@ def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
     """Cluster once, then weigh into every scored pair whether its records share a tie."""
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE cb_first AS SELECT unique_id AS record_id, cluster_id "
-        f'FROM "{_components_sql(engine, trained)}"'
+        f'FROM "{_components_sql(engine, trained.db_api)}"'
     )
     evidence = estimate_ties(engine, "cb_first")
     if evidence is not None:
@@ -117,13 +119,40 @@ def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
     return evidence
 
 
-def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
-    frame = engine.frame(
-        f'SELECT unique_id AS record_id, cluster_id FROM "{_components_sql(engine, trained)}"'
+def _judged(engine: Engine, verdict: str) -> pl.DataFrame:
+    """(record_l, record_r) of the pairs whose latest judgement is ``verdict``."""
+    return engine.frame(
+        f"SELECT record_l, record_r FROM ({latest_judgements_sql()}) WHERE verdict = ?", [verdict]
     )
-    judged = engine.frame(f"SELECT record_l, record_r, verdict FROM ({latest_judgements_sql()})")
-    different = judged.filter(pl.col("verdict") == "different").select("record_l", "record_r")
-    same = judged.filter(pl.col("verdict") == "same").select("record_l", "record_r")
+
+
+def constrained_clusters(engine: Engine, db_api: DuckDBAPI) -> pl.DataFrame:
+    """(record_id, cluster_id): the connected components of ``cb_edges`` (from
+    :func:`write_edges`), split by :func:`_apply_constraints`."""
+    return _apply_constraints(engine, _components_sql(engine, db_api))
+
+
+def _apply_constraints(
+    engine: Engine, components: str, contradicted: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """(record_id, cluster_id) of ``components`` (a (unique_id, cluster_id) table), split so
+    that no cluster holds a pair an analyst judged 'different', a pair the constraints keep
+    apart (two suspects of one event, conflicting birth dates or ages: link/constraints.py)
+    or a pair in ``contradicted``."""
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE cb_members AS SELECT unique_id AS record_id, cluster_id "
+        f'FROM "{components}"'
+    )
+    frame = engine.frame("SELECT record_id, cluster_id FROM cb_members")
+    cannot = [_judged(engine, "different"), engine.frame(cannot_links_sql("cb_members"))]
+    if contradicted is not None:
+        cannot.append(contradicted)
+    return break_cannot_links(engine, frame, pl.concat(cannot).unique())
+
+
+def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
+    components = _components_sql(engine, trained.db_api)
+    frame = engine.frame(f'SELECT unique_id AS record_id, cluster_id FROM "{components}"')
     # the model's own clear 'different' inside a cluster, unless an analyst said 'same'
     contradicted = (
         contradictions(engine, trained, frame)
@@ -131,9 +160,9 @@ def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
             record_l=pl.min_horizontal("record_l", "record_r"),
             record_r=pl.max_horizontal("record_l", "record_r"),
         )
-        .join(same, on=["record_l", "record_r"], how="anti")
+        .join(_judged(engine, "same"), on=["record_l", "record_r"], how="anti")
     )
-    return break_cannot_links(engine, frame, pl.concat([different, contradicted]).unique())
+    return _apply_constraints(engine, components, contradicted)
 
 
 def break_cannot_links(
@@ -141,7 +170,12 @@ def break_cannot_links(
 ) -> pl.DataFrame:
     """Split any cluster that still holds a pair that must stay apart (``cannot``: record_l,
     record_r) through other records: keep its strongest edges that leave every such pair apart,
-    then take the pieces as clusters."""
+    then take the pieces as clusters.
+
+    Only clusters that hold such a pair are read into memory, with their edges: a few small
+    clusters of several records (as networks' metrics are computed on their small subgraphs),
+    since choosing which edges to keep is a walk over each cluster's edges in order of strength
+    that set-based SQL does not express."""
     clash = (
         cannot.join(clusters, left_on="record_l", right_on="record_id")
         .join(clusters, left_on="record_r", right_on="record_id", suffix="_r")
@@ -150,16 +184,27 @@ def break_cannot_links(
     if clash.is_empty():
         return clusters
     broken = clusters.filter(pl.col("cluster_id").is_in(clash["cluster_id"].implode()))
-    edges = engine.frame("SELECT unique_id_l, unique_id_r, match_probability FROM cb_edges")
-    edges = edges.filter(pl.col("unique_id_l").is_in(broken["record_id"].implode()))
+    edges = (
+        engine.frame("SELECT unique_id_l, unique_id_r, match_probability FROM cb_edges")
+        .join(broken, left_on="unique_id_l", right_on="record_id")
+        .join(broken, left_on="unique_id_r", right_on="record_id", suffix="_r")
+        .filter(pl.col("cluster_id") == pl.col("cluster_id_r"))
+    )
+    edges_of = {
+        key[0]: [(p, a, b) for a, b, p in part.select(
+            "unique_id_l", "unique_id_r", "match_probability").iter_rows()]
+        for key, part in edges.partition_by("cluster_id", as_dict=True).items()
+    }  # fmt: skip
+    apart_of = {
+        key[0]: part.select("record_l", "record_r").rows()
+        for key, part in clash.partition_by("cluster_id", as_dict=True).items()
+    }
     pieces: list[tuple[str, str]] = []
     for cluster, members in (
         broken.group_by("cluster_id", maintain_order=True).agg("record_id").iter_rows()
     ):
-        inside = set(members)
-        mine = [(p, a, b) for a, b, p in edges.iter_rows() if a in inside and b in inside]
-        apart = [(a, b) for a, b, *_ in clash.filter(pl.col("cluster_id") == cluster).iter_rows()]
-        for piece, records in enumerate(_split(inside, sorted(mine, reverse=True), apart)):
+        mine = sorted(edges_of.get(cluster, []), reverse=True)
+        for piece, records in enumerate(_split(set(members), mine, apart_of[cluster])):
             pieces += [(record, f"{cluster}~{piece}") for record in records]
     split = pl.DataFrame(pieces, schema=["record_id", "new_cluster"], orient="row")
     return clusters.join(split, on="record_id", how="left").select(
@@ -167,34 +212,33 @@ def break_cannot_links(
     )
 
 
-def _components(members: set[str], edges: list[tuple[float, str, str]]) -> list[set[str]]:
-    parent = {m: m for m in members}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for _, a, b in edges:
-        parent[find(a)] = find(b)
-    groups: dict[str, set[str]] = {}
-    for m in members:
-        groups.setdefault(find(m), set()).add(m)
-    return sorted(groups.values(), key=lambda g: min(g))
-
-
 def _split(
     members: set[str], edges: list[tuple[float, str, str]], apart: list[tuple[str, str]]
 ) -> list[set[str]]:
-    """Keep the strongest edges that leave every cannot-link pair apart (edges strongest first)."""
-    kept: list[tuple[float, str, str]] = []
-    for edge in edges:
-        trial = _components(members, [*kept, edge])
-        where = {m: i for i, group in enumerate(trial) for m in group}
-        if all(where[a] != where[b] for a, b in apart):
-            kept.append(edge)
-    return _components(members, kept)
+    """Keep the strongest edges that leave every cannot-link pair apart (edges strongest first),
+    and give the pieces they join, in order of their first record.
+
+    Greedy, as Kruskal's algorithm is: an edge is kept unless it would join two pieces that
+    hold a pair of ``apart`` between them. Pieces grow by union, so each edge costs a look at
+    the cannot-links of the smaller piece's records only."""
+    piece_of = {m: m for m in sorted(members)}
+    held: dict[str, set[str]] = {m: {m} for m in piece_of}
+    enemies: dict[str, set[str]] = {}
+    for a, b in apart:
+        enemies.setdefault(a, set()).add(b)
+        enemies.setdefault(b, set()).add(a)
+    for _, a, b in edges:
+        first, second = piece_of[a], piece_of[b]
+        if first == second:
+            continue
+        if len(held[first]) < len(held[second]):
+            first, second = second, first
+        if any(piece_of[e] == first for r in held[second] for e in enemies.get(r, ())):
+            continue
+        for record in held[second]:
+            piece_of[record] = first
+        held[first] |= held.pop(second)
+    return sorted(held.values(), key=lambda piece: min(piece))
 
 
 def _write_persons(engine: Engine, links: pl.DataFrame) -> None:
@@ -274,10 +318,10 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         seconds["train"] = time.perf_counter() - started
         _keep_pairs(engine, trained)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
-        _edges(engine, settings.threshold)
+        write_edges(engine, settings.threshold)
         ties = _add_tie_evidence(engine, trained)
         if ties is not None:
-            _edges(engine, settings.threshold)
+            write_edges(engine, settings.threshold)
         with engine.transaction():
             links = assign_ids(engine, _cluster(engine, trained))
             _write_persons(engine, links)

@@ -1,0 +1,228 @@
+"""Constraints on clustering: two suspects of one event, and conflicting birth dates or ages,
+keep records apart unless an analyst judged them the same. Small workspaces written by hand:
+the roles are the POLE standard's, the names invented."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from splink import DuckDBAPI
+
+from casebridge.audit.run import build_tables
+from casebridge.audit.settings import AuditSettings
+from casebridge.engine import Engine
+from casebridge.link.constraints import count_breaches
+from casebridge.link.judgements import record_judgement
+from casebridge.link.prepare import prepare_link_input
+from casebridge.link.run import _split, constrained_clusters, write_edges
+from casebridge.standard.tables import create_tables
+from tests.audit.helpers import tiny_workspace
+from tests.spark import untranspilable
+
+THRESHOLD = 0.9
+
+
+def _workspace() -> Engine:
+    engine = Engine()
+    create_tables(engine)
+    return engine
+
+
+def _person(engine: Engine, record: str, born: date | None = None, precision: str = "day") -> None:
+    engine.execute(
+        "INSERT INTO person_record (record_id, source, local_id, forename, surname, "
+        "date_of_birth, dob_precision, dates_of_birth) VALUES (?, ?, ?, 'jarvis', 'pellow', ?, "
+        "?, CASE WHEN ? IS NULL THEN NULL ELSE [CAST(? AS DATE)] END)",
+        [record, record.split(":")[0], record, born, born and precision, born, born],
+    )
+
+
+def _involve(engine: Engine, event: str, record: str, role: str, age: int | None = None) -> None:
+    if not engine.scalar("SELECT count(*) FROM event WHERE event_id = ?", [event]):
+        engine.execute(
+            "INSERT INTO event (event_id, source, local_id, kind, event_date) "
+            "VALUES (?, ?, ?, 'crime', DATE '2024-03-01')",
+            [event, event.split(":")[0], event],
+        )
+    engine.execute(
+        "INSERT INTO involvement (source, event_id, record_id, role, age_at_event) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [event.split(":")[0], event, record, role, age],
+    )
+
+
+def _scored(engine: Engine, pairs: list[tuple[str, str, float]]) -> None:
+    """Scored pairs as the model would leave them in ``match_pair``."""
+    engine.execute(
+        "CREATE OR REPLACE TABLE match_pair (record_l VARCHAR, record_r VARCHAR, "
+        "match_weight DOUBLE, match_probability DOUBLE)"
+    )
+    for left, right, probability in pairs:
+        engine.execute("INSERT INTO match_pair VALUES (?, ?, 0.0, ?)", [left, right, probability])
+
+
+def _persons(engine: Engine) -> set[frozenset[str]]:
+    prepare_link_input(engine)
+    write_edges(engine, THRESHOLD)
+    clusters = constrained_clusters(engine, DuckDBAPI(connection=engine.connection))
+    groups = clusters.group_by("cluster_id").agg("record_id")["record_id"].to_list()
+    return {frozenset(group) for group in groups}
+
+
+def _co_suspects(engine: Engine) -> None:
+    """Two suspects of one crime with one name and birth date, and a third record from another
+    force that matches both."""
+    for record in ("a:1", "a:2", "b:1"):
+        _person(engine, record, date(1990, 4, 12))
+    _involve(engine, "a:E1", "a:1", "suspect")
+    _involve(engine, "a:E1", "a:2", "offender")
+    _involve(engine, "a:E1", "a:3", "victim")
+    _person(engine, "a:3", date(2009, 8, 30))
+    _scored(engine, [("a:1", "a:2", 0.9999), ("a:1", "b:1", 0.999), ("a:2", "b:1", 0.998)])
+
+
+def test_two_suspects_of_one_crime_stay_two_persons() -> None:
+    engine = _workspace()
+    try:
+        _co_suspects(engine)
+        persons = _persons(engine)
+    finally:
+        engine.close()
+    # the stronger match takes the third record; nothing chains the two suspects together
+    assert persons == {frozenset({"a:1", "b:1"}), frozenset({"a:2"}), frozenset({"a:3"})}
+
+
+def test_a_judgement_same_joins_two_suspects_of_one_crime() -> None:
+    engine = _workspace()
+    try:
+        _co_suspects(engine)
+        record_judgement(engine, "a:2", "a:1", "same", "one man entered twice", "analyst 3")
+        persons = _persons(engine)
+    finally:
+        engine.close()
+    assert frozenset({"a:1", "a:2", "b:1"}) in persons
+
+
+def test_a_suspect_and_the_victim_of_one_crime_stay_apart() -> None:
+    engine = _workspace()
+    try:
+        _person(engine, "a:1", date(1990, 4, 12))
+        _person(engine, "a:2", date(1990, 4, 12))
+        _involve(engine, "a:E1", "a:1", "suspect")
+        _involve(engine, "a:E1", "a:2", "victim")
+        _scored(engine, [("a:1", "a:2", 0.99)])
+        persons = _persons(engine)
+    finally:
+        engine.close()
+    assert persons == {frozenset({"a:1"}), frozenset({"a:2"})}
+
+
+def test_a_name_only_record_does_not_join_people_aged_20_and_50() -> None:
+    engine = _workspace()
+    try:
+        _person(engine, "a:1")  # a name and nothing else
+        _person(engine, "b:1")  # known by an age only: 20 at the event
+        _involve(engine, "b:E1", "b:1", "suspect", 20)
+        _person(engine, "c:1", date(1974, 2, 5))  # 50 by the birth date
+        _person(engine, "c:2")  # 51 by an age at an event: a year out, as estimates are
+        _involve(engine, "c:E2", "c:2", "suspect", 51)
+        _scored(engine, [("a:1", "b:1", 0.97), ("a:1", "c:1", 0.96), ("c:1", "c:2", 0.95)])
+        persons = _persons(engine)
+    finally:
+        engine.close()
+    assert persons == {frozenset({"a:1", "b:1"}), frozenset({"c:1", "c:2"})}
+
+
+def test_a_mistyped_year_is_no_conflict_but_a_placeholder_first_of_january_is() -> None:
+    engine = _workspace()
+    try:
+        _person(engine, "a:1", date(1985, 6, 3))
+        _person(engine, "b:1", date(1958, 6, 3))  # digits swapped: month and day agree
+        _person(engine, "c:1", date(1970, 1, 1))  # 1 January: a year only, in truth
+        _person(engine, "d:1", date(1990, 1, 1))
+        _person(engine, "e:1")
+        _scored(engine, [("a:1", "b:1", 0.95), ("c:1", "e:1", 0.95), ("d:1", "e:1", 0.94)])
+        persons = _persons(engine)
+    finally:
+        engine.close()
+    assert frozenset({"a:1", "b:1"}) in persons
+    assert frozenset({"c:1", "e:1"}) in persons and frozenset({"d:1"}) in persons
+
+
+def test_breaches_are_counted_unless_judged_the_same() -> None:
+    engine = _workspace()
+    try:
+        _co_suspects(engine)
+        _person(engine, "c:1", date(1960, 1, 9))
+        _person(engine, "c:2", date(1999, 10, 2))
+        engine.execute(
+            "CREATE TABLE person_link AS SELECT * FROM (VALUES ('a:1', 'P1'), ('a:2', 'P1'), "
+            "('b:1', 'P1'), ('a:3', 'P2'), ('c:1', 'P3'), ('c:2', 'P3')) AS l(record_id, person_id)"
+        )
+        members = "(SELECT record_id, person_id AS cluster_id FROM person_link)"
+        before = count_breaches(engine, members)
+        record_judgement(engine, "a:1", "a:2", "same", "one man entered twice", "analyst 3")
+        after = count_breaches(engine, members)
+        failures = untranspilable(engine.statements)
+    finally:
+        engine.close()
+    assert (before.one_event, before.birth_conflict) == (1, 1)
+    assert (after.one_event, after.birth_conflict) == (0, 1)
+    assert failures == []
+
+
+def test_the_audit_counts_persons_holding_two_suspects_of_one_event() -> None:
+    engine = tiny_workspace()  # a:1 and a:2 are suspects of one crime, two persons
+    try:
+        before = _overview(engine)
+        engine.execute("UPDATE person_link SET person_id = 'P1' WHERE record_id = 'a:2'")
+        after = _overview(engine)
+    finally:
+        engine.close()
+    measure = "persons holding two suspects (or a suspect and a victim) of one event"
+    assert (before[measure], after[measure]) == (0, 1)
+
+
+def _overview(engine: Engine) -> dict[str, int]:
+    _, pairs = build_tables(engine, AuditSettings())
+    exact: pl.DataFrame = pairs["linkage_overview"][0]
+    return {str(k): int(v) for k, v in exact.iter_rows()}
+
+
+def test_every_constraint_statement_transpiles_to_spark() -> None:
+    engine = _workspace()
+    try:
+        _co_suspects(engine)
+        engine.statements.clear()
+        _persons(engine)
+        failures = untranspilable(engine.statements)
+    finally:
+        engine.close()
+    assert failures == []
+
+
+RECORDS = [f"r{n}" for n in range(7)]
+PAIRS = st.tuples(st.sampled_from(RECORDS), st.sampled_from(RECORDS)).filter(lambda p: p[0] < p[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.floats(0.5, 1.0), PAIRS), unique_by=lambda e: e[1], max_size=15),
+    apart=st.lists(PAIRS, max_size=4),
+)
+def test_splitting_keeps_every_cannot_link_apart_and_as_much_else_as_it_can(
+    edges: list[tuple[float, tuple[str, str]]], apart: list[tuple[str, str]]
+) -> None:
+    strongest = sorted(((p, a, b) for p, (a, b) in edges), reverse=True)
+    pieces = _split(set(RECORDS), strongest, apart)
+    where = {record: n for n, piece in enumerate(pieces) for record in piece}
+    assert sorted(where) == RECORDS
+    assert all(where[a] != where[b] for a, b in apart)
+    # an edge left between two pieces would have joined a pair that must stay apart
+    for _, a, b in strongest:
+        if where[a] != where[b]:
+            joined = pieces[where[a]] | pieces[where[b]]
+            assert any(x in joined and y in joined for x, y in apart)
