@@ -31,6 +31,7 @@ from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.recheck import contradictions
 from casebridge.link.ties import TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
+from casebridge.standard.tables import record_run
 from casebridge.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -343,16 +344,7 @@ def _record_run(
     engine: Engine, started: dt.datetime, parameters: dict[str, object], report: LinkReport
 ) -> None:
     """The link stage's row in ``run``: records in, persons out."""
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    engine.execute(
-        "INSERT INTO run VALUES ('link', ?, ?, ?, ?, ?, ?, ?)",
-        [
-            started,
-            finished,
-            json.dumps(parameters),
-            json.dumps({"scored_pairs": report.scored_pairs}),
-            report.records,
-            report.persons,
-            (finished - started).total_seconds(),
-        ],
-    )
+    record_run(
+        engine, "link", started, json.dumps(parameters),
+        json.dumps({"scored_pairs": report.scored_pairs}), report.records, report.persons,
+    )  # fmt: skip
