@@ -91,8 +91,8 @@ def _record_run(engine: Engine, started: dt.datetime, path: Path, form: str, row
         [
             started,
             finished,
-            json.dumps({"file": str(path)}),
-            json.dumps({"format": form}),
+            json.dumps({"file": str(path), "format": form}),
+            json.dumps({"tables": ["person_link", "person_record"]}),
             rows,
             1,
             (finished - started).total_seconds(),
