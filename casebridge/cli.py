@@ -42,6 +42,7 @@ from casebridge.link.evaluate import (
     load_truth,
 )
 from casebridge.link.explain import closest_record, explain_pair, read_model, waterfall_svg
+from casebridge.link.export import export_links
 from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql
 from casebridge.link.prepare import prepare_link_input
@@ -456,6 +457,26 @@ def link_judge(
     console.print(f"recorded: {first} and {second} are {verdict}", soft_wrap=True)
 
 
+@link_app.command("export")
+def link_export(
+    ctx: typer.Context,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="The file to write (default W/person_link.csv or .parquet)."),
+    ] = None,
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Write each record's source, local id, person id and link probability (CSV or Parquet).
+
+    Person-level data: the file says so (the first line of a CSV, the metadata of a Parquet
+    file), is readable by its owner only, and the export is recorded in the run table."""
+    chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
+    target = to or chosen.root / f"person_link.{file_format}"
+    written = run_stage("export", chosen, lambda engine: export_links(engine, target, file_format))
+    console.print(f"wrote {written}", soft_wrap=True)
+
+
 @link_app.command("explain")
 def link_explain(
     ctx: typer.Context,
@@ -572,16 +593,26 @@ def report_command(
 @app.command()
 def evaluate(
     ctx: typer.Context,
-    truth: Annotated[Path, typer.Option("--truth", help="A truth folder from 'casebridge synth'.")],
+    truth: Annotated[
+        Path,
+        typer.Option(
+            "--truth",
+            help="A truth folder from 'casebridge synth', or a labelled sample file (CSV or "
+            "Parquet: source, local_id, person_id, optional group).",
+        ),
+    ],
     workspace: WorkspaceOption = None,
     form: FormatOption = OutputFormat.table,
 ) -> None:
-    """Score linkage, networks, screening and the audit against a synthetic truth folder.
+    """Score linkage, networks, screening and the audit against a synthetic truth folder, or
+    linkage alone against a labelled sample.
 
-    Linkage overall, per name-origin group and its blocking recall, and the persons that break
-    its constraints (two suspects of one event, conflicting birth dates); network recovery;
-    each rule's recall and precision; the audit's completeness and bounds against the truth.
-    Reads the workspace only, so it may run beside other readers."""
+    Linkage overall, per name-origin group (or the sample's groups), for adults known by age
+    only (where the truth marks them), its blocking recall and the persons that break its
+    constraints (two suspects of one event, conflicting birth dates); network recovery; each
+    rule's recall and precision; the audit's completeness and bounds against the true values.
+    A labelled sample is scored on pairs among its own records. Reads the workspace only, so
+    it may run beside other readers."""
     chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
     out = Emitter(form, console)
     engine = read_only(chosen)
@@ -592,22 +623,26 @@ def evaluate(
         prepare_link_input(engine)
         out.add(results.blocking_result(*blocking_recall(engine, answers, blocking_rule_sql())))
         out.add(results.constraints_result(*constraint_breaches(engine, answers)))
-        if engine.table_exists("network"):
-            out.add(results.network_score_result(
-                run_cleanly(lambda: evaluate_networks(engine, truth))
-            ))  # fmt: skip
-        if engine.table_exists("review_item"):
-            rule_scores = run_cleanly(lambda: evaluate_screening(engine, truth))
-            if rule_scores:
-                out.add(results.screening_result(rule_scores))
-        if engine.table_exists("audit_person_completeness_published"):
-            kinds = chosen.settings.vocabulary.duty_report_kinds
-            audit_score = run_cleanly(lambda: evaluate_audit(engine, truth, kinds))
-            for result in results.audit_score_results(audit_score):
-                out.add(result)
+        if truth.is_dir():  # a labelled sample scores linkage only
+            _score_stages(engine, chosen, truth, out)
     finally:
         engine.close()
     out.finish()
+
+
+def _score_stages(engine: Engine, chosen: Workspace, truth: Path, out: Emitter) -> None:
+    """Networks, screening and the audit against a synthetic truth folder, where they ran."""
+    if engine.table_exists("network"):
+        out.add(results.network_score_result(run_cleanly(lambda: evaluate_networks(engine, truth))))
+    if engine.table_exists("review_item"):
+        rule_scores = run_cleanly(lambda: evaluate_screening(engine, truth))
+        if rule_scores:
+            out.add(results.screening_result(rule_scores))
+    if engine.table_exists("audit_person_completeness_published"):
+        kinds = chosen.settings.vocabulary.duty_report_kinds
+        audit_score = run_cleanly(lambda: evaluate_audit(engine, truth, kinds))
+        for result in results.audit_score_results(audit_score):
+            out.add(result)
 
 
 @app.command()

@@ -1,8 +1,12 @@
-"""Linkage accuracy against a truth folder: pairwise and cluster precision, recall and F1,
-overall and per name-origin group, the blocking rules' recall, and how many persons break the
-constraints (link/constraints.py), linked and true.
+"""Linkage accuracy against a truth folder or a labelled sample: pairwise and cluster
+precision, recall and F1, overall and per name-origin group (or the sample's own groups), for
+adults known by age only where the truth marks them, the blocking rules' recall, and how many
+persons break the constraints (link/constraints.py), linked and true.
 
-Only ``evaluate`` reads a truth folder; the pipeline never does.
+A truth folder is what ``casebridge synth`` writes (``truth/``); a labelled sample is a CSV or
+Parquet file of ``source``, ``local_id``, ``person_id`` and an optional ``group`` that analysts
+labelled: scores then count pairs among the labelled records only. Only ``evaluate`` reads
+either; the pipeline never does.
 """
 
 from __future__ import annotations
@@ -51,23 +55,32 @@ def pairwise_scores(joined: pl.DataFrame) -> Scores:
     return _scores(correct, predicted, true)
 
 
-def _pairs_touching(frame: pl.DataFrame, keys: list[str], group: str) -> int:
-    """Pairs inside each ``keys`` cell with at least one record of ``group``."""
+AGE_ONLY_SCOPE = "adults known by age only"
+SAMPLE_COLUMNS = ("source", "local_id", "person_id")
+
+
+def _pairs_touching(frame: pl.DataFrame, keys: list[str], marked: pl.Expr) -> int:
+    """Pairs inside each ``keys`` cell with at least one ``marked`` record."""
     cells = frame.group_by(keys).agg(
         pl.len().cast(pl.Int64).alias("n"),
-        (pl.col("group") == group).sum().cast(pl.Int64).alias("k"),
+        marked.sum().cast(pl.Int64).alias("k"),
     )
     rest = cells["n"] - cells["k"]
     return int(((cells["n"] * (cells["n"] - 1) - rest * (rest - 1)) // 2).sum())
 
 
+def marked_scores(joined: pl.DataFrame, marked: pl.Expr) -> Scores:
+    """Scores over every pair with at least one ``marked`` record."""
+    correct = _pairs_touching(joined, ["person_id", "true_person_id"], marked)
+    predicted = _pairs_touching(joined, ["person_id"], marked)
+    true = _pairs_touching(joined, ["true_person_id"], marked)
+    return _scores(correct, predicted, true)
+
+
 def group_scores(joined: pl.DataFrame, group: str) -> Scores:
     """Scores for one name-origin group, counting every pair with a record of the group: a
     wrong link between a record of this group and one of another counts against both."""
-    correct = _pairs_touching(joined, ["person_id", "true_person_id"], group)
-    predicted = _pairs_touching(joined, ["person_id"], group)
-    true = _pairs_touching(joined, ["true_person_id"], group)
-    return _scores(correct, predicted, true)
+    return marked_scores(joined, pl.col("group") == group)
 
 
 def cluster_scores(joined: pl.DataFrame) -> Scores:
@@ -79,23 +92,83 @@ def cluster_scores(joined: pl.DataFrame) -> Scores:
 
 
 def load_truth(truth: Path) -> pl.DataFrame:
-    """record_id → true person and name-origin group, from a truth folder."""
+    """record_id → true person and group (null where none), from a truth folder or a labelled
+    sample file; from a truth folder that marks them, also ``age_only`` (an adult named with an
+    approximate age only, whose police records give a birth date)."""
+    if truth.is_file():
+        return load_labelled_sample(truth)
+    if not truth.is_dir():
+        raise UsageError(
+            f"{truth} does not exist; give a truth folder or a labelled sample (CSV or Parquet)"
+        )
     records, people = read_truth(truth, "record_person", "person")
-    return record_ids(records).join(
+    joined = record_ids(records).join(
         people.select(true_person_id="person_id", group="name_origin_group"), on="true_person_id"
     )
+    if not (truth / "age_only_adult.parquet").is_file():
+        return joined
+    (marked,) = read_truth(truth, "age_only_adult")
+    age_only = record_ids(marked)["record_id"]
+    return joined.with_columns(age_only=pl.col("record_id").is_in(age_only.implode()))
+
+
+def _read_sample(path: Path) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        if suffix == ".csv":
+            return pl.read_csv(path, comment_prefix="#", infer_schema=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise UsageError(f"cannot read the labelled sample {path}: {type(exc).__name__}") from exc
+    raise UsageError(f"{path}: a labelled sample must be a .csv or .parquet file")
+
+
+def load_labelled_sample(path: Path) -> pl.DataFrame:
+    """record_id → true person and group (null without a ``group`` column) from a labelled
+    sample: a CSV (``# `` comment lines allowed) or Parquet file with columns ``source``,
+    ``local_id``, ``person_id`` and optionally ``group``. ``person_id`` is the analysts' label:
+    records with the same label are the same person."""
+    frame = _read_sample(path)
+    missing = [column for column in SAMPLE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"{path}: the labelled sample has no column {missing[0]!r}; it needs source, "
+            "local_id and person_id (and optionally group)"
+        )
+    group = pl.col("group").cast(pl.String) if "group" in frame.columns else pl.lit(None)
+    sample = frame.select(
+        *(pl.col(column).cast(pl.String).str.strip_chars() for column in SAMPLE_COLUMNS),
+        group=group.cast(pl.String),
+    )
+    empty = sample.filter(pl.any_horizontal(pl.col(SAMPLE_COLUMNS).fill_null("") == "")).height
+    if empty:
+        raise UsageError(
+            f"{path}: {empty} rows have an empty source, local_id or person_id; fill or drop them"
+        )
+    if sample.select("source", "local_id").is_duplicated().any():
+        raise UsageError(f"{path}: a record (source, local_id) is labelled twice; keep one row")
+    return record_ids(sample).with_columns(group=sample["group"])
 
 
 def evaluate_linkage(engine: Engine, truth: pl.DataFrame) -> dict[str, Scores]:
-    """Scores overall ('all'), per name-origin group, and for clusters ('clusters'), against
-    ``truth`` from :func:`load_truth`."""
+    """Scores overall ('all'), per group, for clusters ('clusters') and, where ``truth`` marks
+    them, for adults known by age only, against ``truth`` from :func:`load_truth`. Only the
+    records ``truth`` holds are scored: with a labelled sample, pairs among its records."""
     if not engine.table_exists("person_link"):
         raise UsageError("no persons yet: run 'casebridge link' first")
     links = engine.frame("SELECT record_id, person_id FROM person_link")
     joined = links.join(truth, on="record_id")
+    if joined.is_empty():
+        raise UsageError(
+            "none of the truth's records is in the workspace; check that its source keys and "
+            "local ids are the workspace's"
+        )
     results = {"all": pairwise_scores(joined), "clusters": cluster_scores(joined)}
-    for group in sorted(joined["group"].unique().to_list()):
+    for group in sorted(joined["group"].drop_nulls().unique().to_list()):
         results[group] = group_scores(joined, group)
+    if "age_only" in joined.columns and joined["age_only"].any():
+        results[AGE_ONLY_SCOPE] = marked_scores(joined, pl.col("age_only"))
     return results
 
 

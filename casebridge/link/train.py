@@ -27,7 +27,7 @@ SIGNIFICANT_DIGITS = 10
 TRAINING_RECORDS = 60_000  # the smallest training sample
 TRAINING_SHARE = 0.1  # a larger workspace trains on this share of its records
 TRAINING_INPUT = "cb_training_input"
-EM_ITERATIONS = (20, 5)  # the second only if the first underflows (see train)
+EM_ITERATIONS = (20, 5, 2)  # each later one only if the one before underflows (see train)
 
 
 @dataclass

@@ -21,6 +21,8 @@ WITH_SUSPECT = {"1": 0.3, "16": 0.15, "15": 0.1, "8": 0.08, "3": 0.08, "2": 0.04
 WITH_SUSPECT |= {"21": 0.05, "10": 0.03, "": 0.12}
 WITHOUT_SUSPECT = {"18": 0.6, "14": 0.25, "20": 0.05, "": 0.1}
 VICTIMLESS = ["92D", "92E"]  # possession offences: everyone involved is a suspect
+# an adult of concern named in a referral: at least 18 and at most 70 on the referral's date
+ADULT_OF_CONCERN_AGES = (18, 70)
 MIN_AGE = {"victim": 5, "suspect": 14, "witness": 10}
 RAPE_CODES = ["19C", "19F"]
 REFERRAL_REASONS = np.array(
@@ -159,6 +161,41 @@ def _social_care_events(
     return events, involvements
 
 
+def _adults_of_concern(
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    events: pl.DataFrame,
+    known_to_police: np.ndarray,
+) -> pl.DataFrame:
+    """Involvements naming an adult of concern in a share of referrals (a parent's partner, a
+    relative): someone the police also know, named by the social worker with a name and an
+    approximate age only. A referral whose drawn adult is under 18 or over 70 on its date is
+    drawn again, up to four times, then left without one."""
+    referrals = events.filter(pl.col("kind") == "referral")
+    chosen = referrals.filter(
+        pl.Series(rng.random(referrals.height) < profile.plants.adult_in_referral)
+    )
+    event, date = chosen["event"].to_numpy(), chosen["date"].to_numpy().astype(np.int64)
+    adult = np.full(len(event), -1, dtype=np.int64)
+    for _ in range(4):
+        open_ = np.flatnonzero(adult < 0)
+        if not len(open_) or not len(known_to_police):
+            break
+        drawn = known_to_police[rng.integers(len(known_to_police), size=len(open_))]
+        age = (date[open_] - people.dob[drawn].astype(np.int64)) / YEAR
+        fits = (age >= ADULT_OF_CONCERN_AGES[0]) & (age <= ADULT_OF_CONCERN_AGES[1])
+        adult[open_[fits]] = drawn[fits]
+    named = adult >= 0
+    return pl.DataFrame(
+        {
+            "event": event[named],
+            "person": adult[named],
+            "role": np.full(int(named.sum()), "person_of_concern", dtype=object),
+        }
+    )
+
+
 def generate_background(
     rng: np.random.Generator, profile: Profile, people: People, plan: Plan, log: EventLog
 ) -> None:
@@ -172,4 +209,6 @@ def generate_background(
     events, involvements = _social_care_events(
         rng, profile, people, person[source == LA_SOURCE], log.next_event
     )
-    log.add_bulk(events, involvements)
+    known_to_police = np.unique(person[np.isin(source, FORCES)])
+    adults = _adults_of_concern(rng, profile, people, events, known_to_police)
+    log.add_bulk(events, pl.concat([involvements, adults.cast(involvements.schema)]))

@@ -26,7 +26,7 @@ from casebridge.synth.profile import Profile
 from casebridge.synth.records import build_records, reference_events
 from casebridge.synth.scenarios import generate_scenario_events
 from casebridge.synth.sources import SOURCES, Source, export_order
-from casebridge.synth.truth import calendar_age, review_targets
+from casebridge.synth.truth import age_only_adults, calendar_age, review_targets
 from casebridge.synth.world import EventLog
 
 Progress = Callable[[str], None]
@@ -272,6 +272,7 @@ def _generate_into(
     networks.write_parquet(truth / "network.parquet")
     members.write_parquet(truth / "network_member.parquet")
     targets.write_parquet(truth / "review_target.parquet")
+    age_only_adults(rows).write_parquet(truth / "age_only_adult.parquet")
     step("truth")
     planted: list[Planted] = []
     written: dict[str, int] = {}

@@ -66,14 +66,14 @@ class Pool:
 
 
 @cache
-def load_pools(group: str) -> dict[str, Pool]:
-    """Return the forename and surname pools of one name-origin group."""
+def load_pools(group: str, kinds: tuple[str, ...] = KINDS) -> dict[str, Pool]:
+    """Return the pools of one name-origin group: forenames and surnames, or ``kinds``."""
     path = NAME_DIR / f"{group}.csv"
     if not path.is_file():
         raise DataFileError(f"no name pool for group {group!r} (expected {path})")
     rows = read_rows(path, ("kind", "name", "weight"))
     pools = {}
-    for kind in KINDS:
+    for kind in kinds:
         names = [row["name"] for row in rows if row["kind"] == kind]
         weights = np.array([float(row["weight"]) for row in rows if row["kind"] == kind])
         if not names:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from casebridge.synth.conventions import apply_true_conventions
 from casebridge.synth.names import load_pools
 from casebridge.synth.profile import Profile
 from casebridge.synth.world import days
@@ -127,6 +128,7 @@ def draw_people(
         nationality[in_group] = categorical(rng, facts["nationality"], count)
     middle[rng.random(size) < 0.55] = ""
     middle[middle == forename] = ""
+    apply_true_conventions(rng, groups_data, group, sex, (forename, middle, surname))
     moved = rng.random(size) < profile.noise.moved_house
     period = days(profile.period_start), days(profile.period_end)
     phone = "07" + rng.integers(100_000_000, 999_999_999, size=size).astype(str).astype(object)

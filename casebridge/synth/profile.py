@@ -62,6 +62,8 @@ class Plants(_Strict):
     cse_assessment: Rate
     repeated_missing: Rate
     duty_report_on_victim: Rate
+    # absent from profiles written before it: no adults named in background referrals
+    adult_in_referral: Rate = 0.0
 
 
 class NameNoise(_Strict):
@@ -82,8 +84,24 @@ class DobNoise(_Strict):
     missing: Rate
 
 
+class OriginNoise(_Strict):
+    """How records bend names by their origin's convention (``synth/conventions.py``); each a
+    share of that origin's records. A profile without this section bends none."""
+
+    vietnamese_order_swapped: Rate = 0.0
+    tone_marks_dropped: Rate = 0.0
+    somali_patronymic_dropped: Rate = 0.0
+    afghan_one_name_only: Rate = 0.0
+    afghan_single_name_repeated: Rate = 0.0
+    sikh_family_name_dropped: Rate = 0.0
+    polish_masculine_form: Rate = 0.0
+    diacritics_dropped: Rate = 0.0
+    romanian_cedilla: Rate = 0.0
+
+
 class Noise(_Strict):
     names: NameNoise
+    origins: OriginNoise = OriginNoise()
     dob: DobNoise
     postcode_missing: Rate
     postcode_partial: Rate

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from casebridge.synth.conventions import recorded_conventions
 from casebridge.synth.noise import (
     blank,
     exact_mask,
@@ -18,7 +19,7 @@ from casebridge.synth.noise import (
     noisy_names,
     partial_postcodes,
 )
-from casebridge.synth.people import People
+from casebridge.synth.people import People, load_yaml
 from casebridge.synth.profile import Profile
 from casebridge.synth.scenarios import DUTY_SOURCE
 
@@ -130,13 +131,15 @@ def _record_values(
     """Return records with every recorded value: the truth, bent by the profile's noise."""
     noise, size = profile.noise, records.height
     person = records["person"].to_numpy()
-    forename, middle, surname = noisy_names(
+    written = recorded_conventions(
         rng,
-        noise.names,
-        people.forename[person],
-        people.middle_name[person],
-        people.surname[person],
+        noise.origins,
+        load_yaml("groups.yaml"),
+        people.group[person],
+        people.sex[person],
+        (people.forename[person], people.middle_name[person], people.surname[person]),
     )
+    forename, middle, surname = noisy_names(rng, noise.names, *written)
     alias = known_as(rng, noise.names, people.forename[person], people.surname[person])
     dob, precision = noisy_births(rng, noise.dob, people.dob[person].astype(np.int64))
     moved = records["first_date"].to_numpy() >= people.moved_on[person]

@@ -30,6 +30,32 @@ RULES = {
 }
 
 
+def age_only_adults(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return the local authority's records of adults named with a name and an approximate age
+    only (every row of the record names them as a person of concern: no birth date), whose
+    person the police also hold with a birth date (to the day or the year): the records an
+    age-only comparison must link. Columns: source, local_id, person_id, kinds (the episode
+    kinds naming them, ``referral`` and/or ``cse_assessment``, joined by ``;``).
+
+    ``rows`` holds one row per involvement with its record's ``dob_precision``.
+    """
+    police_with_dob = rows.filter(
+        pl.col("source").is_in(POLICE) & (pl.col("dob_precision") != "")
+    ).select("person_id")
+    return (
+        rows.filter(pl.col("source") == "la")
+        .group_by("source", "local_id", "person_id")
+        .agg(
+            (pl.col("role") == "person_of_concern").all().alias("age_only"),
+            pl.col("kind").unique().sort().str.join(";").alias("kinds"),
+        )
+        .filter(pl.col("age_only"))
+        .join(police_with_dob.unique(), on="person_id", how="semi")
+        .select("source", "local_id", "person_id", "kinds")
+        .sort("source", "local_id")
+    )
+
+
 def _offence_facts() -> pl.DataFrame:
     rows = read_standard("offences", OFFENCE_COLUMNS)
     return pl.DataFrame(

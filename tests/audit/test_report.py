@@ -102,7 +102,9 @@ def test_the_stated_completeness_and_bounds_agree_with_the_truth(
         (result.completeness["population"] == "all records")
         & (result.completeness["role"] == "suspect")
     )
-    assert suspects["difference_points"].abs().max() < 2  # type: ignore[operator]
+    # 3 points, not 2, since referrals name adults of concern with an age only (docs/synth.md):
+    # one the linker misses is a person of its own, with no nationality (issue 13, item 5)
+    assert suspects["difference_points"].abs().max() < 3  # type: ignore[operator]
     contained, total = result.contained("all records", "suspect", "ethnicity_group")
     assert total == 5 and contained == total
 
