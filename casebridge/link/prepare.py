@@ -24,6 +24,9 @@ from casebridge.standard.sql import address_key, first_word, skeleton_key, surna
 LINK_INPUT = "link_input"
 PLACEHOLDER_EXCESS = 4
 PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
+# identifiers issued to one person nationally, compared exactly (a local system's id is not:
+# two systems may number their clients alike)
+IDENTIFIER_SCHEMES = ("nhs_number", "upn", "pnc_id", "passport")
 
 
 def _written_key(forename: str, surname: str) -> str:
@@ -32,11 +35,26 @@ def _written_key(forename: str, surname: str) -> str:
     return f"{skeleton_key(forename)} || ' ' || {skeleton_key(surname)}"
 
 
+def _identifiers_sql() -> str:
+    """One row per record with identifiers: the lowest valid value of each scheme compared."""
+    columns = ", ".join(
+        f"min(CASE WHEN scheme = '{scheme}' THEN value END) AS {scheme}"
+        for scheme in IDENTIFIER_SCHEMES
+    )
+    return f"""SELECT record_id, {columns} FROM identifier
+        WHERE value IS NOT NULL GROUP BY record_id"""
+
+
 def prepare_link_input(engine: Engine) -> int:
     """Create ``link_input`` (a temporary table of the connection) from the standard tables;
     return its row count."""
+    # an age at an event says the person was born in the year before that age was reached:
+    # after the event's date less age + 1 years, and on or before the date less age years
     approx_year = """
-        SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year
+        SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year,
+            max(CAST(e.event_date - (i.age_at_event + 1) * INTERVAL 1 YEAR + INTERVAL 1 DAY
+                AS DATE)) AS born_after,
+            min(CAST(e.event_date - i.age_at_event * INTERVAL 1 YEAR AS DATE)) AS born_before
         FROM involvement i JOIN event e ON e.event_id = i.event_id
         WHERE i.age_at_event IS NOT NULL AND e.event_date IS NOT NULL
         GROUP BY i.record_id"""
@@ -83,11 +101,31 @@ def prepare_link_input(engine: Engine) -> int:
             CASE WHEN p.postcode_precision = 'unit' THEN left(p.postcode, length(p.postcode) - 2)
                 WHEN p.postcode_precision = 'sector' THEN p.postcode END AS postcode_sector,
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
+            CASE WHEN p.postcode_precision = 'unit' THEN p.postcode
+                ELSE regexp_replace(p.postal_code, '[^A-Z0-9]+', '', 'g') END AS postal_code,
+            {address_key("p.town")} AS town,
             {address_key("p.address")} AS address_key,
+            CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
+                THEN a.born_after END AS born_after,
+            CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
+                THEN a.born_before END AS born_before,
+            {", ".join(f"x.{scheme}" for scheme in IDENTIFIER_SCHEMES)},
             p.phone, p.email
         FROM person_record p
         JOIN cb_dob d ON d.record_id = p.record_id
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
+        LEFT JOIN ({_identifiers_sql()}) x ON x.record_id = p.record_id
         """
     )
     return int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
+
+
+def held_fields(engine: Engine, table: str = LINK_INPUT) -> frozenset[str]:
+    """The columns of ``table`` that some record holds (not NULL everywhere): the model
+    compares and blocks on these only, so that a workspace without sexes, UK postcodes or
+    identifiers is not given comparisons and rules that could never agree."""
+    columns = engine.columns(table)
+    counts = engine.query(
+        "SELECT " + ", ".join(f'count("{column}") > 0' for column in columns) + f" FROM {table}"
+    )[0]
+    return frozenset(column for column, held in zip(columns, counts, strict=True) if held)
