@@ -82,9 +82,7 @@ def read_set(number: int) -> pl.DataFrame:
     raw = pl.read_csv(
         febrl_folder() / f"dataset{number}.csv", infer_schema=False, truncate_ragged_lines=True
     )
-    frame = raw.rename({c: c.strip() for c in raw.columns}).with_columns(
-        pl.all().str.strip_chars()
-    )
+    frame = raw.rename({c: c.strip() for c in raw.columns}).with_columns(pl.all().str.strip_chars())
     frame = frame.with_columns(
         pl.when(pl.all().str.len_chars() > 0).then(pl.all()).name.keep()
     ).sort("rec_id")

@@ -10,11 +10,13 @@ from typing import Any
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import SettingsCreator, block_on
+from splink import DuckDBAPI, SettingsCreator, block_on
+from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
 
-from casebridge.link.prepare import IDENTIFIER_SCHEMES
+from casebridge.engine import Engine
+from casebridge.link.prepare import IDENTIFIER_SCHEMES, LINK_INPUT, held_fields
 
 DIALECT = "duckdb"
 REVIEW_FLOOR = 0.01  # pairs scored below this are not kept for review or explanation
@@ -27,7 +29,8 @@ KEY_SPELLING = 0.75  # Jaro-Winkler at which two names sharing a key are spelt a
 LOCATION_FIELDS = ("postcode_district", "postal_code", "town", "address_key")
 OPTIONAL_FIELDS = (
     "forename", "surname", "birth_year", "middle_names", "alias_keys", "sex", "phone", "email",
-    "dob", "dob_variants", "born_after", "postcode", "postcode_sector", *LOCATION_FIELDS,
+    "dob", "dob_variants", "born_after", "postcode", "postcode_sector", "postcode_variants",
+    *LOCATION_FIELDS,
     *IDENTIFIER_SCHEMES,
 )  # fmt: skip
 ALL_FIELDS = frozenset([*OPTIONAL_FIELDS, "location", "identifiers"])
@@ -59,35 +62,41 @@ def _name(
     """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial."""
     return cl.CustomComparison(
         output_column_name=column,
-        comparison_levels=_present([
-            cll.NullLevel(column),
-            cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
-            # Mohammed / Muhammad / Mohd, Hussain / Hussein meet here: the key agrees and so,
-            # roughly, does the spelling. A key alone is lossy ('hayley' and 'holly' share
-            # 'hl'), so agreement on it with unlike spellings is the weaker level further down
-            _custom(
-                f'"{key}_l" = "{key}_r" AND '
-                f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {KEY_SPELLING}',
-                f"{key} exact, spelt alike",
-            ).configure(tf_adjustment_column=key, disable_tf_exact_match_detection=True),
-            # forename and surname written the other way round: compared on the keys, so that a
-            # respelling on top of the swap still counts, and as written (a nickname's key is
-            # its formal name's, which the same word as a surname does not get)
-            _custom(
-                f'"{key}_l" = "{other_key}_r" OR "{column}_l" = "{other}_r"',
-                f"{column} swapped with {other}",
-            ),
-            cll.JaroWinklerLevel(column, 0.92),
-            cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
-            cll.JaroWinklerLevel(column, 0.8),
-            # a nickname and its formal name (Bill / William), or two names a lossy key joins:
-            # weighed by what such agreement is worth, below the spellings' own levels
-            _custom(f'"{key}_l" = "{key}_r"', f"{key} exact, spelt unlike") if nicknames else None,
-            _custom(
-                f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', f"{column} initial"
-            ),
-            cll.ElseLevel(),
-        ]),
+        comparison_levels=_present(
+            [
+                cll.NullLevel(column),
+                cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+                # Mohammed / Muhammad / Mohd, Hussain / Hussein meet here: the key agrees and so,
+                # roughly, does the spelling. A key alone is lossy ('hayley' and 'holly' share
+                # 'hl'), so agreement on it with unlike spellings is the weaker level further down
+                _custom(
+                    f'"{key}_l" = "{key}_r" AND '
+                    f'jaro_winkler_similarity("{column}_l", "{column}_r") >= {KEY_SPELLING}',
+                    f"{key} exact, spelt alike",
+                ).configure(tf_adjustment_column=key, disable_tf_exact_match_detection=True),
+                # forename and surname written the other way round: compared on the keys, so that a
+                # respelling on top of the swap still counts, and as written (a nickname's key is
+                # its formal name's, which the same word as a surname does not get)
+                # ('Mohammed Ali' and 'Ali Mohammed' are often two men): weighed by how common the
+                # names are, as an exact match is
+                _custom(
+                    f'"{key}_l" = "{other_key}_r" OR "{column}_l" = "{other}_r"',
+                    f"{column} swapped with {other}",
+                ).configure(tf_adjustment_column=column, disable_tf_exact_match_detection=True),
+                cll.JaroWinklerLevel(column, 0.92),
+                cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
+                cll.JaroWinklerLevel(column, 0.8),
+                # a nickname and its formal name (Bill / William), or two names a lossy key joins:
+                # weighed by what such agreement is worth, below the spellings' own levels
+                _custom(f'"{key}_l" = "{key}_r"', f"{key} exact, spelt unlike")
+                if nicknames
+                else None,
+                _custom(
+                    f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', f"{column} initial"
+                ),
+                cll.ElseLevel(),
+            ]
+        ),
     )
 
 
@@ -112,15 +121,18 @@ def _date_of_birth(fields: frozenset[str]) -> cl.CustomComparison:
         cll.NullLevel("birth_year"),
         cll.ExactMatchLevel("dob"),
         # a record whose rows give several birth dates: any of them is the other's
-        _when(fields, "dob_variants", _custom(
-            '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ('
-            'array_contains("dob_variants_l", "dob_r") '
-            'OR array_contains("dob_variants_r", "dob_l"))',
-            "another recorded birth date agrees",
-        )),
+        _when(
+            fields,
+            "dob_variants",
+            _custom(
+                '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ('
+                'array_contains("dob_variants_l", "dob_r") '
+                'OR array_contains("dob_variants_r", "dob_l"))',
+                "another recorded birth date agrees",
+            ),
+        ),
         _custom(
-            f'{same["dob_year"]} AND "dob_month_l" = "dob_day_r" '
-            'AND "dob_day_l" = "dob_month_r"',
+            f'{same["dob_year"]} AND "dob_month_l" = "dob_day_r" AND "dob_day_l" = "dob_month_r"',
             "day and month swapped",
         ),
         _custom(
@@ -136,12 +148,16 @@ def _date_of_birth(fields: frozenset[str]) -> cl.CustomComparison:
         ),
         # one side knows only an age at an event: the birth date the other gives (or the other's
         # own age at an event) makes that age at that event
-        _when(fields, "born_after", _custom(
-            '("dob_l" BETWEEN "born_after_r" AND "born_before_r") '
-            'OR ("dob_r" BETWEEN "born_after_l" AND "born_before_l") '
-            'OR ("born_after_l" <= "born_before_r" AND "born_after_r" <= "born_before_l")',
-            "age at an event agrees",
-        )),
+        _when(
+            fields,
+            "born_after",
+            _custom(
+                '("dob_l" BETWEEN "born_after_r" AND "born_before_r") '
+                'OR ("dob_r" BETWEEN "born_after_l" AND "born_before_l") '
+                'OR ("born_after_l" <= "born_before_r" AND "born_after_r" <= "born_before_l")',
+                "age at an event agrees",
+            ),
+        ),
         # one side knows only an age at an event (a reporter's guess): its own levels, so
         # that agreeing to within a few years counts as the evidence it is for such records
         _custom(
@@ -194,18 +210,28 @@ def _location(fields: frozenset[str]) -> cl.CustomComparison:
     the same postal code (a UK postcode's unit, or another country's code), the UK postcode's
     sector, the same address elsewhere, the UK district, the same town."""
     same = {c: f'"{c}_l" = "{c}_r"' for c in LOCATION_FIELDS}
-    area = f'({same["postcode_district"]} OR {same["postal_code"]} OR {same["town"]})'
+    area = f"({same['postcode_district']} OR {same['postal_code']} OR {same['town']})"
     unknown = " AND ".join(f'"{c}_{{side}}" IS NULL' for c in LOCATION_FIELDS)
     levels = [
         _custom(
             f"({unknown.format(side='l')}) OR ({unknown.format(side='r')})", "no location"
         ).configure(is_null_level=True),
-        _custom(f'{same["address_key"]} AND {area}', "same address in the same area"),
+        _custom(f"{same['address_key']} AND {area}", "same address in the same area"),
         _custom(
             f'jaro_winkler_similarity("address_key_l", "address_key_r") >= 0.9 AND {area}',
             "a similar address in the same area",
         ),
         cll.ExactMatchLevel("postal_code"),
+        # a record whose rows give several postcodes: any of them is the other's
+        _when(
+            fields,
+            "postcode_variants",
+            _custom(
+                'array_contains("postcode_variants_l", "postcode_r") '
+                'OR array_contains("postcode_variants_r", "postcode_l")',
+                "another recorded postcode agrees",
+            ),
+        ),
         _when(fields, "postcode_sector", cll.ExactMatchLevel("postcode_sector")),
         _custom(same["address_key"], "same address, another area"),
         _when(fields, "postcode_district", cll.ExactMatchLevel("postcode_district")),
@@ -218,9 +244,7 @@ def _location(fields: frozenset[str]) -> cl.CustomComparison:
 def _identifiers() -> cl.CustomComparison:
     """National identifiers (NHS number, UPN, PNC id, passport): the same value of a scheme
     both records hold is near-proof; different values are evidence against (or a typo)."""
-    both = " OR ".join(
-        f'("{s}_l" IS NOT NULL AND "{s}_r" IS NOT NULL)' for s in IDENTIFIER_SCHEMES
-    )
+    both = " OR ".join(f'("{s}_l" IS NOT NULL AND "{s}_r" IS NOT NULL)' for s in IDENTIFIER_SCHEMES)
     agree = " OR ".join(f'"{s}_l" = "{s}_r"' for s in IDENTIFIER_SCHEMES)
     return cl.CustomComparison(
         output_column_name="identifiers",
@@ -400,11 +424,21 @@ def _located_rules() -> list[tuple[tuple[str, ...], BlockingRuleCreator]]:
         ]
     return [
         *rules,
+        # names written the other way round, at one place
+        (
+            ("postal_code",),
+            _rule(
+                _same("forename_key", "surname_key"),
+                _same("surname_key", "forename_key"),
+                _same("postal_code"),
+            ),
+        ),
         # one name misspelt as well
         (("postal_code",), block_on("forename_key", "postal_code")),
         (("postal_code",), block_on("surname_key", "postal_code")),
         # a household: the same address at the same postal code, any names
         (("postal_code", "address_key"), block_on("address_key", "postal_code")),
+        (("town", "address_key"), block_on("address_key", "town")),
         # the birth date with either name's initial, wherever they live
         (("dob",), block_on("dob", "substr(surname, 1, 1)")),
     ]
@@ -431,6 +465,24 @@ def blocking_rule_sql(fields: frozenset[str] = ALL_FIELDS) -> list[str]:
         rule.get_blocking_rule(DIALECT).blocking_rule_sql
         for rule in prediction_blocking_rules(fields)
         if isinstance(rule, BlockingRuleCreator)
+    ]
+
+
+def comparisons_per_rule(engine: Engine, sample: float = 1.0) -> list[tuple[str, int, int]]:
+    """Each prediction blocking rule (for the fields ``link_input`` holds) with the pairs it
+    adds to the rules before it and the running total, counted by Splink's
+    ``count_comparisons_from_blocking_rules`` (exact, or estimated from a ``sample`` of
+    records on each side)."""
+    api = DuckDBAPI(connection=engine.connection)
+    counted = count_comparisons_from_blocking_rules(
+        api.register(LINK_INPUT),
+        blocking_rules=prediction_blocking_rules(with_groups(held_fields(engine))),
+        link_type="dedupe_only",
+        record_sample_proportion=sample,
+    )
+    return [
+        (row["blocking_rule"], row["marginal_comparison_count"], row["cumulative_comparison_count"])
+        for row in counted
     ]
 
 
