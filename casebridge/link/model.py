@@ -22,7 +22,6 @@ DIALECT = "duckdb"
 REVIEW_FLOOR = 0.01  # pairs scored below this are not kept for review or explanation
 SAME_ADDRESS = '"address_key_l" = "address_key_r" AND "postcode_district_l" = "postcode_district_r"'
 KEY_SPELLING = 0.75  # Jaro-Winkler at which two names sharing a key are spelt alike
-SWAP_FREQUENCY_WEIGHT = 0.5  # how much of a swapped name's frequency adjustment is applied
 
 
 # the columns of link_input whose absence (no record holds them) drops comparisons, levels and
@@ -79,25 +78,18 @@ def _name(
                 # forename and surname written the other way round: compared on the keys, so that a
                 # respelling on top of the swap still counts, and as written (a nickname's key is
                 # its formal name's, which the same word as a surname does not get)
-                # ('Mohammed Ali' and 'Ali Mohammed' are often two men): weighed in part by how
-                # common the names are (in full, it cost 0.3 points of recall on the
-                # generator's data, whose sources write names the other way round)
                 _custom(
                     f'"{key}_l" = "{other_key}_r" OR "{column}_l" = "{other}_r"',
                     f"{column} swapped with {other}",
-                ).configure(
-                    tf_adjustment_column=column,
-                    tf_adjustment_weight=SWAP_FREQUENCY_WEIGHT,
-                    disable_tf_exact_match_detection=True,
                 ),
                 cll.JaroWinklerLevel(column, 0.92),
-                cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
-                cll.JaroWinklerLevel(column, 0.8),
-                # a nickname and its formal name (Bill / William), or two names a lossy key joins:
+                # two names that share only a lossy key ('hayley' and 'holly' share 'hl'):
                 # weighed by what such agreement is worth, below the spellings' own levels
                 _custom(f'"{key}_l" = "{key}_r"', f"{key} exact, spelt unlike")
                 if nicknames
                 else None,
+                cll.ExactMatchLevel(phonetic).configure(label_for_charts=f"{phonetic} exact"),
+                cll.JaroWinklerLevel(column, 0.8),
                 _custom(
                     f'substr("{column}_l", 1, 1) = substr("{column}_r", 1, 1)', f"{column} initial"
                 ),

@@ -37,6 +37,8 @@ A2,Marlee,Quennell,19880917,14 Wattle Grve,Kurri Kurri,2327
 A3,Hayley,Tremayne,19900304,,,
 A4,Holly,Tremayne,19841120,,,
 A5,Marlee,Quennell,19610304,,Bendigo,3550
+A6,Bill,Ashgrove,19700101,,,
+A7,William,Ashgrove,19700101,,,
 """
 CARE = """\
 source: care
@@ -156,19 +158,23 @@ def test_rules_and_comparisons_on_fields_no_record_holds_are_left_out(engine: En
 
 
 def test_a_lossy_name_key_is_not_taken_for_a_spelling(engine: Engine) -> None:
-    # 'hayley' and 'holly' share the key 'hl' (and a Soundex code): the pair reaches only a
-    # level below every spelling's own, and the key alone is a level weaker still, not adjusted
-    # by the key's frequency (which would count every name that shares it as one)
+    # 'hayley' and 'holly' share the key 'hl': the pair reaches a level of its own, below the
+    # key with a known or alike spelling and the close spellings, whose weight EM estimates
+    # from the pairs that reach it (not the key's frequency, which would count every name that
+    # shares the key as one)
     forename = comparisons()[0].get_comparison("duckdb")
     labels = [level.label_for_charts for level in forename.comparison_levels]
     reached = _level(engine, "forename", "abroad:A3", "abroad:A4")
     assert labels.index(reached) > labels.index("Jaro-Winkler distance of forename >= 0.92")
     assert _level(engine, "date_of_birth", "abroad:A3", "abroad:A4") == "All other comparisons"
     unlike = labels.index("forename_key exact, spelt unlike")
-    assert unlike > labels.index("forename_phonetic exact")
+    assert unlike > labels.index("forename_key exact, spelt alike")
+    assert reached == "forename_key exact, spelt unlike"
     assert forename.comparison_levels[unlike]._tf_adjustment_input_column_name is None
-    # a spelling of one name that shares its key is the strong level
+    # a spelling of one name that shares its key is the strong level, and so is a nickname
+    # the name lists resolve to its formal name, however unlike its spelling
     assert _level(engine, "forename", "care:C1", "police:P2") == "forename_key exact, spelt alike"
+    assert _level(engine, "forename", "abroad:A6", "abroad:A7") == "forename_key exact, spelt alike"
 
 
 def test_an_age_at_an_event_is_compared_with_a_birth_date(engine: Engine) -> None:
