@@ -6,8 +6,11 @@ an approximate birth year from their age at an event). Aliases are compared on a
 whole name as written, tolerant of spelling (``name_key``, and ``alias_keys`` for the record's
 aliases; NULL when it has none); addresses on a key of their letters and digits
 (``address_key``). A record whose rows give several birth dates or postcodes carries them all
-(``dob_variants``, ``postcode_variants``; NULL for the usual one); the model does not compare
-them yet.
+(``dob_variants``, ``postcode_variants``; NULL for the usual one), compared by levels of their
+own. A postal code in any country (``postal_code``: a UK postcode's unit, or another country's
+code without spaces or punctuation), the town, national identifiers (one column per scheme of
+IDENTIFIER_SCHEMES), and for a record known by an age at an event only, the range of birth
+dates that age gives (``born_after``, ``born_before``) are compared too.
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -19,11 +22,14 @@ apart from their other records.
 from __future__ import annotations
 
 from casebridge.engine import Engine
-from casebridge.standard.sql import address_key, first_word, skeleton_key, surname_of
+from casebridge.standard.sql import address_key, first_word, skeleton_key, squash, surname_of
 
 LINK_INPUT = "link_input"
 PLACEHOLDER_EXCESS = 4
 PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
+# identifiers issued to one person nationally, compared exactly (a local system's id is not:
+# two systems may number their clients alike)
+IDENTIFIER_SCHEMES = ("nhs_number", "upn", "pnc_id", "passport")
 
 
 def _written_key(forename: str, surname: str) -> str:
@@ -32,11 +38,43 @@ def _written_key(forename: str, surname: str) -> str:
     return f"{skeleton_key(forename)} || ' ' || {skeleton_key(surname)}"
 
 
+def _resolved_names(engine: Engine) -> tuple[str, str, str]:
+    """The forename and surname as the name lists resolve them (a known nickname to its formal
+    name, a known spelling to its group's), as ingest does before it takes a key; the name as it
+    is where no list holds it (or the workspace has no lists yet). Two names that resolve alike
+    are known variants of one name; two that merely share a key may be two names."""
+    if not (engine.table_exists("std_nickname") and engine.table_exists("std_name_variant")):
+        return "p.forename", squash("p.surname"), ""
+    joins = f"""LEFT JOIN std_nickname nf ON nf.nickname = p.forename
+        LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, p.forename)
+        LEFT JOIN std_name_variant vs ON vs.name = {squash("p.surname")}"""
+    return (
+        "coalesce(vf.canonical, nf.formal, p.forename)",
+        f"coalesce(vs.canonical, {squash('p.surname')})",
+        joins,
+    )
+
+
+def _identifiers_sql() -> str:
+    """One row per record with identifiers: the lowest valid value of each scheme compared."""
+    columns = ", ".join(
+        f"min(CASE WHEN scheme = '{scheme}' THEN value END) AS {scheme}"
+        for scheme in IDENTIFIER_SCHEMES
+    )
+    return f"""SELECT record_id, {columns} FROM identifier
+        WHERE value IS NOT NULL GROUP BY record_id"""
+
+
 def prepare_link_input(engine: Engine) -> int:
     """Create ``link_input`` (a temporary table of the connection) from the standard tables;
     return its row count."""
+    # an age at an event says the person was born in the year before that age was reached:
+    # after the event's date less age + 1 years, and on or before the date less age years
     approx_year = """
-        SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year
+        SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS approx_birth_year,
+            max(CAST(e.event_date - (i.age_at_event + 1) * INTERVAL 1 YEAR + INTERVAL 1 DAY
+                AS DATE)) AS born_after,
+            min(CAST(e.event_date - i.age_at_event * INTERVAL 1 YEAR AS DATE)) AS born_before
         FROM involvement i JOIN event e ON e.event_id = i.event_id
         WHERE i.age_at_event IS NOT NULL AND e.event_date IS NOT NULL
         GROUP BY i.record_id"""
@@ -54,6 +92,7 @@ def prepare_link_input(engine: Engine) -> int:
                 ELSE dob_precision END AS dob_precision
         FROM person_record"""
     )
+    resolved_forename, resolved_surname, name_lists = _resolved_names(engine)
     # a copy of every name and birth date is working data: it lives as long as the connection
     # (earlier versions kept it as a table in the workspace)
     engine.execute(f"DROP TABLE IF EXISTS main.{LINK_INPUT}")
@@ -63,6 +102,7 @@ def prepare_link_input(engine: Engine) -> int:
         SELECT p.record_id AS unique_id, p.source,
             p.forename, p.surname, p.middle_names,
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
+            {resolved_forename} AS forename_resolved, {resolved_surname} AS surname_resolved,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
             {_written_key("p.forename", surname_of("p.surname", "forenames_first"))} AS name_key,
@@ -83,11 +123,32 @@ def prepare_link_input(engine: Engine) -> int:
             CASE WHEN p.postcode_precision = 'unit' THEN left(p.postcode, length(p.postcode) - 2)
                 WHEN p.postcode_precision = 'sector' THEN p.postcode END AS postcode_sector,
             regexp_extract(p.postcode, '^([A-Z0-9]+)', 1) AS postcode_district,
+            CASE WHEN p.postcode_precision = 'unit' THEN p.postcode
+                ELSE regexp_replace(p.postal_code, '[^A-Z0-9]+', '', 'g') END AS postal_code,
+            {address_key("p.town")} AS town,
             {address_key("p.address")} AS address_key,
+            CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
+                THEN a.born_after END AS born_after,
+            CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
+                THEN a.born_before END AS born_before,
+            {", ".join(f"x.{scheme}" for scheme in IDENTIFIER_SCHEMES)},
             p.phone, p.email
         FROM person_record p
         JOIN cb_dob d ON d.record_id = p.record_id
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
+        LEFT JOIN ({_identifiers_sql()}) x ON x.record_id = p.record_id
+        {name_lists}
         """
     )
     return int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
+
+
+def held_fields(engine: Engine, table: str = LINK_INPUT) -> frozenset[str]:
+    """The columns of ``table`` that some record holds (not NULL everywhere): the model
+    compares and blocks on these only, so that a workspace without sexes, UK postcodes or
+    identifiers is not given comparisons and rules that could never agree."""
+    columns = engine.columns(table)
+    counts = engine.query(
+        "SELECT " + ", ".join(f'count("{column}") > 0' for column in columns) + f" FROM {table}"
+    )[0]
+    return frozenset(column for column, held in zip(columns, counts, strict=True) if held)

@@ -16,7 +16,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from casebridge.engine import Engine
 from casebridge.link.model import deterministic_rules, settings, training_blocking_rules
-from casebridge.link.prepare import LINK_INPUT
+from casebridge.link.prepare import LINK_INPUT, held_fields
 
 logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
@@ -45,7 +45,9 @@ def make_linker(
     model if one is given."""
     db_api = DuckDBAPI(connection=engine.connection)
     table = db_api.register(table_name)
-    chosen = str(model) if model else settings(max_iterations=iterations)
+    chosen = (
+        str(model) if model else settings(max_iterations=iterations, fields=held_fields(engine))
+    )
     linker = Linker(table, chosen, log_level=logging.ERROR)
     return Trained(linker, db_api)
 

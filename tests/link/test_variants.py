@@ -1,8 +1,8 @@
 """A record whose rows give several birth dates or postcodes hands them all to the linker.
 
-The model does not compare them yet (issue 13 owns the comparisons): an extra level that no
-pair reaches on a workspace without variants starves Splink's EM. The condition below is the
-one such a level would use.
+The model compares them with levels of their own, present only where some record has
+variants (an extra level that no pair reaches starves Splink's EM). The condition below is
+the one those levels use.
 """
 
 from __future__ import annotations
