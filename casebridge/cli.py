@@ -517,6 +517,7 @@ def _audit_settings(workspace: Workspace) -> AuditSettings:
     baseline = settings.population_baseline
     return settings.model_copy(
         update={
+            "link_threshold": workspace.settings.link.threshold,
             "review_low": workspace.settings.link.review_low,
             "review_high": workspace.settings.link.review_high,
             "duty_report_kinds": workspace.settings.vocabulary.duty_report_kinds,
@@ -622,7 +623,8 @@ def evaluate(
         out.add(results.linkage_result(scores))
         prepare_link_input(engine)
         out.add(results.blocking_result(*blocking_recall(engine, answers, blocking_rule_sql())))
-        out.add(results.constraints_result(*constraint_breaches(engine, answers)))
+        threshold = chosen.settings.link.threshold
+        out.add(results.constraints_result(*constraint_breaches(engine, answers, threshold)))
         if truth.is_dir():  # a labelled sample scores linkage only
             _score_stages(engine, chosen, truth, out)
     finally:

@@ -35,6 +35,7 @@ class AuditSettings(BaseModel):
         default=dt.date(1900, 1, 1), description="a date of birth before it is out of range"
     )
     # taken from [link] and [vocabulary] by the command line, so that every stage agrees
+    link_threshold: float = Field(default=0.9, gt=0, le=1, description="as [link] threshold")
     review_low: float = Field(default=0.3, ge=0, le=1, description="as [link] review_low")
     review_high: float = Field(default=0.95, ge=0, le=1, description="as [link] review_high")
     duty_report_kinds: tuple[str, ...] = Field(

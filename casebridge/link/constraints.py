@@ -69,10 +69,25 @@ def _conflict(left: str, right: str) -> str:
             OR {other_low} - {high} > {ESTIMATED_YEARS_APART} END)"""
 
 
-def constraint_pairs_sql(members: str) -> str:
+def directly_linked_sql(threshold: float) -> str:
+    """(record_l, record_r), record_l < record_r: the pairs the model itself scores at or above
+    ``threshold`` (from ``match_pair``), in brackets."""
+    return (
+        "(SELECT least(record_l, record_r) AS record_l, greatest(record_l, record_r) AS record_r "
+        f"FROM match_pair WHERE match_probability >= {float(threshold)})"
+    )
+
+
+def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
     """(cluster_id, record_l, record_r, kind), record_l < record_r: the pairs of records of one
     cluster of ``members`` (a (record_id, cluster_id) table, or a query in brackets) that the
     constraints keep apart, ``kind`` 'one_event' or 'birth'.
+
+    A pair in ``direct`` ((record_l, record_r), record_l < record_r: the pairs the model links
+    directly) is no birth conflict: the model weighed the disagreeing birth dates against
+    everything else the two records share and still calls them one person (a birth date
+    mistyped whole, as FEBRL's noise writes it). The constraint is against chains: records
+    joined only through others (a name-only record between two men of 20 and 50).
 
     Only records of clusters of several records are looked at, and birth years are paired up
     only in clusters whose birth years spread beyond the narrower tolerance: the work grows
@@ -84,6 +99,13 @@ def constraint_pairs_sql(members: str) -> str:
     first_of_january = "(month(p.date_of_birth) = 1 AND day(p.date_of_birth) = 1)"
     day = f"{known} AND p.dob_precision = 'day' AND NOT {first_of_january}"
     suspects, parts = _roles(SUSPECT_ROLES), _roles(SUSPECT_ROLES + VICTIM_ROLES)
+    exempt = (
+        f"""
+            AND NOT EXISTS (SELECT 1 FROM {direct} d
+                WHERE d.record_l = l.record_id AND d.record_r = r.record_id)"""
+        if direct
+        else ""
+    )
     return f"""WITH multi AS (
             SELECT m.record_id, m.cluster_id FROM {members} m
             JOIN (SELECT cluster_id FROM {members} GROUP BY cluster_id HAVING count(*) > 1) c
@@ -123,24 +145,27 @@ def constraint_pairs_sql(members: str) -> str:
         SELECT l.cluster_id, l.record_id, r.record_id, 'birth'
         FROM birth l
         JOIN birth r ON r.cluster_id = l.cluster_id AND l.record_id < r.record_id
-        WHERE l.cluster_id IN (SELECT cluster_id FROM wide) AND {_conflict("l", "r")}"""
+        WHERE l.cluster_id IN (SELECT cluster_id FROM wide) AND {_conflict("l", "r")}{exempt}"""
 
 
-def cannot_links_sql(members: str) -> str:
+def cannot_links_sql(members: str, direct: str | None = None) -> str:
     """(record_l, record_r): every constraint pair inside a cluster of ``members`` (see
-    :func:`constraint_pairs_sql`), less the pairs an analyst's latest judgement calls the
-    same."""
-    return f"""SELECT DISTINCT c.record_l, c.record_r FROM ({constraint_pairs_sql(members)}) c
+    :func:`constraint_pairs_sql`, with ``direct``), less the pairs an analyst's latest
+    judgement calls the same."""
+    pairs = constraint_pairs_sql(members, direct)
+    return f"""SELECT DISTINCT c.record_l, c.record_r FROM ({pairs}) c
         WHERE NOT EXISTS (SELECT 1 FROM ({_judged_same()}) j
             WHERE j.record_l = c.record_l AND j.record_r = c.record_r)"""
 
 
-def count_breaches(engine: Engine, members: str) -> Breaches:
+def count_breaches(engine: Engine, members: str, direct: str | None = None) -> Breaches:
     """How many persons of ``members`` (a (record_id, cluster_id) table, or a query in
     brackets) hold two suspects of one event (or a suspect and its victim), and how many hold
-    conflicting birth dates or ages, with no judgement 'same' on the pair."""
+    conflicting birth dates or ages (other than pairs in ``direct``: see
+    :func:`constraint_pairs_sql`), with no judgement 'same' on the pair."""
+    pairs = constraint_pairs_sql(members, direct)
     rows = engine.query(
-        f"""SELECT c.kind, count(DISTINCT c.cluster_id) FROM ({constraint_pairs_sql(members)}) c
+        f"""SELECT c.kind, count(DISTINCT c.cluster_id) FROM ({pairs}) c
         WHERE NOT EXISTS (SELECT 1 FROM ({_judged_same(engine)}) j
             WHERE j.record_l = c.record_l AND j.record_r = c.record_r)
         GROUP BY c.kind"""

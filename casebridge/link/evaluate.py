@@ -18,7 +18,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.constraints import Breaches, count_breaches
+from casebridge.link.constraints import Breaches, count_breaches, directly_linked_sql
 from casebridge.truth import read_truth, record_ids
 
 
@@ -189,14 +189,20 @@ def blocking_recall(engine: Engine, truth: pl.DataFrame, rules: list[str]) -> tu
     return (int(compared) / int(total) if total else 1.0), int(total)
 
 
-def constraint_breaches(engine: Engine, truth: pl.DataFrame) -> tuple[Breaches, Breaches]:
+def constraint_breaches(
+    engine: Engine, truth: pl.DataFrame, threshold: float = 0.9
+) -> tuple[Breaches, Breaches]:
     """Persons holding two suspects of one event (or a suspect and its victim), and persons
     holding conflicting birth dates or ages, among the linked persons and among the true
     persons of ``truth`` (from :func:`load_truth`): the true figures say how many such persons
     the data really holds (none, for two suspects of one event)."""
     if not engine.table_exists("person_link"):
         raise UsageError("no persons yet: run 'casebridge link' first")
-    linked = count_breaches(engine, "(SELECT record_id, person_id AS cluster_id FROM person_link)")
+    linked = count_breaches(
+        engine,
+        "(SELECT record_id, person_id AS cluster_id FROM person_link)",
+        directly_linked_sql(threshold) if engine.table_exists("match_pair") else None,
+    )
     engine.create_table_from_arrow(
         "cb_true_persons",
         truth.select("record_id", cluster_id="true_person_id"),

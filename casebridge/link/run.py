@@ -145,7 +145,14 @@ def _apply_constraints(
         f'FROM "{components}"'
     )
     frame = engine.frame("SELECT record_id, cluster_id FROM cb_members")
-    cannot = [_judged(engine, "different"), engine.frame(cannot_links_sql("cb_members"))]
+    direct = (
+        "(SELECT least(unique_id_l, unique_id_r) AS record_l, "
+        "greatest(unique_id_l, unique_id_r) AS record_r FROM cb_edges)"
+    )
+    cannot = [
+        _judged(engine, "different"),
+        engine.frame(cannot_links_sql("cb_members", direct)),
+    ]
     if contradicted is not None:
         cannot.append(contradicted)
     return break_cannot_links(engine, frame, pl.concat(cannot).unique())
