@@ -86,8 +86,10 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
     A pair in ``direct`` ((record_l, record_r), record_l < record_r: the pairs the model links
     directly) is no birth conflict: the model weighed the disagreeing birth dates against
     everything else the two records share and still calls them one person (a birth date
-    mistyped whole, as FEBRL's noise writes it). The constraint is against chains: records
-    joined only through others (a name-only record between two men of 20 and 50).
+    mistyped whole, as FEBRL's noise writes it). Nor is a pair both of whose records the model
+    links directly to one record that gives a birth date or an age: each link was weighed
+    against that record's birth evidence. The constraint is against chains through records
+    that carry none (a name-only record between two men of 20 and 50).
 
     Only records of clusters of several records are looked at, and birth years are paired up
     only in clusters whose birth years spread beyond the narrower tolerance: the work grows
@@ -102,7 +104,12 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
     exempt = (
         f"""
             AND NOT EXISTS (SELECT 1 FROM {direct} d
-                WHERE d.record_l = l.record_id AND d.record_r = r.record_id)"""
+                WHERE d.record_l = l.record_id AND d.record_r = r.record_id)
+            AND NOT EXISTS (SELECT 1 FROM ({_both_ways(direct)}) a
+                JOIN ({_both_ways(direct)}) b ON b.near = a.near
+                JOIN birth m ON m.record_id = a.near
+                WHERE a.far = l.record_id AND b.far = r.record_id
+                    AND coalesce(m.known_year, m.earliest_year) IS NOT NULL)"""
         if direct
         else ""
     )
@@ -146,6 +153,14 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
         FROM birth l
         JOIN birth r ON r.cluster_id = l.cluster_id AND l.record_id < r.record_id
         WHERE l.cluster_id IN (SELECT cluster_id FROM wide) AND {_conflict("l", "r")}{exempt}"""
+
+
+def _both_ways(direct: str) -> str:
+    """(far, near): each direct pair, in both directions."""
+    return (
+        f"SELECT record_l AS far, record_r AS near FROM {direct} "
+        f"UNION ALL SELECT record_r, record_l FROM {direct}"
+    )
 
 
 def cannot_links_sql(members: str, direct: str | None = None) -> str:

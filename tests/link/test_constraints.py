@@ -258,3 +258,43 @@ persons:
     # joined through other records, 19 years apart is two people; linked directly by the
     # model, the disagreeing dates were already weighed
     assert (chained, linked) == ([("birth",)], [])
+
+
+def test_two_records_linked_through_one_with_a_birth_date_are_no_conflict(tmp_path: Path) -> None:
+    from casebridge.ingest.run import ingest
+    from casebridge.link.constraints import constraint_pairs_sql
+    from tests.ingest.helpers import make_workspace
+
+    mapping = """\
+source: s
+format: csv
+persons:
+  - local_id: id
+    surname: surname
+    date_of_birth: {column: dob, formats: ["%d/%m/%Y"]}
+"""
+    # A and B are 19 years apart; M gives a birth date, N gives none
+    text = "id,surname,dob\nA,Quist,04/05/1971\nB,Quist,17/09/1990\nM,Quist,04/05/1971\nN,Quist,\n"
+    workspace = make_workspace(tmp_path / "ws", {"s": ("s.csv", text, mapping)})
+    ingest(workspace)
+    engine = workspace.connect()
+    try:
+        engine.execute(
+            "CREATE TEMP TABLE members AS SELECT record_id, 'c1' AS cluster_id FROM person_record"
+        )
+        found = {}
+        for middle in ("M", "N"):
+            engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE direct AS SELECT 's:A' AS record_l, "
+                f"'s:{middle}' AS record_r UNION ALL SELECT 's:B', 's:{middle}'"
+            )
+            pairs = constraint_pairs_sql("members", "direct")
+            found[middle] = engine.query(
+                f"SELECT record_l, record_r FROM ({pairs}) WHERE kind = 'birth' "
+                "AND record_l = 's:A' AND record_r = 's:B'"
+            )
+    finally:
+        engine.close()
+    # through M, whose birth date each link was weighed against: one person; through N, a
+    # record with no birth evidence, the chain the constraint is there for
+    assert found == {"M": [], "N": [("s:A", "s:B")]}
