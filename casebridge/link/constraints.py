@@ -71,11 +71,12 @@ def _conflict(left: str, right: str) -> str:
 
 def directly_linked_sql(threshold: float) -> str:
     """(record_l, record_r), record_l < record_r: the pairs the model itself scores at or above
-    ``threshold`` (from ``match_pair``), in brackets."""
-    return (
-        "(SELECT least(record_l, record_r) AS record_l, greatest(record_l, record_r) AS record_r "
-        f"FROM match_pair WHERE match_probability >= {float(threshold)})"
-    )
+    ``threshold`` (from ``match_pair``) and no analyst judged different, in brackets."""
+    low, high = "least(m.record_l, m.record_r)", "greatest(m.record_l, m.record_r)"
+    return f"""(SELECT {low} AS record_l, {high} AS record_r FROM match_pair m
+        WHERE m.match_probability >= {float(threshold)} AND NOT EXISTS (
+            SELECT 1 FROM ({latest_judgements_sql()}) j WHERE j.verdict = 'different'
+                AND j.record_l = {low} AND j.record_r = {high}))"""
 
 
 def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
@@ -107,7 +108,7 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
                 WHERE d.record_l = l.record_id AND d.record_r = r.record_id)
             AND NOT EXISTS (SELECT 1 FROM ({_both_ways(direct)}) a
                 JOIN ({_both_ways(direct)}) b ON b.near = a.near
-                JOIN birth m ON m.record_id = a.near
+                JOIN birth m ON m.record_id = a.near AND m.cluster_id = l.cluster_id
                 WHERE a.far = l.record_id AND b.far = r.record_id
                     AND coalesce(m.known_year, m.earliest_year) IS NOT NULL)"""
         if direct

@@ -69,8 +69,10 @@ def export_links(engine: Engine, path: Path, form: str = "csv") -> Path:
     links = _links(engine)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        _write(links, partial, form)
+        # created readable by its owner only before a byte is written, whatever the umask
+        os.close(os.open(partial, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, OWNER_ONLY_FILE))
         partial.chmod(OWNER_ONLY_FILE)
+        _write(links, partial, form)
         os.replace(partial, path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}; choose a writable --to") from exc

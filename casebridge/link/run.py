@@ -133,6 +133,9 @@ def constrained_clusters(engine: Engine, db_api: DuckDBAPI) -> pl.DataFrame:
     return _apply_constraints(engine, _components_sql(engine, db_api))
 
 
+CONSTRAINT_ROUNDS = 5  # checks of the pieces after a split; one or two settle it in practice
+
+
 def _apply_constraints(
     engine: Engine, components: str, contradicted: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -149,13 +152,18 @@ def _apply_constraints(
         "(SELECT least(unique_id_l, unique_id_r) AS record_l, "
         "greatest(unique_id_l, unique_id_r) AS record_r FROM cb_edges)"
     )
-    cannot = [
-        _judged(engine, "different"),
-        engine.frame(cannot_links_sql("cb_members", direct)),
-    ]
-    if contradicted is not None:
-        cannot.append(contradicted)
-    return break_cannot_links(engine, frame, pl.concat(cannot).unique())
+    cannot = pl.concat([_judged(engine, "different"), *([contradicted] if contradicted is not None
+                        else [])]).unique()  # fmt: skip
+    # a birth conflict is let off while a dated record both sides link to is in their piece; a
+    # split can move that record out, so the pieces are checked again until nothing changes
+    for _ in range(CONSTRAINT_ROUNDS):
+        found = engine.frame(cannot_links_sql("cb_members", direct))
+        if found.join(cannot, on=["record_l", "record_r"], how="anti").is_empty():
+            break
+        cannot = pl.concat([cannot, found]).unique()
+        frame = break_cannot_links(engine, frame, cannot)
+        engine.create_table_from_arrow("cb_members", frame, temporary=True)
+    return break_cannot_links(engine, frame, cannot)
 
 
 def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:

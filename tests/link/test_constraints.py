@@ -292,3 +292,23 @@ def test_two_records_linked_through_one_with_a_birth_date_are_no_conflict(tmp_pa
     # record with no birth evidence, the chain the constraint is there for (and M, linked to
     # neither there, conflicts with B as well)
     assert (through_m, sorted(through_n)) == ([], [("s:A", "s:B"), ("s:B", "s:M")])
+
+
+def test_a_split_that_moves_the_dated_record_away_rechecks_the_chain() -> None:
+    # l (1960) and r (2000) both link to m (1985), which lets their conflict off; but m and s
+    # are co-suspects of one crime, so the split moves m out, and l and r, still chained
+    # through s (a name only), conflict again: they must end apart (found in review)
+    engine = _workspace()
+    _person(engine, "a:l", date(1960, 2, 3))
+    _person(engine, "a:r", date(2000, 5, 6))
+    _person(engine, "a:m", date(1985, 7, 8))
+    _person(engine, "a:s")
+    _involve(engine, "a:e1", "a:m", "suspect")
+    _involve(engine, "a:e1", "a:s", "suspect")
+    # s's links are the strongest, so the split keeps s with l and r and moves m out
+    _scored(engine, [("a:l", "a:s", 0.99), ("a:r", "a:s", 0.98), ("a:l", "a:m", 0.97),
+                     ("a:m", "a:r", 0.96)])  # fmt: skip
+    persons = _persons(engine)
+    together = [group for group in persons if {"a:l", "a:r"} <= group]
+    assert together == []
+    assert not any({"a:m", "a:s"} <= group for group in persons)
