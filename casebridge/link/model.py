@@ -52,6 +52,16 @@ def _present(levels: list[Any]) -> list[Any]:
     return [level for level in levels if level is not None]
 
 
+def variant_agrees(column: str) -> str:
+    """SQL: one side's ``column`` is among the other's recorded variants (``{column}_variants``:
+    a record whose rows give several birth dates or postcodes keeps them all)."""
+    variants = f"{column}_variants"
+    return (
+        f'array_contains("{variants}_l", "{column}_r") '
+        f'OR array_contains("{variants}_r", "{column}_l")'
+    )
+
+
 def _custom(condition: str, label: str) -> cll.CustomLevel:
     return cll.CustomLevel(condition, label_for_charts=label, base_dialect_str=DIALECT)
 
@@ -124,9 +134,7 @@ def _date_of_birth(fields: frozenset[str]) -> cl.CustomComparison:
             fields,
             "dob_variants",
             _custom(
-                '"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ('
-                'array_contains("dob_variants_l", "dob_r") '
-                'OR array_contains("dob_variants_r", "dob_l"))',
+                f'"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ({variant_agrees("dob")})',
                 "another recorded birth date agrees",
             ),
         ),
@@ -225,11 +233,7 @@ def _location(fields: frozenset[str]) -> cl.CustomComparison:
         _when(
             fields,
             "postcode_variants",
-            _custom(
-                'array_contains("postcode_variants_l", "postcode_r") '
-                'OR array_contains("postcode_variants_r", "postcode_l")',
-                "another recorded postcode agrees",
-            ),
+            _custom(variant_agrees("postcode"), "another recorded postcode agrees"),
         ),
         _when(fields, "postcode_sector", cll.ExactMatchLevel("postcode_sector")),
         _custom(same["address_key"], "same address, another area"),

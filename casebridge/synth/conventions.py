@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,10 +22,23 @@ from casebridge.synth.names import load_pools
 from casebridge.synth.profile import OriginNoise
 
 Names = tuple[np.ndarray, np.ndarray, np.ndarray]
-# (rng, group, its naming entry, mask of its people, sex, names): forms the true names in place
-TrueNames = Callable[
-    [np.random.Generator, str, dict[str, Any], np.ndarray, np.ndarray, Names], None
-]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One group's people while their true names are formed: the random generator, the
+    group, its ``naming`` entry, the mask of its people, everyone's sex and the names (forename,
+    middle name, surname) that a convention changes in place."""
+
+    rng: np.random.Generator
+    group: str
+    naming: dict[str, Any]
+    mask: np.ndarray
+    sex: np.ndarray
+    names: Names
+
+
+TrueNames = Callable[[Cohort], None]  # forms a cohort's true names in place
 # letters that Unicode does not decompose into a plain letter and a mark
 _PLAIN_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ø": "o"})
 # Romanian s and t with comma below, as older encodings wrote them: with a cedilla
@@ -65,63 +79,36 @@ def apply_true_conventions(
     for name in sorted(set(group.tolist())):
         naming = groups.get(name, {}).get("naming")
         if naming:
-            TRUE_NAMES[naming["convention"]](rng, name, naming, group == name, sex, names)
+            TRUE_NAMES[naming["convention"]](Cohort(rng, name, naming, group == name, sex, names))
 
 
-def _draw(rng: np.random.Generator, group: str, kind: str, count: int) -> np.ndarray:
-    return load_pools(group, (kind,))[kind].draw(rng, count)
+def _draw(cohort: Cohort, kind: str, count: int) -> np.ndarray:
+    return load_pools(cohort.group, (kind,))[kind].draw(cohort.rng, count)
 
 
-def _vietnamese_middle(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _vietnamese_middle(cohort: Cohort) -> None:
     """Văn or Thị (or another middle name) for most; the given name stays the forename."""
-    middle = names[1]
+    middle, mask = cohort.names[1], cohort.mask
     for letter, kind in (("M", "middle_m"), ("F", "middle_f")):
-        chosen = mask & (sex == letter)
-        middle[chosen] = _draw(rng, group, kind, int(chosen.sum()))
-    middle[mask & (rng.random(len(mask)) >= naming["middle_name_share"])] = ""
+        chosen = mask & (cohort.sex == letter)
+        middle[chosen] = _draw(cohort, kind, int(chosen.sum()))
+    middle[mask & (cohort.rng.random(len(mask)) >= cohort.naming["middle_name_share"])] = ""
 
 
-def _patronymic_chain(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _patronymic_chain(cohort: Cohort) -> None:
     """The surname pool holds fathers' names; the grandfather's given name follows as middle."""
-    names[1][mask] = _draw(rng, group, "forename_m", int(mask.sum()))
+    cohort.names[1][cohort.mask] = _draw(cohort, "forename_m", int(cohort.mask.sum()))
 
 
-def _single_name(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _single_name(cohort: Cohort) -> None:
     """A share of people have one name only: no surname at all."""
-    names[2][mask & (rng.random(len(mask)) < naming["single_name_share"])] = ""
+    single = cohort.rng.random(len(cohort.mask)) < cohort.naming["single_name_share"]
+    cohort.names[2][cohort.mask & single] = ""
 
 
-def _gendered_surname(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _gendered_surname(cohort: Cohort) -> None:
     """A woman's surname takes the feminine ending (-ski → -ska)."""
-    endings: dict[str, str] = naming["endings"]
+    endings: dict[str, str] = cohort.naming["endings"]
 
     def feminine(surname: str) -> str:
         for male, female in endings.items():
@@ -129,43 +116,26 @@ def _gendered_surname(
                 return surname[: -len(male)] + female
         return surname
 
-    _edit(names[2], mask & (sex == "F"), feminine)
+    _edit(cohort.names[2], cohort.mask & (cohort.sex == "F"), feminine)
 
 
-def _father_name_middle(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _father_name_middle(cohort: Cohort) -> None:
     """A share carry their father's given name beside their own, as a middle name."""
-    chosen = mask & (rng.random(len(mask)) < naming["father_name_share"])
-    names[1][chosen] = _draw(rng, group, "forename_m", int(chosen.sum()))
-    names[1][mask & ~chosen] = ""
+    middle, mask = cohort.names[1], cohort.mask
+    chosen = mask & (cohort.rng.random(len(mask)) < cohort.naming["father_name_share"])
+    middle[chosen] = _draw(cohort, "forename_m", int(chosen.sum()))
+    middle[mask & ~chosen] = ""
 
 
-def _singh_kaur(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _singh_kaur(cohort: Cohort) -> None:
     """Singh (men) or Kaur (women) before the family name, held as the middle name."""
-    names[1][mask] = np.where(sex[mask] == "M", naming["male_name"], naming["female_name"])
+    naming, mask = cohort.naming, cohort.mask
+    cohort.names[1][mask] = np.where(
+        cohort.sex[mask] == "M", naming["male_name"], naming["female_name"]
+    )
 
 
-def _as_drawn(
-    rng: np.random.Generator,
-    group: str,
-    naming: dict[str, Any],
-    mask: np.ndarray,
-    sex: np.ndarray,
-    names: Names,
-) -> None:
+def _as_drawn(cohort: Cohort) -> None:
     """Names as drawn; the convention acts on records only (diacritics)."""
 
 

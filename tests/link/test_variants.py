@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from casebridge.ingest.run import ingest
+from casebridge.link.model import variant_agrees
 from casebridge.link.prepare import prepare_link_input
 from tests.ingest.helpers import make_workspace
 
@@ -38,11 +39,8 @@ C1,Haddad,Sami,05/04/1988,BD5 9QQ
 
 
 def _same_or_variant(column: str) -> str:
-    variants = f"{column}_variants"
-    return (
-        f'"{column}_l" = "{column}_r" OR array_contains("{variants}_l", "{column}_r") '
-        f'OR array_contains("{variants}_r", "{column}_l")'
-    )
+    """Equal values, or the model's condition for a variant that agrees."""
+    return f'"{column}_l" = "{column}_r" OR {variant_agrees(column)}'
 
 
 def test_variants_meet_the_other_records_value(tmp_path: Path) -> None:
