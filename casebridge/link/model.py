@@ -28,7 +28,8 @@ KEY_SPELLING = 0.75  # Jaro-Winkler at which two names sharing a key are spelt a
 # blocking rules; "location" and "identifiers" stand for any of theirs
 LOCATION_FIELDS = ("postcode_district", "postal_code", "town", "address_key")
 OPTIONAL_FIELDS = (
-    "forename", "surname", "birth_year", "middle_names", "alias_keys", "sex", "phone", "email",
+    "forename", "surname", "birth_year", "middle_names", "middle_tokens", "surname_title",
+    "alias_keys", "sex", "phone", "email",
     "dob", "dob_variants", "born_after", "postcode", "postcode_sector", "postcode_variants",
     *LOCATION_FIELDS,
     *IDENTIFIER_SCHEMES,
@@ -109,15 +110,58 @@ def _name(
     )
 
 
-def _surname() -> cl.CustomComparison:
+def _surname(fields: frozenset[str] = frozenset()) -> cl.CustomComparison:
     # nicknames are forenames': two surnames that share only a key are the initial's business
     comparison = _name(
         "surname", "forename", "surname_key", "forename_key", "surname_phonetic", nicknames=False
     )
     levels = list(comparison._comparison_levels)
-    # compound surnames: 'ahmed khan' and 'khan' share a word
-    levels.insert(4, cll.ArrayIntersectLevel("surname_tokens", 1))
+    order_free = _present(
+        [
+            # compound surnames: 'ahmed khan' and 'khan' share a word
+            cll.ArrayIntersectLevel("surname_tokens", 1),
+            # one record's surname is among the other's middle names, in any order: a Somali
+            # chain written with the father's name in one record and the grandfather's in
+            # another, a Sikh's Kaur or Singh as middle name in one and as surname in the other
+            _when(
+                fields,
+                "middle_tokens",
+                _custom(
+                    'array_contains("middle_tokens_l", "surname_r") '
+                    'OR array_contains("middle_tokens_r", "surname_l")',
+                    "surname a middle name of the other record",
+                ),
+            ),
+        ]
+    )
+    levels[4:4] = order_free
+    # one surname is a name a custom gives in place of a family surname (Singh, Kaur, Begum:
+    # prepare.surname_titles) and the other is not: one person's records often differ so;
+    # weighed by EM, above a mere shared initial
+    title = _when(
+        fields,
+        "surname_title",
+        _custom(
+            'coalesce("surname_title_l", false) <> coalesce("surname_title_r", false)',
+            "one surname a name given in place of a family surname",
+        ),
+    )
+    if title is not None:
+        levels.insert(len(levels) - 2, title)
     return cl.CustomComparison(output_column_name="surname", comparison_levels=levels)
+
+
+def _year_slip() -> str:
+    """SQL: two birth years one slip of the keys or of a guess apart: at most two years, one
+    digit different, or the last two digits swapped. Two people who share a day and month of
+    birth are common in a large population (one in 365 pairs); two dates a typist or a guessed
+    age turned into each other are not eight years apart."""
+    left, right = 'CAST("dob_year_l" AS VARCHAR)', 'CAST("dob_year_r" AS VARCHAR)'
+    swapped = f"substr({left}, 1, 2) || substr({left}, 4, 1) || substr({left}, 3, 1)"
+    return (
+        f'(abs("dob_year_l" - "dob_year_r") <= 2 OR levenshtein({left}, {right}) = 1 '
+        f"OR {swapped} = {right})"
+    )
 
 
 def _date_of_birth(fields: frozenset[str]) -> cl.CustomComparison:
@@ -146,7 +190,7 @@ def _date_of_birth(fields: frozenset[str]) -> cl.CustomComparison:
             f'"dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND ('
             f"({same['dob_year']} AND {same['dob_month']}) OR "
             f"({same['dob_year']} AND {same['dob_day']}) OR "
-            f"({same['dob_month']} AND {same['dob_day']}))",
+            f"({same['dob_month']} AND {same['dob_day']} AND {_year_slip()}))",
             "one part of the date wrong",
         ),
         _custom(
@@ -265,7 +309,7 @@ def comparisons(fields: frozenset[str] = ALL_FIELDS) -> list[Any]:
     chosen: list[tuple[str, Any]] = [
         ("forename", _name("forename", "surname", "forename_key", "surname_key",
                            "forename_phonetic")),
-        ("surname", _surname()),
+        ("surname", _surname(fields)),
         ("birth_year", _date_of_birth(fields)),
         ("middle_names", cl.CustomComparison(
             output_column_name="middle_names",

@@ -10,7 +10,10 @@ aliases; NULL when it has none); addresses on a key of their letters and digits
 own. A postal code in any country (``postal_code``: a UK postcode's unit, or another country's
 code without spaces or punctuation), the town, national identifiers (one column per scheme of
 IDENTIFIER_SCHEMES), and for a record known by an age at an event only, the range of birth
-dates that age gives (``born_after``, ``born_before``) are compared too.
+dates that age gives (``born_after``, ``born_before``) are compared too, and so are the middle
+names as words (``middle_tokens``: a surname one record gives may be a middle name of another)
+and whether the surname is a name a custom gives in place of a family surname
+(``surname_title``: Singh, Kaur, Begum …; NULL otherwise).
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -21,7 +24,10 @@ apart from their other records.
 
 from __future__ import annotations
 
+import re
+
 from casebridge.engine import Engine
+from casebridge.standard.datafiles import read_standard
 from casebridge.standard.sql import address_key, first_word, skeleton_key, squash, surname_of
 
 LINK_INPUT = "link_input"
@@ -53,6 +59,15 @@ def _resolved_names(engine: Engine) -> tuple[str, str, str]:
         f"coalesce(vs.canonical, {squash('p.surname')})",
         joins,
     )
+
+
+def surname_titles() -> tuple[str, ...]:
+    """Names a naming custom gives in place of a family surname (Singh, Kaur, Begum …:
+    ``standard/data/surname_titles.csv``), lower case as names are standardised."""
+    names = tuple(row["name"] for row in read_standard("surname_titles", ("name", "custom")))
+    if not all(re.fullmatch("[a-z]+", name) for name in names):
+        raise AssertionError("surname_titles.csv holds a name that is not lower-case letters")
+    return names
 
 
 def _identifiers_sql() -> str:
@@ -105,6 +120,9 @@ def prepare_link_input(engine: Engine) -> int:
             {resolved_forename} AS forename_resolved, {resolved_surname} AS surname_resolved,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
+            string_split(p.middle_names, ' ') AS middle_tokens,
+            CASE WHEN p.surname IN ({", ".join(f"'{name}'" for name in surname_titles())})
+                THEN true END AS surname_title,
             {_written_key("p.forename", surname_of("p.surname", "forenames_first"))} AS name_key,
             CASE WHEN array_length(p.aliases) > 0 THEN list_transform(p.aliases,
                 lambda a: {_written_key(first_word("a"), surname_of("a", "forenames_first"))})

@@ -14,6 +14,8 @@ from casebridge.ingest.run import ingest
 from casebridge.link.model import blocking_rule_sql, comparisons, with_groups
 from casebridge.link.prepare import LINK_INPUT, held_fields, prepare_link_input
 from tests.ingest.helpers import make_workspace
+from tests.link.helpers import blocked as _blocked
+from tests.link.helpers import level as _level
 
 ABROAD = """\
 source: abroad
@@ -94,42 +96,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     connected = workspace.connect()
     prepare_link_input(connected)
     return connected
-
-
-def _blocked(engine: Engine, a: str, b: str, fields: frozenset[str] | None = None) -> bool:
-    rules = " OR ".join(f"({rule})" for rule in blocking_rule_sql(fields or held_fields(engine)))
-    return bool(
-        engine.scalar(
-            f"SELECT count(*) FROM {LINK_INPUT} l, {LINK_INPUT} r "
-            f"WHERE l.unique_id = ? AND r.unique_id = ? AND ({rules})",
-            [a, b],
-        )
-    )
-
-
-def _level(engine: Engine, comparison: str, a: str, b: str) -> str:
-    """The label of the level a pair of records reaches in one comparison of the model."""
-    chosen = {
-        c.get_comparison("duckdb").output_column_name: c.get_comparison("duckdb")
-        for c in comparisons(with_groups(held_fields(engine)))
-    }[comparison]
-    cases = " ".join(
-        f"WHEN {level.sql_condition} THEN '{level.label_for_charts}'"
-        for level in chosen.comparison_levels
-        if not level._is_else_level
-    )
-    sides = ", ".join(
-        f'{side}."{column}" AS "{column}_{side}"'
-        for column in engine.columns(LINK_INPUT)
-        for side in ("l", "r")
-    )
-    return str(
-        engine.scalar(
-            f"SELECT CASE {cases} ELSE 'All other comparisons' END FROM (SELECT {sides} "
-            f"FROM {LINK_INPUT} l, {LINK_INPUT} r WHERE l.unique_id = ? AND r.unique_id = ?)",
-            [a, b],
-        )
-    )
 
 
 def test_names_at_one_foreign_postal_code_are_compared_whatever_the_birth_years(
