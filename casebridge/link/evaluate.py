@@ -18,7 +18,7 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.constraints import Breaches, count_breaches, directly_linked_sql
+from casebridge.link.constraints import Breaches, count_breaches, model_links_sql
 from casebridge.truth import read_truth, record_ids
 
 
@@ -195,17 +195,22 @@ def constraint_breaches(
     """Persons holding two suspects of one event (or a suspect and its victim), and persons
     holding conflicting birth dates or ages, among the linked persons and among the true
     persons of ``truth`` (from :func:`load_truth`): the true figures say how many such persons
-    the data really holds (none, for two suspects of one event)."""
+    the data really holds (none, for two suspects of one event).
+
+    Both sides are counted alike, as clustering applies the constraints: a birth conflict
+    between two records the model links directly on its own weight at ``threshold`` (or
+    through one dated record it links both to) is let off, and a pair an analyst judged the
+    same breaks nothing (link/constraints.py). A true person with a birth conflict is then one
+    that clustering would split."""
     if not engine.table_exists("person_link"):
         raise UsageError("no persons yet: run 'casebridge link' first")
+    direct = model_links_sql(engine, threshold)
     linked = count_breaches(
-        engine,
-        "(SELECT record_id, person_id AS cluster_id FROM person_link)",
-        directly_linked_sql(threshold) if engine.table_exists("match_pair") else None,
+        engine, "(SELECT record_id, person_id AS cluster_id FROM person_link)", direct
     )
     engine.create_table_from_arrow(
         "cb_true_persons",
         truth.select("record_id", cluster_id="true_person_id"),
         temporary=True,
     )
-    return linked, count_breaches(engine, "cb_true_persons")
+    return linked, count_breaches(engine, "cb_true_persons", direct)

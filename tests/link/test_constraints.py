@@ -312,3 +312,66 @@ def test_a_split_that_moves_the_dated_record_away_rechecks_the_chain() -> None:
     together = [group for group in persons if {"a:l", "a:r"} <= group]
     assert together == []
     assert not any({"a:m", "a:s"} <= group for group in persons)
+
+
+# --- the shared-tie weight lets no birth conflict off ------------------------------------------
+
+
+def _scored_with_ties(engine: Engine, pairs: list[tuple[str, str, float, float]]) -> None:
+    """Scored pairs as ``apply_ties`` leaves them: (left, right, the model's own weight, the
+    shared-tie weight), the probability from their sum."""
+    engine.execute(
+        "CREATE OR REPLACE TABLE match_pair (record_l VARCHAR, record_r VARCHAR, "
+        "match_weight DOUBLE, match_probability DOUBLE, gamma_shared_tie INTEGER, "
+        "mw_shared_tie DOUBLE)"
+    )
+    for left, right, own, tie in pairs:
+        engine.execute(
+            "INSERT INTO match_pair VALUES (?, ?, ?, 1.0 / (1.0 + pow(2.0, -?)), ?, ?)",
+            [left, right, own + tie, own + tie, int(tie > 0), tie],
+        )
+
+
+def _brothers_and_a_mistyped_date(engine: Engine) -> None:
+    # a:1 and a:2: brothers born ten years apart at one address, tied to one child; the model's
+    # own weight (+1) is far below the threshold, the tie's (+9) lifts them over it. b:1 and
+    # b:2: one man whose birth date one system wrote wholly wrong; the model links them alone
+    _person(engine, "a:1", date(1980, 3, 2))
+    _person(engine, "a:2", date(1990, 7, 19))
+    _person(engine, "b:1", date(1971, 5, 4))
+    _person(engine, "b:2", date(1990, 9, 17))
+    _scored_with_ties(engine, [("a:1", "a:2", 1.0, 9.0), ("b:1", "b:2", 7.0, -0.2)])
+
+
+def test_a_link_made_by_the_shared_tie_weight_lets_no_birth_conflict_off() -> None:
+    engine = _workspace()
+    try:
+        _brothers_and_a_mistyped_date(engine)
+        persons = _persons(engine)
+        failures = untranspilable(engine.statements)
+    finally:
+        engine.close()
+    assert {frozenset({"a:1"}), frozenset({"a:2"}), frozenset({"b:1", "b:2"})} == persons
+    assert failures == []
+
+
+def test_evaluate_counts_linked_and_true_persons_alike() -> None:
+    from casebridge.link.evaluate import constraint_breaches
+
+    engine = _workspace()
+    try:
+        _brothers_and_a_mistyped_date(engine)
+        # linked as the run before this fix did: the brothers as one person
+        engine.execute(
+            "CREATE TABLE person_link AS SELECT * FROM (VALUES ('a:1', 'P1'), ('a:2', 'P1'), "
+            "('b:1', 'P2'), ('b:2', 'P2')) AS l(record_id, person_id)"
+        )
+        truth = pl.DataFrame(
+            {"record_id": ["a:1", "a:2", "b:1", "b:2"], "true_person_id": ["T1", "T2", "T3", "T3"]}
+        )
+        linked, true = constraint_breaches(engine, truth, THRESHOLD)
+    finally:
+        engine.close()
+    # the brothers' person is a breach (the tie alone linked them); the man with the mistyped
+    # date is none, linked or true: the model links his two records on its own weight
+    assert (linked.birth_conflict, true.birth_conflict) == (1, 0)
