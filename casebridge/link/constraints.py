@@ -6,9 +6,12 @@
   ``KNOWN_YEARS_APART`` apart (unless month and day agree: then the year is a typo, as the
   model's "one part of the date wrong" level has it), or whose birth years estimated from an
   age at an event are more than ``ESTIMATED_YEARS_APART`` from the other's (recorded or
-  estimated), are different people. A record that carries several birth dates has no recorded
-  year here (which one is right is unknown); 1 January in a date does not count as a known
-  month and day (many systems write it for a year they only know).
+  estimated), are different people. A person aged A on date D was born after D less A + 1
+  years and on or before D less A years: in year(D) - A - 1 or year(D) - A, and both count
+  (a record with ages at several events, from the earliest of those years to the latest), so
+  that the rounding of an age never makes a conflict. A record that carries several birth
+  dates has no recorded year here (which one is right is unknown); 1 January in a date does
+  not count as a known month and day (many systems write it for a year they only know).
 
 Both are cannot-links, as an analyst's 'different' is: clustering never leaves such a pair in
 one person, even through other records (``link.run.break_cannot_links``). An analyst's latest
@@ -146,7 +149,7 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
             FROM involvement i JOIN multi m ON m.record_id = i.record_id
             WHERE i.role IN ({parts})),
         ages AS (
-            SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS earliest_year,
+            SELECT i.record_id, min(year(e.event_date) - i.age_at_event - 1) AS earliest_year,
                 max(year(e.event_date) - i.age_at_event) AS latest_year
             FROM involvement i
             JOIN multi m ON m.record_id = i.record_id

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from splink import DuckDBAPI
 
@@ -314,7 +314,7 @@ def test_a_split_that_moves_the_dated_record_away_rechecks_the_chain() -> None:
     assert not any({"a:m", "a:s"} <= group for group in persons)
 
 
-# --- the shared-tie weight lets no birth conflict off ------------------------------------------
+# --- the shared-tie weight lets no birth conflict off; ages give two possible birth years ---
 
 
 def _scored_with_ties(engine: Engine, pairs: list[tuple[str, str, float, float]]) -> None:
@@ -375,3 +375,73 @@ def test_evaluate_counts_linked_and_true_persons_alike() -> None:
     # the brothers' person is a breach (the tie alone linked them); the man with the mistyped
     # date is none, linked or true: the model links his two records on its own weight
     assert (linked.birth_conflict, true.birth_conflict) == (1, 0)
+
+
+def _age_conflicts(born: date, event_day: date, age: int) -> int:
+    """Birth conflicts in one cluster of a record born on ``born`` and a record known only as
+    aged ``age`` on ``event_day``, chained through a record with a name only."""
+    engine = _workspace()
+    try:
+        _person(engine, "a:1", born)
+        _person(engine, "b:1")
+        _person(engine, "c:1")
+        engine.execute(
+            "INSERT INTO event (event_id, source, local_id, kind, event_date) "
+            "VALUES ('b:E1', 'b', 'E1', 'crime', ?)",
+            [event_day],
+        )
+        _involve(engine, "b:E1", "b:1", "suspect", age)
+        engine.execute(
+            "CREATE TEMP TABLE members AS SELECT record_id, 'P1' AS cluster_id FROM person_record"
+        )
+        return count_breaches(engine, "members").birth_conflict
+    finally:
+        engine.close()
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    born=st.dates(date(1940, 1, 2), date(2010, 12, 31)),
+    later=st.integers(0, 60 * 365),
+    guess=st.integers(-10, 10),
+)
+@example(born=date(2003, 6, 15), later=7565, guess=-10)  # 1 March 2024, before his birthday
+def test_an_age_within_ten_years_of_the_truth_is_never_a_conflict(
+    born: date, later: int, guess: int
+) -> None:
+    event_day = date.fromordinal(born.toordinal() + later)
+    age = max(_age_on(born, event_day) + guess, 0)
+    assert _age_conflicts(born, event_day, age) == 0
+
+
+def test_an_age_at_the_boundary_of_the_tolerance() -> None:
+    # born 15 June 2003, 20 on 1 March 2024: an age of 10 there puts the birth in 2013 or
+    # 2014, ten years from 2003 at the nearest (no conflict); 9 puts it eleven years away
+    born, event_day = date(2003, 6, 15), date(2024, 3, 1)
+    assert [_age_conflicts(born, event_day, age) for age in (10, 9, 31, 32)] == [0, 1, 0, 1]
+
+
+def test_two_ages_at_the_boundary_of_the_tolerance() -> None:
+    # 20 and 31 on one day: born in 2003 or 2004, and in 1992 or 1993: ten years apart at the
+    # nearest, no conflict; 20 and 32: eleven
+    found = []
+    for older in (31, 32):
+        engine = _workspace()
+        try:
+            _person(engine, "a:1")
+            _person(engine, "b:1")
+            _person(engine, "c:1")
+            _involve(engine, "a:E1", "a:1", "suspect", 20)
+            _involve(engine, "b:E1", "b:1", "suspect", older)
+            engine.execute(
+                "CREATE TEMP TABLE members AS SELECT record_id, 'P1' AS cluster_id "
+                "FROM person_record"
+            )
+            found.append(count_breaches(engine, "members").birth_conflict)
+        finally:
+            engine.close()
+    assert found == [0, 1]
