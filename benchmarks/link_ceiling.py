@@ -14,6 +14,12 @@ pairwise F1 over thresholds, one pair at a time, for:
   frequencies, the gap in birth years and which fields each side holds; then the same with
   agreement on recorded ethnicity and nationality added, which the model leaves out.
 
+For the model's match weight it also prints the recall at the lowest threshold whose precision
+is at least 0.99 (the issue's precision bar), and, per name-origin group of the truth, the best
+F1 of the model's weight beside the supervised classifier's (each counting the pairs with a
+record of the group, as ``evaluate``'s group scores do): where both are low, the group's
+records carry too little; where only the model's is, the model weighs them badly.
+
 Recall counts every true pair, compared or not. The workspace must be linked (its model saved)
 and hold the synthetic truth in ``truth/``:
 
@@ -72,13 +78,10 @@ def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
         trained.linker.table_management.delete_tables_created_by_splink_from_db()
     finally:
         engine.close()
-    truth = load_truth(root / "truth").join(present, on="record_id")
-    people = truth.select("record_id", "true_person_id")
-    true_pairs = int(
-        people.group_by("true_person_id")
-        .len()
-        .select((pl.col("len") * (pl.col("len") - 1) // 2).sum())
-        .item()
+    people = (
+        load_truth(root / "truth")
+        .join(present, on="record_id")
+        .select("record_id", "true_person_id", "group")
     )
     labelled = (
         pairs.join(people, left_on="unique_id_l", right_on="record_id", maintain_order="left")
@@ -100,7 +103,17 @@ def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
         protected, left_on="unique_id_l", right_on="record_id", how="left", maintain_order="left"
     ).join(right, left_on="unique_id_r", right_on="record_id", how="left", maintain_order="left")
     # Splink returns pairs in no fixed order: sort them, so that the folds are the same each run
-    return labelled.sort("unique_id_l", "unique_id_r"), true_pairs
+    return labelled.sort("unique_id_l", "unique_id_r"), people
+
+
+def true_pairs_touching(people: pl.DataFrame, group: str | None = None) -> int:
+    """True pairs (records of one true person), all or those with a record of ``group``."""
+    cells = people.group_by("true_person_id").agg(
+        n=pl.len().cast(pl.Int64),
+        k=(pl.col("group") == group).sum().cast(pl.Int64) if group else pl.len().cast(pl.Int64),
+    )
+    rest = cells["n"] - cells["k"]
+    return int(((cells["n"] * (cells["n"] - 1) - rest * (rest - 1)) // 2).sum())
 
 
 def best_f1(score: np.ndarray, same: np.ndarray, true_pairs: int) -> tuple[float, float, float]:
@@ -113,6 +126,55 @@ def best_f1(score: np.ndarray, same: np.ndarray, true_pairs: int) -> tuple[float
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
     i = int(f1.argmax())
     return float(f1[i]), float(precision[i]), float(recall[i])
+
+
+def recall_at_precision(
+    score: np.ndarray, same: np.ndarray, true_pairs: int, floor: float = 0.99
+) -> tuple[float, float, float]:
+    """Recall, precision and the threshold on ``score`` at the lowest threshold whose
+    precision is at least ``floor`` (pairs of equal score fall on the same side of it); recall
+    0 and threshold inf when no threshold reaches ``floor``."""
+    ordered = -np.sort(-score, kind="stable")
+    hits = np.cumsum(same[np.argsort(-score, kind="stable")])
+    # a threshold keeps every pair of its score: cut only after the last of a run of equal ones
+    cuts = np.flatnonzero(np.append(ordered[1:] != ordered[:-1], True))
+    precision = hits[cuts] / (cuts + 1)
+    reached = np.flatnonzero(precision >= floor)
+    if not len(reached):
+        return 0.0, 1.0, float("inf")
+    i = cuts[reached[-1]]
+    return float(hits[i] / true_pairs), float(precision[reached[-1]]), float(ordered[i])
+
+
+def group_f1(
+    pairs: pl.DataFrame, people: pl.DataFrame, scores: dict[str, np.ndarray]
+) -> list[tuple[str, int, list[float]]]:
+    """Per name-origin group: its true pairs and each score's best F1 over the pairs with a
+    record of the group (as ``group_scores`` in casebridge/link/evaluate.py counts them)."""
+    same = pairs["same"].to_numpy()
+    rows = []
+    for group in sorted(people["group"].drop_nulls().unique().to_list()):
+        touching = ((pairs["group"] == group) | (pairs["group_r"] == group)).to_numpy()
+        true_pairs = true_pairs_touching(people, group)
+        f1s = [
+            best_f1(score[touching], same[touching], true_pairs)[0] if touching.any() else 0.0
+            for score in scores.values()
+        ]
+        rows.append((group, true_pairs, f1s))
+    return rows
+
+
+def print_groups(pairs: pl.DataFrame, people: pl.DataFrame, scores: dict[str, np.ndarray]) -> None:
+    """The per-group table: true pairs and each score's best F1."""
+    print("best F1 per name-origin group (pairs with a record of the group):")
+    widths = [max(len(name), 6) for name in scores]
+    print(
+        f"  {'group':<24} {'true pairs':>10}  "
+        + "  ".join(f"{n:>{w}}" for n, w in zip(scores, widths, strict=True))
+    )
+    for group, true_pairs, f1s in group_f1(pairs, people, scores):
+        shown = "  ".join(f"{f:>{w}.4f}" for f, w in zip(f1s, widths, strict=True))
+        print(f"  {group:<24} {true_pairs:>10,}  {shown}")
 
 
 def pattern_score(pairs: pl.DataFrame, ties: bool) -> np.ndarray:
@@ -178,7 +240,8 @@ def main() -> None:
         parser.error(f"{args.workspace} has no saved model: run 'casebridge link' on it first")
     if not (args.workspace / "truth").is_dir():
         parser.error(f"{args.workspace} has no truth folder: use a 'casebridge synth' workspace")
-    pairs, true_pairs = scored_pairs(args.workspace)
+    pairs, people = scored_pairs(args.workspace)
+    true_pairs = true_pairs_touching(people)
     same = pairs["same"].to_numpy()
     print(
         f"true pairs {true_pairs:,}; compared by blocking {int(same.sum()):,} "
@@ -187,23 +250,34 @@ def main() -> None:
     )
     print("best pairwise F1, one compared pair at a time (no clustering):")
     supervised = importlib.util.find_spec("sklearn") is not None
+    by_group: dict[str, np.ndarray] = {}
     for ties in (False, True):
+        setting = "with ties" if ties else "fields"
         print("  with the shared-tie evidence" if ties else "  on the fields alone")
-        weight = pairs["match_weight"] + (pairs["tie_weight"] if ties else 0.0)
+        weight = (pairs["match_weight"] + (pairs["tie_weight"] if ties else 0.0)).to_numpy()
         rows = [
-            ("casebridge model (match weight)", weight.to_numpy()),
+            ("casebridge model (match weight)", weight),
             ("comparison-pattern bound (fitted on the truth)", pattern_score(pairs, ties)),
         ]
+        by_group[f"model, {setting}"] = weight
         if supervised:
-            rows.append(("supervised, 5-fold cross-validated", cross_validated(pairs, ties, False)))
+            learnt = cross_validated(pairs, ties, False)
+            rows.append(("supervised, 5-fold cross-validated", learnt))
             rows.append(
                 ("supervised, with ethnicity and nationality", cross_validated(pairs, ties, True))
             )
+            by_group[f"supervised, {setting}"] = learnt
         for name, score in rows:
             f1, precision, recall = best_f1(score, same, true_pairs)
             print(f"    {name:<48} F1 {f1:.4f}  precision {precision:.4f}  recall {recall:.4f}")
+        recall, precision, threshold = recall_at_precision(weight, same, true_pairs)
+        print(
+            f"    {'casebridge model at precision >= 0.99':<48} recall {recall:.4f} "
+            f"(precision {precision:.4f}, match weight >= {threshold:.2f})"
+        )
     if not supervised:
         print("  (scikit-learn is not installed: the supervised figures were skipped)")
+    print_groups(pairs, people, by_group)
 
 
 if __name__ == "__main__":

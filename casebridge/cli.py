@@ -40,11 +40,11 @@ from casebridge.link.evaluate import (
     constraint_breaches,
     evaluate_linkage,
     load_truth,
+    records_not_linked,
 )
 from casebridge.link.explain import closest_record, explain_pair, read_model, waterfall_svg
 from casebridge.link.export import export_links
 from casebridge.link.judgements import record_judgement
-from casebridge.link.model import blocking_rule_sql
 from casebridge.link.prepare import prepare_link_input
 from casebridge.link.review import uncertain_pairs
 from casebridge.link.run import MODEL_FILE, LinkReport, link
@@ -612,7 +612,8 @@ def evaluate(
     only (where the truth marks them), its blocking recall and the persons that break its
     constraints (two suspects of one event, conflicting birth dates); network recovery; each
     rule's recall and precision; the audit's completeness and bounds against the true values.
-    A labelled sample is scored on pairs among its own records. Reads the workspace only, so
+    A labelled sample is scored on pairs among its own records; how many of its records the
+    workspace's persons do not hold (left out) is printed first. Reads the workspace only, so
     it may run beside other readers."""
     chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
     out = Emitter(form, console)
@@ -620,9 +621,12 @@ def evaluate(
     try:
         answers = run_cleanly(lambda: load_truth(truth))
         scores = run_cleanly(lambda: evaluate_linkage(engine, answers))
+        if truth.is_file():
+            missing = records_not_linked(engine, answers)
+            out.add(results.sample_result(answers.height, missing))
         out.add(results.linkage_result(scores))
         prepare_link_input(engine)
-        out.add(results.blocking_result(*blocking_recall(engine, answers, blocking_rule_sql())))
+        out.add(results.blocking_result(*blocking_recall(engine, answers)))
         threshold = chosen.settings.link.threshold
         out.add(results.constraints_result(*constraint_breaches(engine, answers, threshold)))
         if truth.is_dir():  # a labelled sample scores linkage only

@@ -155,6 +155,20 @@ def linkage_result(scores: dict[str, Scores]) -> Result:
     return Result("linkage", "linkage against the truth", columns, rows)
 
 
+def sample_result(labelled: int, not_found: int) -> Result:
+    """How many records of a labelled sample were scored, and how many the workspace's persons
+    do not hold (left out of every score)."""
+    found = labelled - not_found
+    sentence = (
+        f"labelled sample: {labelled:,} records, {found:,} scored, {not_found:,} not among the "
+        "workspace's linked records (left out)"
+    )
+    if not_found:
+        sentence += ": check their source and local_id, or link again after ingesting"
+    columns = (Column("labelled"), Column("found"), Column("not_found"))
+    return Result("sample", "labelled sample", columns, [(labelled, found, not_found)], sentence)
+
+
 def blocking_result(recall: float, true_pairs: int) -> Result:
     """How many true pairs the blocking rules compared."""
     sentence = f"blocking recall: {recall:.4f} of {true_pairs:,} true pairs compared"

@@ -8,7 +8,7 @@ import polars as pl
 
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
-from casebridge.link.constraints import count_breaches, directly_linked_sql
+from casebridge.link.constraints import count_breaches, model_links_sql
 
 BAND_BINS = 5
 
@@ -32,11 +32,7 @@ def linkage_overview(engine: Engine, settings: AuditSettings, linked: bool) -> p
     }
     if linked:
         # should be none: link keeps such pairs apart unless an analyst judged them the same
-        direct = (
-            directly_linked_sql(settings.link_threshold)
-            if engine.table_exists("match_pair")
-            else None
-        )
+        direct = model_links_sql(engine, settings.link_threshold)
         breaches = count_breaches(
             engine, "(SELECT record_id, person_id AS cluster_id FROM audit_record)", direct
         )

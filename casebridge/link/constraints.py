@@ -6,9 +6,12 @@
   ``KNOWN_YEARS_APART`` apart (unless month and day agree: then the year is a typo, as the
   model's "one part of the date wrong" level has it), or whose birth years estimated from an
   age at an event are more than ``ESTIMATED_YEARS_APART`` from the other's (recorded or
-  estimated), are different people. A record that carries several birth dates has no recorded
-  year here (which one is right is unknown); 1 January in a date does not count as a known
-  month and day (many systems write it for a year they only know).
+  estimated), are different people. A person aged A on date D was born after D less A + 1
+  years and on or before D less A years: in year(D) - A - 1 or year(D) - A, and both count
+  (a record with ages at several events, from the earliest of those years to the latest), so
+  that the rounding of an age never makes a conflict. A record that carries several birth
+  dates has no recorded year here (which one is right is unknown); 1 January in a date does
+  not count as a known month and day (many systems write it for a year they only know).
 
 Both are cannot-links, as an analyst's 'different' is: clustering never leaves such a pair in
 one person, even through other records (``link.run.break_cannot_links``). An analyst's latest
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 from casebridge.engine import Engine
 from casebridge.link.judgements import latest_judgements_sql
+from casebridge.link.ties import WEIGHT_COLUMN as TIE_WEIGHT_COLUMN
 
 SUSPECT_ROLES = ("suspect", "offender")
 VICTIM_ROLES = ("victim",)
@@ -69,14 +73,35 @@ def _conflict(left: str, right: str) -> str:
             OR {other_low} - {high} > {ESTIMATED_YEARS_APART} END)"""
 
 
-def directly_linked_sql(threshold: float) -> str:
-    """(record_l, record_r), record_l < record_r: the pairs the model itself scores at or above
-    ``threshold`` (from ``match_pair``) and no analyst judged different, in brackets."""
+def directly_linked_sql(threshold: float, tie_weighted: bool = False) -> str:
+    """(record_l, record_r), record_l < record_r, in brackets: the pairs the model itself links
+    (scored at or above ``threshold`` in ``match_pair``) that no analyst judged different, and
+    the pairs an analyst judged the same.
+
+    "Itself": where ``match_pair`` holds the shared-tie weight (``tie_weighted``: see
+    link/ties.py's ``apply_ties``), a pair must reach ``threshold`` on the model's own weight
+    too, the tie weight taken out again. The model's comparisons weighed the two records' birth
+    dates; the tie weight did not, and two brothers at one address tied to the same child
+    reach the threshold through it alone."""
     low, high = "least(m.record_l, m.record_r)", "greatest(m.record_l, m.record_r)"
+    own = f"m.match_weight - coalesce(m.{TIE_WEIGHT_COLUMN}, 0.0)"
+    model_only = (
+        f" AND 1.0 / (1.0 + pow(2.0, -({own}))) >= {float(threshold)}" if tie_weighted else ""
+    )
     return f"""(SELECT {low} AS record_l, {high} AS record_r FROM match_pair m
-        WHERE m.match_probability >= {float(threshold)} AND NOT EXISTS (
+        WHERE m.match_probability >= {float(threshold)}{model_only} AND NOT EXISTS (
             SELECT 1 FROM ({latest_judgements_sql()}) j WHERE j.verdict = 'different'
-                AND j.record_l = {low} AND j.record_r = {high}))"""
+                AND j.record_l = {low} AND j.record_r = {high})
+        UNION
+        SELECT record_l, record_r FROM ({_judged_same()}))"""
+
+
+def model_links_sql(engine: Engine, threshold: float) -> str | None:
+    """:func:`directly_linked_sql` for the workspace's ``match_pair`` as it stands (with or
+    without the shared-tie weight); None before any pair was scored."""
+    if not engine.table_exists("match_pair"):
+        return None
+    return directly_linked_sql(threshold, TIE_WEIGHT_COLUMN in engine.columns("match_pair"))
 
 
 def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
@@ -85,12 +110,13 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
     constraints keep apart, ``kind`` 'one_event' or 'birth'.
 
     A pair in ``direct`` ((record_l, record_r), record_l < record_r: the pairs the model links
-    directly) is no birth conflict: the model weighed the disagreeing birth dates against
-    everything else the two records share and still calls them one person (a birth date
-    mistyped whole, as FEBRL's noise writes it). Nor is a pair both of whose records the model
-    links directly to one record that gives a birth date or an age: each link was weighed
-    against that record's birth evidence. The constraint is against chains through records
-    that carry none (a name-only record between two men of 20 and 50).
+    directly on its own weight, :func:`directly_linked_sql`) is no birth conflict: the model
+    weighed the disagreeing birth dates against everything else the two records share and
+    still calls them one person (a birth date mistyped whole, as FEBRL's noise writes it). Nor
+    is a pair both of whose records the model links directly to one record that gives a birth
+    date or an age: each link was weighed against that record's birth evidence. The
+    constraint is against chains through records that carry none (a name-only record between
+    two men of 20 and 50), and against links the shared-tie weight alone made.
 
     Only records of clusters of several records are looked at, and birth years are paired up
     only in clusters whose birth years spread beyond the narrower tolerance: the work grows
@@ -123,7 +149,7 @@ def constraint_pairs_sql(members: str, direct: str | None = None) -> str:
             FROM involvement i JOIN multi m ON m.record_id = i.record_id
             WHERE i.role IN ({parts})),
         ages AS (
-            SELECT i.record_id, min(year(e.event_date) - i.age_at_event) AS earliest_year,
+            SELECT i.record_id, min(year(e.event_date) - i.age_at_event - 1) AS earliest_year,
                 max(year(e.event_date) - i.age_at_event) AS latest_year
             FROM involvement i
             JOIN multi m ON m.record_id = i.record_id
@@ -177,8 +203,9 @@ def cannot_links_sql(members: str, direct: str | None = None) -> str:
 def count_breaches(engine: Engine, members: str, direct: str | None = None) -> Breaches:
     """How many persons of ``members`` (a (record_id, cluster_id) table, or a query in
     brackets) hold two suspects of one event (or a suspect and its victim), and how many hold
-    conflicting birth dates or ages (other than pairs in ``direct``: see
-    :func:`constraint_pairs_sql`), with no judgement 'same' on the pair."""
+    conflicting birth dates or ages (other than pairs ``direct`` lets off: see
+    :func:`constraint_pairs_sql`; :func:`model_links_sql` gives the model's direct links, as
+    clustering uses them), with no judgement 'same' on the pair."""
     pairs = constraint_pairs_sql(members, direct)
     rows = engine.query(
         f"""SELECT c.kind, count(DISTINCT c.cluster_id) FROM ({pairs}) c

@@ -18,7 +18,9 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.constraints import Breaches, count_breaches, directly_linked_sql
+from casebridge.link.constraints import Breaches, count_breaches, model_links_sql
+from casebridge.link.model import blocking_rule_sql, with_groups
+from casebridge.link.prepare import held_fields
 from casebridge.truth import read_truth, record_ids
 
 
@@ -172,9 +174,30 @@ def evaluate_linkage(engine: Engine, truth: pl.DataFrame) -> dict[str, Scores]:
     return results
 
 
-def blocking_recall(engine: Engine, truth: pl.DataFrame, rules: list[str]) -> tuple[float, int]:
+def records_not_linked(engine: Engine, truth: pl.DataFrame) -> int:
+    """How many records of ``truth`` (from :func:`load_truth`) no person holds: records the
+    workspace does not have (a wrong source key or local id), or ingested after the last link
+    run. They are left out of every score; with none found, :func:`evaluate_linkage` refuses."""
+    if not engine.table_exists("person_link"):
+        raise UsageError("no persons yet: run 'casebridge link' first")
+    linked = engine.frame("SELECT record_id FROM person_link")
+    return truth.join(linked, on="record_id", how="anti").height
+
+
+def model_blocking_rules(engine: Engine) -> list[str]:
+    """The blocking rules the workspace's model uses, as SQL conditions over ``l`` and ``r``:
+    those on fields some record of ``link_input`` holds (as training chooses them)."""
+    return blocking_rule_sql(with_groups(held_fields(engine)))
+
+
+def blocking_recall(
+    engine: Engine, truth: pl.DataFrame, rules: list[str] | None = None
+) -> tuple[float, int]:
     """Share of true matching pairs (``truth`` from :func:`load_truth`) that at least one
-    blocking rule compares, and how many true pairs there are."""
+    blocking rule compares, and how many true pairs there are. The rules are the model's
+    (:func:`model_blocking_rules`, over ``link_input``) unless ``rules`` names others: a rule
+    the model leaves out must not count, since it compares nothing in a run."""
+    rules = model_blocking_rules(engine) if rules is None else rules
     records = truth.select("record_id", "true_person_id")
     pairs = records.join(records, on="true_person_id", suffix="_r").filter(
         pl.col("record_id") < pl.col("record_id_r")
@@ -195,17 +218,22 @@ def constraint_breaches(
     """Persons holding two suspects of one event (or a suspect and its victim), and persons
     holding conflicting birth dates or ages, among the linked persons and among the true
     persons of ``truth`` (from :func:`load_truth`): the true figures say how many such persons
-    the data really holds (none, for two suspects of one event)."""
+    the data really holds (none, for two suspects of one event).
+
+    Both sides are counted alike, as clustering applies the constraints: a birth conflict
+    between two records the model links directly on its own weight at ``threshold`` (or
+    through one dated record it links both to) is let off, and a pair an analyst judged the
+    same breaks nothing (link/constraints.py). A true person with a birth conflict is then one
+    that clustering would split."""
     if not engine.table_exists("person_link"):
         raise UsageError("no persons yet: run 'casebridge link' first")
+    direct = model_links_sql(engine, threshold)
     linked = count_breaches(
-        engine,
-        "(SELECT record_id, person_id AS cluster_id FROM person_link)",
-        directly_linked_sql(threshold) if engine.table_exists("match_pair") else None,
+        engine, "(SELECT record_id, person_id AS cluster_id FROM person_link)", direct
     )
     engine.create_table_from_arrow(
         "cb_true_persons",
         truth.select("record_id", cluster_id="true_person_id"),
         temporary=True,
     )
-    return linked, count_breaches(engine, "cb_true_persons")
+    return linked, count_breaches(engine, "cb_true_persons", direct)

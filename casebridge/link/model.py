@@ -292,7 +292,9 @@ def _identifiers() -> cl.CustomComparison:
     """National identifiers (NHS number, UPN, PNC id, passport): the same value of a scheme
     both records hold is near-proof; different values are evidence against (or a typo)."""
     both = " OR ".join(f'("{s}_l" IS NOT NULL AND "{s}_r" IS NOT NULL)' for s in IDENTIFIER_SCHEMES)
-    agree = " OR ".join(f'"{s}_l" = "{s}_r"' for s in IDENTIFIER_SCHEMES)
+    # a record whose rows give several numbers of one scheme (a typo corrected in a later row)
+    # is compared on the one most rows give, and agrees if any of its others is the other's
+    agree = " OR ".join(f'"{s}_l" = "{s}_r" OR {variant_agrees(s)}' for s in IDENTIFIER_SCHEMES)
     return cl.CustomComparison(
         output_column_name="identifiers",
         comparison_levels=[

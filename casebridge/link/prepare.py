@@ -9,10 +9,11 @@ aliases; NULL when it has none); addresses on a key of their letters and digits
 (``dob_variants``, ``postcode_variants``; NULL for the usual one), compared by levels of their
 own. A postal code in any country (``postal_code``: a UK postcode's unit, or another country's
 code without spaces or punctuation), the town, national identifiers (one column per scheme of
-IDENTIFIER_SCHEMES), and for a record known by an age at an event only, the range of birth
-dates that age gives (``born_after``, ``born_before``) are compared too, and so are the middle
-names as words (``middle_tokens``: a surname one record gives may be a middle name of another)
-and whether the surname is a name a custom gives in place of a family surname
+IDENTIFIER_SCHEMES: the value most of a record's rows give; ``{scheme}_variants`` holds them
+all where they give several), and for a record known by an age at an event only, the range of
+birth dates that age gives (``born_after``, ``born_before``) are compared too, and so are the
+middle names as words (``middle_tokens``: a surname one record gives may be a middle name of
+another) and whether the surname is a name a custom gives in place of a family surname
 (``surname_title``: Singh, Kaur, Begum …; NULL otherwise).
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
@@ -71,13 +72,38 @@ def surname_titles() -> tuple[str, ...]:
 
 
 def _identifiers_sql() -> str:
-    """One row per record with identifiers: the lowest valid value of each scheme compared."""
-    columns = ", ".join(
-        f"min(CASE WHEN scheme = '{scheme}' THEN value END) AS {scheme}"
+    """One row per record with identifiers: for each scheme of IDENTIFIER_SCHEMES, the value
+    most of the record's rows give (a tie: the one its rows give first, in file order), and
+    every value, sorted, where its rows give several (``{scheme}_variants``, NULL otherwise).
+
+    Why one value and not a list: the scheme's column is compared for equality and blocked on
+    with ``block_on(scheme)``, a join on equal values; a list would need every record unnested
+    into one row per value before the join. The value most rows give is the one the record's
+    system holds most often (a number mistyped once and corrected later is outvoted as soon as
+    the correction recurs), and the variants keep the others beside it, as ``dob_variants``
+    keeps a record's other birth dates, so that no value is lost."""
+    schemes = ", ".join(f"'{scheme}'" for scheme in IDENTIFIER_SCHEMES)
+    chosen = ", ".join(
+        f"max(CASE WHEN scheme = '{scheme}' AND choice = 1 THEN value END) AS {scheme}"
         for scheme in IDENTIFIER_SCHEMES
     )
-    return f"""SELECT record_id, {columns} FROM identifier
-        WHERE value IS NOT NULL GROUP BY record_id"""
+    variants = ", ".join(
+        f"CASE WHEN max(CASE WHEN scheme = '{scheme}' THEN held END) > 1 THEN "
+        f"list_sort(list(value) FILTER (WHERE scheme = '{scheme}')) END AS {scheme}_variants"
+        for scheme in IDENTIFIER_SCHEMES
+    )
+    tallied = f"""SELECT record_id, scheme, value, count(*) AS rows_giving,
+            min(seen) AS first_seen
+        FROM (SELECT record_id, scheme, value, row_number() OVER (
+                PARTITION BY record_id, scheme ORDER BY file_name, row_number, value) AS seen
+            FROM identifier WHERE value IS NOT NULL AND scheme IN ({schemes}))
+        GROUP BY record_id, scheme, value"""
+    ranked = f"""SELECT record_id, scheme, value,
+            row_number() OVER (PARTITION BY record_id, scheme
+                ORDER BY rows_giving DESC, first_seen) AS choice,
+            count(*) OVER (PARTITION BY record_id, scheme) AS held
+        FROM ({tallied})"""
+    return f"SELECT record_id, {chosen}, {variants} FROM ({ranked}) GROUP BY record_id"
 
 
 def prepare_link_input(engine: Engine) -> int:
@@ -149,7 +175,7 @@ def prepare_link_input(engine: Engine) -> int:
                 THEN a.born_after END AS born_after,
             CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
                 THEN a.born_before END AS born_before,
-            {", ".join(f"x.{scheme}" for scheme in IDENTIFIER_SCHEMES)},
+            {", ".join(f"x.{scheme}, x.{scheme}_variants" for scheme in IDENTIFIER_SCHEMES)},
             p.phone, p.email
         FROM person_record p
         JOIN cb_dob d ON d.record_id = p.record_id

@@ -23,13 +23,13 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.constraints import cannot_links_sql
+from casebridge.link.constraints import cannot_links_sql, directly_linked_sql
 from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.recheck import contradictions
-from casebridge.link.ties import TieEvidence, apply_ties, estimate_ties
+from casebridge.link.ties import WEIGHT_COLUMN, TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.standard.tables import record_run
 from casebridge.workspace import Workspace
@@ -70,7 +70,9 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
 
 
 def write_edges(engine: Engine, threshold: float) -> None:
-    """Pairs at or above the threshold, less cannot-links, plus must-links."""
+    """Pairs at or above the threshold, less cannot-links, plus must-links (``cb_edges``); and
+    those of them the model links on its own weight, without the shared-tie weight
+    (``cb_direct``: only these let a birth conflict off, see link/constraints.py)."""
     judged = latest_judgements_sql()
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_edges AS
@@ -81,6 +83,10 @@ def write_edges(engine: Engine, threshold: float) -> None:
         WHERE m.match_probability >= {threshold} AND coalesce(j.verdict, '') <> 'different'
         UNION ALL
         SELECT record_l, record_r, 1.0 FROM ({judged}) WHERE verdict = 'same'"""
+    )
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE cb_direct AS SELECT record_l, record_r FROM "
+        + directly_linked_sql(threshold, tie_weighted=WEIGHT_COLUMN in engine.columns("match_pair"))
     )
 
 
@@ -148,10 +154,7 @@ def _apply_constraints(
         f'FROM "{components}"'
     )
     frame = engine.frame("SELECT record_id, cluster_id FROM cb_members")
-    direct = (
-        "(SELECT least(unique_id_l, unique_id_r) AS record_l, "
-        "greatest(unique_id_l, unique_id_r) AS record_r FROM cb_edges)"
-    )
+    direct = "cb_direct"
     cannot = pl.concat([_judged(engine, "different"), *([contradicted] if contradicted is not None
                         else [])]).unique()  # fmt: skip
     # a birth conflict is let off while a dated record both sides link to is in their piece; a

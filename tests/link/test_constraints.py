@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from splink import DuckDBAPI
 
@@ -312,3 +312,136 @@ def test_a_split_that_moves_the_dated_record_away_rechecks_the_chain() -> None:
     together = [group for group in persons if {"a:l", "a:r"} <= group]
     assert together == []
     assert not any({"a:m", "a:s"} <= group for group in persons)
+
+
+# --- the shared-tie weight lets no birth conflict off; ages give two possible birth years ---
+
+
+def _scored_with_ties(engine: Engine, pairs: list[tuple[str, str, float, float]]) -> None:
+    """Scored pairs as ``apply_ties`` leaves them: (left, right, the model's own weight, the
+    shared-tie weight), the probability from their sum."""
+    engine.execute(
+        "CREATE OR REPLACE TABLE match_pair (record_l VARCHAR, record_r VARCHAR, "
+        "match_weight DOUBLE, match_probability DOUBLE, gamma_shared_tie INTEGER, "
+        "mw_shared_tie DOUBLE)"
+    )
+    for left, right, own, tie in pairs:
+        engine.execute(
+            "INSERT INTO match_pair VALUES (?, ?, ?, 1.0 / (1.0 + pow(2.0, -?)), ?, ?)",
+            [left, right, own + tie, own + tie, int(tie > 0), tie],
+        )
+
+
+def _brothers_and_a_mistyped_date(engine: Engine) -> None:
+    # a:1 and a:2: brothers born ten years apart at one address, tied to one child; the model's
+    # own weight (+1) is far below the threshold, the tie's (+9) lifts them over it. b:1 and
+    # b:2: one man whose birth date one system wrote wholly wrong; the model links them alone
+    _person(engine, "a:1", date(1980, 3, 2))
+    _person(engine, "a:2", date(1990, 7, 19))
+    _person(engine, "b:1", date(1971, 5, 4))
+    _person(engine, "b:2", date(1990, 9, 17))
+    _scored_with_ties(engine, [("a:1", "a:2", 1.0, 9.0), ("b:1", "b:2", 7.0, -0.2)])
+
+
+def test_a_link_made_by_the_shared_tie_weight_lets_no_birth_conflict_off() -> None:
+    engine = _workspace()
+    try:
+        _brothers_and_a_mistyped_date(engine)
+        persons = _persons(engine)
+        failures = untranspilable(engine.statements)
+    finally:
+        engine.close()
+    assert {frozenset({"a:1"}), frozenset({"a:2"}), frozenset({"b:1", "b:2"})} == persons
+    assert failures == []
+
+
+def test_evaluate_counts_linked_and_true_persons_alike() -> None:
+    from casebridge.link.evaluate import constraint_breaches
+
+    engine = _workspace()
+    try:
+        _brothers_and_a_mistyped_date(engine)
+        # linked as the run before this fix did: the brothers as one person
+        engine.execute(
+            "CREATE TABLE person_link AS SELECT * FROM (VALUES ('a:1', 'P1'), ('a:2', 'P1'), "
+            "('b:1', 'P2'), ('b:2', 'P2')) AS l(record_id, person_id)"
+        )
+        truth = pl.DataFrame(
+            {"record_id": ["a:1", "a:2", "b:1", "b:2"], "true_person_id": ["T1", "T2", "T3", "T3"]}
+        )
+        linked, true = constraint_breaches(engine, truth, THRESHOLD)
+    finally:
+        engine.close()
+    # the brothers' person is a breach (the tie alone linked them); the man with the mistyped
+    # date is none, linked or true: the model links his two records on its own weight
+    assert (linked.birth_conflict, true.birth_conflict) == (1, 0)
+
+
+def _age_conflicts(born: date, event_day: date, age: int) -> int:
+    """Birth conflicts in one cluster of a record born on ``born`` and a record known only as
+    aged ``age`` on ``event_day``, chained through a record with a name only."""
+    engine = _workspace()
+    try:
+        _person(engine, "a:1", born)
+        _person(engine, "b:1")
+        _person(engine, "c:1")
+        engine.execute(
+            "INSERT INTO event (event_id, source, local_id, kind, event_date) "
+            "VALUES ('b:E1', 'b', 'E1', 'crime', ?)",
+            [event_day],
+        )
+        _involve(engine, "b:E1", "b:1", "suspect", age)
+        engine.execute(
+            "CREATE TEMP TABLE members AS SELECT record_id, 'P1' AS cluster_id FROM person_record"
+        )
+        return count_breaches(engine, "members").birth_conflict
+    finally:
+        engine.close()
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    born=st.dates(date(1940, 1, 2), date(2010, 12, 31)),
+    later=st.integers(0, 60 * 365),
+    guess=st.integers(-10, 10),
+)
+@example(born=date(2003, 6, 15), later=7565, guess=-10)  # 1 March 2024, before his birthday
+def test_an_age_within_ten_years_of_the_truth_is_never_a_conflict(
+    born: date, later: int, guess: int
+) -> None:
+    event_day = date.fromordinal(born.toordinal() + later)
+    age = max(_age_on(born, event_day) + guess, 0)
+    assert _age_conflicts(born, event_day, age) == 0
+
+
+def test_an_age_at_the_boundary_of_the_tolerance() -> None:
+    # born 15 June 2003, 20 on 1 March 2024: an age of 10 there puts the birth in 2013 or
+    # 2014, ten years from 2003 at the nearest (no conflict); 9 puts it eleven years away
+    born, event_day = date(2003, 6, 15), date(2024, 3, 1)
+    assert [_age_conflicts(born, event_day, age) for age in (10, 9, 31, 32)] == [0, 1, 0, 1]
+
+
+def test_two_ages_at_the_boundary_of_the_tolerance() -> None:
+    # 20 and 31 on one day: born in 2003 or 2004, and in 1992 or 1993: ten years apart at the
+    # nearest, no conflict; 20 and 32: eleven
+    found = []
+    for older in (31, 32):
+        engine = _workspace()
+        try:
+            _person(engine, "a:1")
+            _person(engine, "b:1")
+            _person(engine, "c:1")
+            _involve(engine, "a:E1", "a:1", "suspect", 20)
+            _involve(engine, "b:E1", "b:1", "suspect", older)
+            engine.execute(
+                "CREATE TEMP TABLE members AS SELECT record_id, 'P1' AS cluster_id "
+                "FROM person_record"
+            )
+            found.append(count_breaches(engine, "members").birth_conflict)
+        finally:
+            engine.close()
+    assert found == [0, 1]

@@ -7,6 +7,8 @@ pass the NHS Data Dictionary's modulus 11 check, and the names are invented.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from casebridge.engine import Engine
@@ -160,5 +162,39 @@ def test_fields_held_follow_the_records() -> None:
     try:
         engine.execute(f"CREATE TEMP TABLE {LINK_INPUT} AS SELECT 'a' AS unique_id, NULL AS sex")
         assert held_fields(engine) == frozenset({"unique_id"})
+    finally:
+        engine.close()
+
+
+NUMBERED = """\
+source: {key}
+format: csv
+persons:
+  - local_id: id
+    forenames: forename
+    surname: surname
+    identifiers:
+      - {{scheme: nhs_number, column: nhs}}
+"""
+
+
+def test_another_number_a_record_holds_agrees(tmp_path: Path) -> None:
+    # G1's rows give two NHS numbers (both pass the modulus 11 check): the one most rows give is
+    # compared first, and the other still meets the number a second source holds
+    workspace = make_workspace(
+        tmp_path / "ws",
+        {
+            "gp": ("gp.csv", "id,forename,surname,nhs\nG1,Odile,Sarn,943 476 5919\n"
+                   "G1,Odile,Sarn,943 476 5919\nG1,Odile,Sarn,401 023 2137\n",
+                   NUMBERED.format(key="gp")),
+            "care": ("care.csv", "id,forename,surname,nhs\nC1,Odile,Sarn,401 023 2137\n",
+                     NUMBERED.format(key="care")),
+        },
+    )  # fmt: skip
+    ingest(workspace)
+    engine = workspace.connect()
+    try:
+        prepare_link_input(engine)
+        assert _level(engine, "identifiers", "gp:G1", "care:C1") == "an identifier agrees"
     finally:
         engine.close()

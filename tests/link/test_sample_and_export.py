@@ -19,7 +19,12 @@ from typer.testing import CliRunner
 from casebridge.cli import app
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.evaluate import AGE_ONLY_SCOPE, evaluate_linkage, load_truth
+from casebridge.link.evaluate import (
+    AGE_ONLY_SCOPE,
+    evaluate_linkage,
+    load_truth,
+    records_not_linked,
+)
 from casebridge.link.export import MARKING, MARKING_KEY, export_links
 from casebridge.standard.tables import create_tables
 from casebridge.workspace import open_workspace
@@ -126,6 +131,10 @@ def test_a_sample_matching_no_record_is_refused(engine: Engine, tmp_path: Path) 
     path = _sample(tmp_path, "source,local_id,person_id\nforce_z,Q1,p\n")
     with pytest.raises(UsageError, match="none of the truth's records"):
         evaluate_linkage(engine, load_truth(path))
+
+
+def test_the_sample_records_no_person_holds_are_counted(engine: Engine, tmp_path: Path) -> None:
+    assert records_not_linked(engine, load_truth(_sample(tmp_path))) == 1  # X9
 
 
 def test_age_only_records_get_a_scope_of_their_own(engine: Engine, tmp_path: Path) -> None:
@@ -236,5 +245,25 @@ def test_evaluate_scores_a_labelled_sample_from_the_command_line(
     scores = {row["scope"]: row for row in document["linkage"]}
     assert set(scores) == {"all", "clusters", "x", "y"}
     assert scores["all"]["f1"] == pytest.approx(0.4)
-    # a sample scores linkage only: its pairs, blocking and the constraints
-    assert set(document) == {"linkage", "blocking", "constraints"}
+    # a sample scores linkage only: its pairs, blocking and the constraints; and says how many
+    # of its records were left out (X9 is not in the workspace)
+    assert set(document) == {"sample", "linkage", "blocking", "constraints"}
+    assert document["sample"] == [{"labelled": 6, "found": 5, "not_found": 1}]
+
+
+def test_evaluate_says_how_many_sample_records_it_left_out(workspace: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["evaluate", "--truth", str(_sample(tmp_path)), "-w", str(workspace)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "6 records, 5 scored, 1 not among the workspace's linked records" in result.stdout
+
+
+def test_evaluate_refuses_a_sample_none_of_whose_records_is_linked_in_one_line(
+    workspace: Path, tmp_path: Path
+) -> None:
+    sample = _sample(tmp_path, "source,local_id,person_id\nforce_z,Q1,p\nforce_a,A9,p\n")
+    result = runner.invoke(app, ["evaluate", "--truth", str(sample), "-w", str(workspace)])
+    assert result.exit_code == 2
+    assert "none of the truth's records" in result.output
+    assert len(result.output.strip().splitlines()) == 1
