@@ -41,21 +41,63 @@ class SourceSettings(_Strict):
     path: str
     mapping: str
     extracted_at: dt.date | None = None
+    # false: the source holds each person once, so no pair of its own records is compared
+    dedupe: bool = True
+
+
+MenuName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+# the [link] settings that shape the model: a change to any retrains it (docs/linking.md)
+MODEL_SETTINGS = (
+    "comparisons_drop", "blocking_drop", "blocking_add", "identifier_weight", "location_weight",
+    "model",
+)  # fmt: skip
 
 
 class LinkSettings(_Strict):
-    """How persons are resolved (``[link]`` in casebridge.toml)."""
+    """How persons are resolved (``[link]`` in casebridge.toml); the menu of comparisons and
+    rules is ``casebridge/link/model.py``'s, listed in ``docs/linking.md``."""
 
     threshold: float = Field(default=0.9, gt=0, le=1)
     review_low: float = Field(default=0.3, ge=0, le=1)
     review_high: float = Field(default=0.95, ge=0, le=1)
     seed: int = Field(default=42, ge=0)
+    comparisons_drop: tuple[MenuName, ...] = ()
+    blocking_drop: tuple[MenuName, ...] = ()
+    blocking_add: tuple[MenuName, ...] = ()
+    identifier_weight: float | None = Field(default=None, ge=0, le=40)
+    location_weight: float | None = Field(default=None, ge=0, le=40)
+    model: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _band(self) -> LinkSettings:
         if not self.review_low < self.review_high:
             raise ValueError("review_low must be below review_high")
         return self
+
+    @model_validator(mode="after")
+    def _menu(self) -> LinkSettings:
+        shaping = [key for key in MODEL_SETTINGS[:-1] if getattr(self, key) not in ((), None)]
+        if self.model is not None and shaping:
+            raise ValueError(
+                f"model names a frozen model, used as it is: remove {shaping[0]} (it shapes a "
+                "model casebridge trains), or remove model to train on this workspace"
+            )
+        if self.comparisons_drop or self.blocking_drop or self.blocking_add:
+            # the menu is the model's: read only when a workspace chooses from it
+            from casebridge.link.model import menu_problem
+
+            problem = menu_problem(self.comparisons_drop, self.blocking_drop, self.blocking_add)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    def model_shaping(self) -> dict[str, object]:
+        """The settings that shape the model, as the saved model records them (names sorted,
+        so that their order in casebridge.toml does not matter)."""
+        return {
+            key: sorted(value) if isinstance(value, list) else value
+            for key, value in self.model_dump(mode="json", include=set(MODEL_SETTINGS)).items()
+        }
 
 
 LowerName = Annotated[str, Field(pattern=r"^[a-z][a-z_]*$")]
@@ -228,6 +270,7 @@ database = "casebridge.duckdb"
 # path = "extracts/crimes_*.csv"
 # mapping = "mappings/force_a.yaml"
 # extracted_at = 2025-06-30
+# dedupe = false                        # the extract holds each person once (docs/linking.md)
 """
 
 

@@ -6,6 +6,7 @@ can translate it for its Spark backend. Why each level exists is said beside it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import splink.comparison_level_library as cll
@@ -16,6 +17,14 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
 
 from casebridge.engine import Engine
+from casebridge.errors import WorkspaceError
+from casebridge.link.choices import (
+    COMPARISON_FIELDS,
+    COMPARISON_NAMES,
+    SHIPPED,
+    ModelChoices,
+    within_dedupe_sources,
+)
 from casebridge.link.prepare import IDENTIFIER_SCHEMES, LINK_INPUT, held_fields
 
 DIALECT = "duckdb"
@@ -305,14 +314,17 @@ def _identifiers() -> cl.CustomComparison:
     )
 
 
-def comparisons(fields: frozenset[str] = ALL_FIELDS) -> list[Any]:
-    """Every comparison of the model, in the order charts show them; those on a field no
-    record holds (``fields`` names the fields some record holds) are left out."""
+def comparisons(
+    fields: frozenset[str] = ALL_FIELDS, drop: frozenset[str] = frozenset()
+) -> list[Any]:
+    """Every comparison of the model, in the order charts show them, by menu name
+    (``COMPARISON_NAMES``); those on a field no record holds (``fields`` names the fields some
+    record holds) and those a workspace drops (``drop``, by name) are left out."""
     chosen: list[tuple[str, Any]] = [
         ("forename", _name("forename", "surname", "forename_key", "surname_key",
                            "forename_phonetic")),
         ("surname", _surname(fields)),
-        ("birth_year", _date_of_birth(fields)),
+        ("date_of_birth", _date_of_birth(fields)),
         ("middle_names", cl.CustomComparison(
             output_column_name="middle_names",
             comparison_levels=[
@@ -322,14 +334,18 @@ def comparisons(fields: frozenset[str] = ALL_FIELDS) -> list[Any]:
                 cll.ElseLevel(),
             ],
         )),
-        ("alias_keys", _aliases()),
+        ("aliases", _aliases()),
         ("sex", cl.ExactMatch("sex")),
         ("location", _location(fields)),
         ("identifiers", _identifiers()),
         ("phone", cl.ExactMatch("phone")),
         ("email", cl.ExactMatch("email")),
     ]  # fmt: skip
-    return [comparison for field, comparison in chosen if field in fields]
+    return [
+        comparison
+        for name, comparison in chosen
+        if COMPARISON_FIELDS[name] in fields and name not in drop
+    ]
 
 
 def _rule(*conditions: str) -> CustomRule:
@@ -376,75 +392,98 @@ def _near_when_undated(years: int, *keys: str) -> list[CustomRule]:
     ]
 
 
-def _rules_by_field() -> list[tuple[tuple[str, ...], BlockingRuleCreator]]:
-    """Every prediction blocking rule with the fields it needs some record to hold."""
+# one prediction blocking rule: its name in the [link] menu, the fields it needs some record to
+# hold, and the rule (a name may cover several rules, such as one for each side)
+NamedRule = tuple[str, tuple[str, ...], BlockingRuleCreator]
+
+
+def _rules_by_field() -> list[NamedRule]:
+    """Every prediction blocking rule with its name and the fields it needs some record to
+    hold, in the order Splink applies them."""
     names = (_same("forename_key"), _same("surname_key"))
     surname_initial = (_same("surname_key"), _initial("forename"))
     forename_surname_start = (
         _same("forename_key"), _start("surname"),
         _same("sex"),
     )  # fmt: skip
-    rules: list[tuple[tuple[str, ...], BlockingRuleCreator]] = [
-        ((), _rule(*names, _same("birth_year"))),
+    rules: list[NamedRule] = [
+        ("names_birth_year", (), _rule(*names, _same("birth_year"))),
         # records with names only (no birth date, no age), on either side
-        ((), _rule(*names, 'l."birth_year" IS NULL')),
-        ((), _rule(*names, 'r."birth_year" IS NULL')),
+        ("names_no_birth_year", (), _rule(*names, 'l."birth_year" IS NULL')),
+        ("names_no_birth_year", (), _rule(*names, 'r."birth_year" IS NULL')),
         # the year of birth mistyped
-        (("dob",), _rule(*names, _same("dob_month"), _same("dob_day"))),
-        *((("birth_year",), rule) for rule in _near_when_undated(5, *names)),
+        ("names_day_month", ("dob",), _rule(*names, _same("dob_month"), _same("dob_day"))),
+        *(("names_near_age", ("birth_year",), rule) for rule in _near_when_undated(5, *names)),
         # a misspelt or different forename
-        (("birth_year",), _rule(*surname_initial, _same("birth_year"))),
-        *((("birth_year",), rule) for rule in _near_when_undated(2, *surname_initial)),
-        # both names misspelt, the birth date right
-        (("dob",), block_on("dob", "substr(forename, 1, 1)")),
-        (("dob", "postcode_district"), block_on("dob", "postcode_district")),
-        (("postal_code",), block_on("postal_code", "substr(forename, 1, 1)")),
-        (("phone",), block_on("phone")),
-        (("email",), block_on("email")),
         (
-            ("birth_year",),
+            "surname_initial_birth_year", ("birth_year",),
+            _rule(*surname_initial, _same("birth_year")),
+        ),
+        *(
+            ("surname_initial_near_age", ("birth_year",), rule)
+            for rule in _near_when_undated(2, *surname_initial)
+        ),
+        # both names misspelt, the birth date right
+        ("dob_forename_initial", ("dob",), block_on("dob", "substr(forename, 1, 1)")),
+        ("dob_postcode_district", ("dob", "postcode_district"),
+         block_on("dob", "postcode_district")),
+        ("postal_code_forename_initial", ("postal_code",),
+         block_on("postal_code", "substr(forename, 1, 1)")),
+        ("phone", ("phone",), block_on("phone")),
+        ("email", ("email",), block_on("email")),
+        (
+            "phonetic_birth_year", ("birth_year",),
             _rule(_same("forename_phonetic"), _same("surname_phonetic"), _same("birth_year")),
         ),
         # names written the other way round, one of them also misspelt
         (
-            (),
+            "swapped_names", (),
             _rule(
                 _same("forename_key", "surname_key"), _same("surname_key", "forename_key"),
                 _near(5),
             ),
         ),
         (
-            ("birth_year",),
+            "swapped_one_name", ("birth_year",),
             _rule(
                 _same("forename_key", "surname_key"), _same("birth_year"),
                 _initial("surname", "forename"),
             ),
         ),
         (
-            ("birth_year",),
+            "swapped_one_name", ("birth_year",),
             _rule(
                 _same("surname_key", "forename_key"), _same("birth_year"),
                 _initial("forename", "surname"),
             ),
         ),
         # a misspelt surname on a record that knows only an age
-        *((("birth_year", "sex"), r) for r in _near_when_undated(5, *forename_surname_start)),
+        *(
+            ("forename_surname_start_near_age", ("birth_year", "sex"), r)
+            for r in _near_when_undated(5, *forename_surname_start)
+        ),
         # the same address, any names (a swap with a misspelling, a change of name)
-        (("postcode",), _rule(_same("postcode"), _near(2))),
+        ("postcode_near_birth_year", ("postcode",), _rule(_same("postcode"), _near(2))),
         # a misspelt name and a mistyped year of birth
-        (("dob",), _rule(_same("forename_key"), _same("dob_month"), _same("dob_day"), _near(2))),
-        (("dob",), _rule(_same("surname_key"), _same("dob_month"), _same("dob_day"), _near(2))),
+        (
+            "one_name_day_month", ("dob",),
+            _rule(_same("forename_key"), _same("dob_month"), _same("dob_day"), _near(2)),
+        ),
+        (
+            "one_name_day_month", ("dob",),
+            _rule(_same("surname_key"), _same("dob_month"), _same("dob_day"), _near(2)),
+        ),
         # a misspelt name on a record that knows nothing of its person's age
         *(
             (
-                ("birth_year",),
+                "forename_no_birth_year", ("birth_year",),
                 _rule(_same("forename_key"), _start("surname"), f'{side}."birth_year" IS NULL'),
             )
             for side in ("l", "r")
         ),
         *(
             (
-                ("birth_year", "sex"),
+                "surname_no_birth_year", ("birth_year", "sex"),
                 _rule(
                     _same("surname_key"), _start("forename"), _same("sex"),
                     f'{side}."birth_year" IS NULL',
@@ -454,28 +493,32 @@ def _rules_by_field() -> list[tuple[tuple[str, ...], BlockingRuleCreator]]:
         ),
         *_located_rules(),
         # an identifier issued nationally, whatever the names and dates
-        *(((scheme,), block_on(scheme)) for scheme in IDENTIFIER_SCHEMES),
+        *((f"identifier_{scheme}", (scheme,), block_on(scheme)) for scheme in IDENTIFIER_SCHEMES),
     ]  # fmt: skip
     return rules
 
 
-def _located_rules() -> list[tuple[tuple[str, ...], BlockingRuleCreator]]:
+def _located_rules() -> list[NamedRule]:
     """Rules that hold without any birth year: names, or a birth date, with a shared place.
     A place bounds the block as a birth year does (a name is common, a name at one postal code
     or address or in one town is not), so that records whose birth dates were lost or replaced
     wholesale are still compared."""
-    rules: list[tuple[tuple[str, ...], BlockingRuleCreator]] = []
-    for place in ("postal_code", "address_key", "town"):
+    rules: list[NamedRule] = []
+    for place, short in (("postal_code", "postal_code"), ("address_key", "address"),
+                         ("town", "town")):  # fmt: skip
         rules += [
-            ((place,), block_on("forename_key", "surname_key", place)),
-            ((place,), block_on("forename_phonetic", "surname_phonetic", place)),
-            ((place, "dob"), block_on("dob", place)),
-        ]
+            (f"names_{short}", (place,), block_on("forename_key", "surname_key", place)),
+            (
+                f"phonetic_{short}", (place,),
+                block_on("forename_phonetic", "surname_phonetic", place),
+            ),
+            (f"dob_{short}", (place, "dob"), block_on("dob", place)),
+        ]  # fmt: skip
     return [
         *rules,
         # names written the other way round, at one place
         (
-            ("postal_code",),
+            "swapped_postal_code", ("postal_code",),
             _rule(
                 _same("forename_key", "surname_key"),
                 _same("surname_key", "forename_key"),
@@ -483,21 +526,110 @@ def _located_rules() -> list[tuple[tuple[str, ...], BlockingRuleCreator]]:
             ),
         ),
         # one name misspelt as well
-        (("postal_code",), block_on("forename_key", "postal_code")),
-        (("postal_code",), block_on("surname_key", "postal_code")),
+        ("forename_postal_code", ("postal_code",), block_on("forename_key", "postal_code")),
+        ("surname_postal_code", ("postal_code",), block_on("surname_key", "postal_code")),
         # a household: the same address at the same postal code, any names
-        (("postal_code", "address_key"), block_on("address_key", "postal_code")),
-        (("town", "address_key"), block_on("address_key", "town")),
+        (
+            "address_postal_code", ("postal_code", "address_key"),
+            block_on("address_key", "postal_code"),
+        ),
+        ("address_town", ("town", "address_key"), block_on("address_key", "town")),
         # the birth date with either name's initial, wherever they live
-        (("dob",), block_on("dob", "substr(surname, 1, 1)")),
-    ]
+        ("dob_surname_initial", ("dob",), block_on("dob", "substr(surname, 1, 1)")),
+    ]  # fmt: skip
+
+
+def _extra_rules() -> list[NamedRule]:
+    """The rules a workspace may add (``blocking_add``), none of them on by default: each makes
+    blocks that grow with the square of a common value's records, or is a narrower form of a
+    shipped rule, for a workspace that drops the wider one."""
+    return [
+        # a common name alone is a block of every one of its holders: costly on a large workspace
+        ("names_only", (), block_on("forename_key", "surname_key")),
+        ("phonetic_names_only", (), block_on("forename_phonetic", "surname_phonetic")),
+        # a forename changed or anglicised, or a surname changed (marriage), with the birth year
+        ("surname_birth_year", ("birth_year",), block_on("surname_key", "birth_year")),
+        ("forename_birth_year", ("birth_year",), block_on("forename_key", "birth_year")),
+        # narrower than dob_surname_initial and dob_forename_initial
+        ("surname_dob", ("dob",), block_on("surname_key", "dob")),
+        ("forename_dob", ("dob",), block_on("forename_key", "dob")),
+        # both names changed, wherever they live
+        ("dob_only", ("dob",), block_on("dob")),
+        # both name keys in one UK postcode district, whatever the birth years
+        ("names_postcode_district", ("postcode_district",),
+         block_on("forename_key", "surname_key", "postcode_district")),
+        # a household, whatever the names and birth years
+        ("postcode_any_names", ("postcode",), block_on("postcode")),
+        ("address_any_area", ("address_key",), block_on("address_key")),
+    ]  # fmt: skip
+
+
+def rule_names() -> tuple[str, ...]:
+    """The names of the shipped prediction blocking rules, in order (``blocking_drop``)."""
+    return tuple(dict.fromkeys(name for name, _, _ in _rules_by_field()))
+
+
+def extra_rule_names() -> tuple[str, ...]:
+    """The names of the rules a workspace may add (``blocking_add``)."""
+    return tuple(name for name, _, _ in _extra_rules())
+
+
+def menu_problem(
+    comparisons_drop: Collection[str], blocking_drop: Collection[str], blocking_add: Collection[str]
+) -> str | None:
+    """What is wrong with a workspace's choices from the menu, in one line (None: nothing)."""
+    shipped = [name for name in blocking_add if name in rule_names()]
+    if shipped:
+        return (
+            f"blocking_add: {shipped[0]!r} is a shipped rule, in use unless blocking_drop names it"
+        )
+    for key, chosen, menu in (
+        ("comparisons_drop", comparisons_drop, COMPARISON_NAMES),
+        ("blocking_drop", blocking_drop, rule_names()),
+        ("blocking_add", blocking_add, extra_rule_names()),
+    ):
+        unknown = [name for name in chosen if name not in menu]
+        if unknown:
+            return f"{key}: unknown name {unknown[0]!r}; choose from: {', '.join(menu)}"
+    if set(COMPARISON_NAMES) <= set(comparisons_drop):
+        return "comparisons_drop: at least one comparison must stay"
+    if set(rule_names()) <= set(blocking_drop) and not blocking_add:
+        return "blocking_drop: at least one blocking rule must stay (or add one: blocking_add)"
+    return None
+
+
+def named_prediction_rules(
+    fields: frozenset[str] = ALL_FIELDS, choices: ModelChoices = SHIPPED
+) -> list[tuple[str, BlockingRuleCreator]]:
+    """The prediction blocking rules with their names: the shipped ones less those the
+    workspace drops, then those it adds, less any on a field no record holds (``fields``);
+    where a source is free of duplicates, each rule leaves the pairs within it out."""
+    named = [rule for rule in _rules_by_field() if rule[0] not in choices.blocking_drop]
+    named += [rule for rule in _extra_rules() if rule[0] in choices.blocking_add]
+    rules = [(name, rule) for name, needed, rule in named if set(needed) <= fields]
+    if not rules:
+        raise WorkspaceError(
+            "no blocking rule is left for the fields this workspace holds: drop fewer rules "
+            "(blocking_drop in [link]) or add one (blocking_add)"
+        )
+    if choices.has_duplicate_free_source:
+        rules = [(name, _within_dedupe_sources(rule)) for name, rule in rules]
+    return rules
+
+
+def _within_dedupe_sources(rule: BlockingRuleCreator) -> BlockingRuleCreator:
+    return CustomRule(
+        within_dedupe_sources(rule.get_blocking_rule(DIALECT).blocking_rule_sql),
+        sql_dialect=DIALECT,
+    )
 
 
 def prediction_blocking_rules(
-    fields: frozenset[str] = ALL_FIELDS,
+    fields: frozenset[str] = ALL_FIELDS, choices: ModelChoices = SHIPPED
 ) -> list[BlockingRuleCreator | dict[str, Any]]:
     """Rules whose union must compare almost every true match (measured by ``evaluate``);
-    a rule on a field no record holds (``fields`` names those some record holds) is left out.
+    a rule on a field no record holds (``fields`` names those some record holds) is left out,
+    and the workspace's ``choices`` drop and add rules by name.
 
     Rules on names ask for birth years that could belong to one person, or for a shared place
     or identifier: a common name alone makes a block that grows with the square of the
@@ -505,58 +637,79 @@ def prediction_blocking_rules(
     unknown birth year, is applied before the join), so that its cost grows with the pairs it
     finds.
     """
-    return [rule for needed, rule in _rules_by_field() if set(needed) <= fields]
+    return [rule for _, rule in named_prediction_rules(fields, choices)]
 
 
-def blocking_rule_sql(fields: frozenset[str] = ALL_FIELDS) -> list[str]:
+def blocking_rule_sql(
+    fields: frozenset[str] = ALL_FIELDS, choices: ModelChoices = SHIPPED
+) -> list[str]:
     """The prediction blocking rules as DuckDB SQL conditions over ``l`` and ``r``."""
     return [
         rule.get_blocking_rule(DIALECT).blocking_rule_sql
-        for rule in prediction_blocking_rules(fields)
-        if isinstance(rule, BlockingRuleCreator)
+        for _, rule in named_prediction_rules(fields, choices)
     ]
 
 
-def comparisons_per_rule(engine: Engine, sample: float = 1.0) -> list[tuple[str, int, int]]:
-    """Each prediction blocking rule (for the fields ``link_input`` holds) with the pairs it
-    adds to the rules before it and the running total, counted by Splink's
-    ``count_comparisons_from_blocking_rules`` (exact, or estimated from a ``sample`` of
-    records on each side)."""
+def comparisons_per_rule(
+    engine: Engine, sample: float = 1.0, choices: ModelChoices = SHIPPED
+) -> list[tuple[str, str, int, int]]:
+    """Each prediction blocking rule (for the fields ``link_input`` holds and the workspace's
+    ``choices``) with its name, the pairs it adds to the rules before it and the running
+    total, counted by Splink's ``count_comparisons_from_blocking_rules`` (exact, or estimated
+    from a ``sample`` of records on each side). Pairs within a source free of duplicates are
+    not counted: the rules leave them out."""
     api = DuckDBAPI(connection=engine.connection)
+    named = named_prediction_rules(with_groups(held_fields(engine)), choices)
     counted = count_comparisons_from_blocking_rules(
         api.register(LINK_INPUT),
-        blocking_rules=prediction_blocking_rules(with_groups(held_fields(engine))),
+        blocking_rules=[rule for _, rule in named],
         link_type="dedupe_only",
         record_sample_proportion=sample,
     )
     return [
-        (row["blocking_rule"], row["marginal_comparison_count"], row["cumulative_comparison_count"])
-        for row in counted
-    ]
+        (name, row["blocking_rule"], row["marginal_comparison_count"],
+         row["cumulative_comparison_count"])
+        for (name, _), row in zip(named, counted, strict=True)
+    ]  # fmt: skip
 
 
-def training_blocking_rules() -> list[BlockingRuleCreator]:
+def _limited(rules: list[BlockingRuleCreator], choices: ModelChoices) -> list[BlockingRuleCreator]:
+    """``rules``, each leaving out pairs within a source free of duplicates where there is one."""
+    if not choices.has_duplicate_free_source:
+        return rules
+    return [_within_dedupe_sources(rule) for rule in rules]
+
+
+def training_blocking_rules(choices: ModelChoices = SHIPPED) -> list[BlockingRuleCreator]:
     """EM sessions: each leaves free the comparisons the next one trains."""
-    return [block_on("dob"), block_on("forename_key", "surname_key")]
+    return _limited([block_on("dob"), block_on("forename_key", "surname_key")], choices)
 
 
-def deterministic_rules() -> list[str | BlockingRuleCreator]:
+def deterministic_rules(choices: ModelChoices = SHIPPED) -> list[str | BlockingRuleCreator]:
     """Near-certain matches, for the prior (the share of pairs that match)."""
-    return [block_on("forename_key", "surname_key", "dob")]
+    return [*_limited([block_on("forename_key", "surname_key", "dob")], choices)]
 
 
 def settings(
     probability_two_random_records_match: float = 1e-5,
     max_iterations: int = 20,
     fields: frozenset[str] = ALL_FIELDS,
+    choices: ModelChoices = SHIPPED,
 ) -> SettingsCreator:
     """The Splink settings: dedupe over every source's records at once, comparing the fields
-    some record holds (``fields``, from ``prepare.held_fields``)."""
+    some record holds (``fields``, from ``prepare.held_fields``) as the workspace's
+    ``choices`` shape the model."""
     fields = with_groups(fields)
+    chosen = comparisons(fields, choices.comparisons_drop)
+    if not chosen:
+        raise WorkspaceError(
+            "no comparison is left for the fields this workspace holds: drop fewer "
+            "(comparisons_drop in [link])"
+        )
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(fields),
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(fields),
+        comparisons=chosen,
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(fields, choices),
         probability_two_random_records_match=probability_two_random_records_match,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["source"],

@@ -14,7 +14,8 @@ all where they give several), and for a record known by an age at an event only,
 birth dates that age gives (``born_after``, ``born_before``) are compared too, and so are the
 middle names as words (``middle_tokens``: a surname one record gives may be a middle name of
 another) and whether the surname is a name a custom gives in place of a family surname
-(``surname_title``: Singh, Kaur, Begum …; NULL otherwise).
+(``surname_title``: Singh, Kaur, Begum …; NULL otherwise). ``dedupe`` is the setting of the
+record's source (false: the source holds each person once), which the blocking rules read.
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -26,6 +27,7 @@ apart from their other records.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from casebridge.engine import Engine
 from casebridge.standard.datafiles import read_standard
@@ -106,9 +108,10 @@ def _identifiers_sql() -> str:
     return f"SELECT record_id, {chosen}, {variants} FROM ({ranked}) GROUP BY record_id"
 
 
-def prepare_link_input(engine: Engine) -> int:
+def prepare_link_input(engine: Engine, duplicate_free: Collection[str] = ()) -> int:
     """Create ``link_input`` (a temporary table of the connection) from the standard tables;
-    return its row count."""
+    return its row count. ``dedupe`` is false for the records of a source in
+    ``duplicate_free`` (declared free of duplicates: no pair of its own records is compared)."""
     # an age at an event says the person was born in the year before that age was reached:
     # after the event's date less age + 1 years, and on or before the date less age years
     approx_year = """
@@ -141,6 +144,7 @@ def prepare_link_input(engine: Engine) -> int:
         f"""
         CREATE OR REPLACE TEMP TABLE {LINK_INPUT} AS
         SELECT p.record_id AS unique_id, p.source,
+            NOT list_contains(CAST(? AS VARCHAR[]), p.source) AS dedupe,
             p.forename, p.surname, p.middle_names,
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
             {resolved_forename} AS forename_resolved, {resolved_surname} AS surname_resolved,
@@ -182,7 +186,8 @@ def prepare_link_input(engine: Engine) -> int:
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
         LEFT JOIN ({_identifiers_sql()}) x ON x.record_id = p.record_id
         {name_lists}
-        """
+        """,
+        [sorted(duplicate_free)],
     )
     return int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
 

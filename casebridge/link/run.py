@@ -5,7 +5,7 @@ per-comparison weights), ``person_link`` (record → person, with the strongest 
 there), ``person`` (best attributes and the record each came from) and ``person_change``
 (splits and merges between runs). What the model compares, ``link_input``, is a temporary
 table, rebuilt from the standard tables when needed. The trained model is saved as
-``model/linkage_model.json`` in the workspace.
+``model/linkage_model.json`` in the workspace (``casebridge/link/saved.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 from splink import DuckDBAPI
@@ -29,13 +28,20 @@ from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.recheck import contradictions
+from casebridge.link.saved import MODEL_FILE as MODEL_FILE
+from casebridge.link.saved import (
+    duplicate_free_sources,
+    model_choices,
+    needs_training,
+    record_choices,
+    use_frozen_model,
+)
 from casebridge.link.ties import WEIGHT_COLUMN, TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predict, save_model, train
 from casebridge.standard.tables import record_run
 from casebridge.workspace import Workspace
 
 logger = logging.getLogger(__name__)
-MODEL_FILE = Path("model") / "linkage_model.json"
 PERSON_FIELDS = ("forename", "surname", "date_of_birth", "sex", "ethnicity_self",
                  "ethnicity_officer", "nationality", "postcode")  # fmt: skip
 
@@ -172,9 +178,10 @@ def _apply_constraints(
 def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
     components = _components_sql(engine, trained.db_api)
     frame = engine.frame(f'SELECT unique_id AS record_id, cluster_id FROM "{components}"')
-    # the model's own clear 'different' inside a cluster, unless an analyst said 'same'
+    # the model's own clear 'different' inside a cluster, and two records of a source free of
+    # duplicates, unless an analyst said 'same'
     contradicted = (
-        contradictions(engine, trained, frame)
+        pl.concat([contradictions(engine, trained, frame), _declared_apart(engine, components)])
         .with_columns(
             record_l=pl.min_horizontal("record_l", "record_r"),
             record_r=pl.max_horizontal("record_l", "record_r"),
@@ -182,6 +189,20 @@ def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
         .join(_judged(engine, "same"), on=["record_l", "record_r"], how="anti")
     )
     return _apply_constraints(engine, components, contradicted)
+
+
+def _declared_apart(engine: Engine, components: str) -> pl.DataFrame:
+    """(record_l, record_r): two records of one source declared free of duplicates (``dedupe =
+    false``) that one cluster of ``components`` holds, joined through records of other sources.
+    By the declaration they are two people: never scored as a pair, they are kept apart as a
+    cannot-link is."""
+    return engine.frame(
+        f"""SELECT a.unique_id AS record_l, b.unique_id AS record_r
+        FROM "{components}" a
+        JOIN {LINK_INPUT} x ON x.unique_id = a.unique_id AND NOT x.dedupe
+        JOIN "{components}" b ON b.cluster_id = a.cluster_id AND a.unique_id < b.unique_id
+        JOIN {LINK_INPUT} y ON y.unique_id = b.unique_id AND y.source = x.source"""
+    )
 
 
 def break_cannot_links(
@@ -317,23 +338,35 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
     """Score, cluster and write persons for the workspace's ingested records.
 
     The model saved in the workspace is reused, so that adding an extract does not move every
-    weight (and with them borderline persons); it is trained when there is none, or on request.
+    weight (and with them borderline persons); it is trained when there is none, when the
+    ``[link]`` settings that shape it changed, or on request. A frozen model (``model`` in
+    ``[link]``) is used as it is and never trained.
     """
     settings = workspace.settings.link
+    if retrain and settings.model is not None:
+        raise UsageError(
+            "link.model in casebridge.toml names a frozen model, which is never retrained: "
+            "remove the setting to train on this workspace"
+        )
+    choices = model_choices(workspace)
     engine = workspace.connect()
     seconds: dict[str, float] = {}
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         started = time.perf_counter()
-        records = prepare_link_input(engine)
+        records = prepare_link_input(engine, duplicate_free_sources(workspace))
         if records < 2:
             raise UsageError("nothing to link: ingest some sources first ('casebridge ingest')")
         model = workspace.root / MODEL_FILE
-        if retrain or not model.is_file():
-            trained = train(engine, settings.seed)
+        if settings.model is not None:
+            use_frozen_model(workspace, engine)
+            trained = make_linker(engine, model, choices=choices)
+        elif retrain or needs_training(workspace):
+            trained = train(engine, settings.seed, choices)
             save_model(trained, model)
+            record_choices(workspace)
         else:
-            trained = make_linker(engine, model)
+            trained = make_linker(engine, model, choices=choices)
         seconds["train"] = time.perf_counter() - started
         _keep_pairs(engine, trained)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]

@@ -1,20 +1,25 @@
 """Train the model without labels, predict pairs, and cluster them: Splink's work.
 
 Training is deterministic for a seed: the prior from near-certain matches, u by random
-sampling with that seed, then m by expectation maximisation over two blocking rules.
+sampling with that seed, then m by expectation maximisation over two blocking rules. A
+workspace's choices (``casebridge/link/choices.py``) shape what is trained, and set the
+weights of identifiers and locations afterwards.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splink import DuckDBAPI, Linker
+from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from casebridge.engine import Engine
+from casebridge.errors import UsageError
+from casebridge.link.choices import SHIPPED, ModelChoices, apply_weights, within_dedupe_sources
 from casebridge.link.model import deterministic_rules, settings, training_blocking_rules
 from casebridge.link.prepare import LINK_INPUT, held_fields
 
@@ -39,20 +44,38 @@ class Trained:
 
 
 def make_linker(
-    engine: Engine, model: Path | None = None, table_name: str = LINK_INPUT, iterations: int = 20
+    engine: Engine,
+    model: Path | None = None,
+    table_name: str = LINK_INPUT,
+    iterations: int = 20,
+    choices: ModelChoices = SHIPPED,
 ) -> Trained:
     """A linker over ``link_input`` (or another table of its shape), with settings from a saved
-    model if one is given."""
+    model if one is given (its rules leaving out pairs within a source free of duplicates, if
+    the workspace has one), else from the workspace's ``choices``."""
     db_api = DuckDBAPI(connection=engine.connection)
     table = db_api.register(table_name)
-    chosen = (
-        str(model) if model else settings(max_iterations=iterations, fields=held_fields(engine))
+    chosen: dict[str, Any] | SettingsCreator = (
+        honour_dedupe(json.loads(model.read_text(encoding="utf-8")), choices)
+        if model
+        else settings(max_iterations=iterations, fields=held_fields(engine), choices=choices)
     )
     linker = Linker(table, chosen, log_level=logging.ERROR)
     return Trained(linker, db_api)
 
 
-def train(engine: Engine, seed: int) -> Trained:
+def honour_dedupe(model: dict[str, Any], choices: ModelChoices) -> dict[str, Any]:
+    """A saved model whose prediction rules leave out every pair within a source free of
+    duplicates, where the workspace has one: a model saved before a source was so declared,
+    or frozen in another workspace, gains the condition (it reads ``link_input``'s
+    ``dedupe``, so it follows the sources' settings as they are now)."""
+    if choices.has_duplicate_free_source:
+        for rule in model["blocking_rules_to_generate_predictions"]:
+            rule["blocking_rule"] = within_dedupe_sources(rule["blocking_rule"])
+    return model
+
+
+def train(engine: Engine, seed: int, choices: ModelChoices = SHIPPED) -> Trained:
     """Estimate the prior, u and m without labels; deterministic given ``seed``.
 
     m is then floored: where training saw true matches never disagree on a field (a clean
@@ -64,6 +87,9 @@ def train(engine: Engine, seed: int) -> Trained:
     that is more, so that a large workspace keeps enough matches in its sample to learn rare
     levels from. Sampling records leaves m and u (which describe pairs) and the prior
     (matching pairs over all pairs) as they are, in expectation.
+
+    The workspace's ``choices`` drop comparisons and drop or add prediction rules before
+    training, and set the identifier and location weights after it.
     """
     records = int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
     sample = max(TRAINING_RECORDS, int(records * TRAINING_SHARE))
@@ -77,7 +103,7 @@ def train(engine: Engine, seed: int) -> Trained:
         )
     table = TRAINING_INPUT if sampled else LINK_INPUT
     try:
-        model = _estimate_with_fallback(engine, table, seed)
+        model = apply_weights(_estimate_with_fallback(engine, table, seed, choices), choices)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
     # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
@@ -85,10 +111,12 @@ def train(engine: Engine, seed: int) -> Trained:
     return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
 
 
-def _estimate_with_fallback(engine: Engine, table: str, seed: int) -> dict[str, Any]:
+def _estimate_with_fallback(
+    engine: Engine, table: str, seed: int, choices: ModelChoices
+) -> dict[str, Any]:
     for iterations in EM_ITERATIONS:
         try:
-            return _estimate(engine, table, seed, iterations)
+            return _estimate(engine, table, seed, iterations, choices)
         except ValueError as exc:
             # on a small workspace EM can drive a rarely seen level's m below what a float
             # holds, and Splink refuses it: fewer iterations stop short of that
@@ -98,20 +126,45 @@ def _estimate_with_fallback(engine: Engine, table: str, seed: int) -> dict[str, 
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _estimate(engine: Engine, table: str, seed: int, iterations: int) -> dict[str, Any]:
-    """One training over ``table``: the prior, u, then EM; the model floored, as Splink JSON."""
-    trained = make_linker(engine, table_name=table, iterations=iterations)
+def _estimate(
+    engine: Engine, table: str, seed: int, iterations: int, choices: ModelChoices
+) -> dict[str, Any]:
+    """One training over ``table``: the prior, u, then EM; the model floored, as Splink JSON.
+
+    Where a source is free of duplicates, the prior's and EM's rules leave out the pairs within
+    it, and the prior is taken over the pairs that may be compared; u is sampled over every
+    pair (Splink's random sampling takes no condition; pairs within such a source are
+    non-matches as much as any other pair)."""
+    trained = make_linker(engine, table_name=table, iterations=iterations, choices=choices)
     training = trained.linker.training
     try:
         training.estimate_probability_two_random_records_match(
-            deterministic_rules(), recall=PRIOR_RECALL
+            deterministic_rules(choices), recall=PRIOR_RECALL
         )
         training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
-        for rule in training_blocking_rules():
+        for rule in training_blocking_rules(choices):
             training.estimate_parameters_using_expectation_maximisation(rule)
-        return floor_probabilities(trained.linker.misc.save_model_to_json(None))
+        model = trained.linker.misc.save_model_to_json(None)
+        if choices.has_duplicate_free_source:
+            model["probability_two_random_records_match"] /= _comparable_share(engine, table)
+        return floor_probabilities(model)
     finally:
         trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+
+
+def _comparable_share(engine: Engine, table: str) -> float:
+    """The share of all pairs of ``table``'s records that may be compared: all less those
+    within a source free of duplicates (Splink's prior counts all pairs)."""
+    sizes = engine.query(f"SELECT count(*), bool_or(dedupe) FROM {table} GROUP BY source")
+    records = sum(int(count) for count, _ in sizes)
+    within = sum(int(count) * (int(count) - 1) // 2 for count, repeats in sizes if not repeats)
+    every = records * (records - 1) // 2
+    if every == within:
+        raise UsageError(
+            "nothing to link: every record is in one source declared free of duplicates "
+            "(dedupe = false)"
+        )
+    return (every - within) / every
 
 
 def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
