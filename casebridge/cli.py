@@ -48,6 +48,7 @@ from casebridge.link.judgements import record_judgement
 from casebridge.link.prepare import prepare_link_input
 from casebridge.link.review import uncertain_pairs
 from casebridge.link.run import MODEL_FILE, LinkReport, link
+from casebridge.link.saved import blocking_rules_in_use, duplicate_free_sources, freeze_model
 from casebridge.networks.evaluate import evaluate_networks
 from casebridge.networks.export import export_networks
 from casebridge.networks.run import NetworkSummary, build_networks
@@ -477,6 +478,20 @@ def link_export(
     console.print(f"wrote {written}", soft_wrap=True)
 
 
+@link_app.command("freeze")
+def link_freeze(
+    ctx: typer.Context,
+    to: Annotated[Path, typer.Option("--to", help="The file to write the model to.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace the file if it exists.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Copy the workspace's trained model to a file, for another workspace to link with as it
+    is (model = "FILE" in its [link])."""
+    chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
+    written = run_cleanly(lambda: freeze_model(chosen, to, overwrite))
+    console.print(f"wrote {written}", soft_wrap=True)
+
+
 @link_app.command("explain")
 def link_explain(
     ctx: typer.Context,
@@ -625,8 +640,9 @@ def evaluate(
             missing = records_not_linked(engine, answers)
             out.add(results.sample_result(answers.height, missing))
         out.add(results.linkage_result(scores))
-        prepare_link_input(engine)
-        out.add(results.blocking_result(*blocking_recall(engine, answers)))
+        prepare_link_input(engine, duplicate_free_sources(chosen))
+        rules = blocking_rules_in_use(chosen, engine)
+        out.add(results.blocking_result(*blocking_recall(engine, answers, rules)))
         threshold = chosen.settings.link.threshold
         out.add(results.constraints_result(*constraint_breaches(engine, answers, threshold)))
         if truth.is_dir():  # a labelled sample scores linkage only
