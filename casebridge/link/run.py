@@ -175,19 +175,24 @@ def _apply_constraints(
     return break_cannot_links(engine, frame, cannot)
 
 
-def _cluster(engine: Engine, trained: Trained) -> pl.DataFrame:
+def _cluster(engine: Engine, trained: Trained, duplicate_free: bool = False) -> pl.DataFrame:
     components = _components_sql(engine, trained.db_api)
     frame = engine.frame(f'SELECT unique_id AS record_id, cluster_id FROM "{components}"')
-    # the model's own clear 'different' inside a cluster, and two records of a source free of
-    # duplicates, unless an analyst said 'same'
+    # the model's own clear 'different' inside a cluster, unless an analyst said 'same'
     contradicted = (
-        pl.concat([contradictions(engine, trained, frame), _declared_apart(engine, components)])
+        contradictions(engine, trained, frame)
         .with_columns(
             record_l=pl.min_horizontal("record_l", "record_r"),
             record_r=pl.max_horizontal("record_l", "record_r"),
         )
         .join(_judged(engine, "same"), on=["record_l", "record_r"], how="anti")
     )
+    if duplicate_free:  # and two records of a source free of duplicates, likewise
+        declared = _declared_apart(engine, components)
+        same = _judged(engine, "same")
+        contradicted = pl.concat(
+            [contradicted, declared.join(same, on=["record_l", "record_r"], how="anti")]
+        )
     return _apply_constraints(engine, components, contradicted)
 
 
@@ -375,7 +380,8 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         if ties is not None:
             write_edges(engine, settings.threshold)
         with engine.transaction():
-            links = assign_ids(engine, _cluster(engine, trained))
+            clusters = _cluster(engine, trained, choices.has_duplicate_free_source)
+            links = assign_ids(engine, clusters)
             _write_persons(engine, links)
         seconds["cluster"] = time.perf_counter() - started - seconds["train"] - seconds["predict"]
         # Splink's working tables hold names and birth dates: none stays in the workspace

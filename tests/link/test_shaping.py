@@ -22,6 +22,7 @@ from casebridge.engine import Engine
 from casebridge.errors import UsageError, WorkspaceError
 from casebridge.ingest.run import ingest
 from casebridge.link.choices import DEDUPE_CONDITION, ModelChoices
+from casebridge.link.judgements import record_judgement
 from casebridge.link.model import blocking_rule_sql, comparisons_per_rule, with_groups
 from casebridge.link.prepare import LINK_INPUT, held_fields, prepare_link_input
 from casebridge.link.run import MODEL_FILE, link
@@ -167,8 +168,16 @@ def test_a_source_free_of_duplicates_has_no_pair_of_its_own_scored(
     assert PLANTED not in pairs
     # pairs across sources, and within a source that may hold duplicates, are still scored
     assert {("gp:G1", "police:P1"), ("gp:G3", "police:P2"), ("police:P2", "police:P3")} <= pairs
-    # and a record of another source does not chain the two into one person
+    # and a record of another source does not chain the two into one person, unless an
+    # analyst judged them one
     assert _person(root, "gp:G1") != _person(root, "gp:G2")
+    engine = Engine(root / "casebridge.duckdb")
+    try:
+        record_judgement(engine, *PLANTED, "same", "one patient registered twice", "analyst 4")
+    finally:
+        engine.close()
+    link(open_workspace(root))
+    assert _person(root, "gp:G1") == _person(root, "gp:G2")
 
 
 def test_a_model_trained_with_a_source_free_of_duplicates_keeps_its_pairs_out(
