@@ -82,6 +82,10 @@ class LinkSettings(_Strict):
                 f"model names a frozen model, used as it is: remove {shaping[0]} (it shapes a "
                 "model casebridge trains), or remove model to train on this workspace"
             )
+        for weight, comparison in (("identifier_weight", "identifiers"),
+                                   ("location_weight", "location")):  # fmt: skip
+            if getattr(self, weight) is not None and comparison in self.comparisons_drop:
+                raise ValueError(f"{weight} weighs {comparison}, which comparisons_drop leaves out")
         if self.comparisons_drop or self.blocking_drop or self.blocking_add:
             # the menu is the model's: read only when a workspace chooses from it
             from casebridge.link.model import menu_problem

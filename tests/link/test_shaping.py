@@ -367,6 +367,7 @@ def test_freezing_before_any_model_is_refused(ingested: Path) -> None:
         ('blocking_add = ["names_birth_year"]', "'names_birth_year' is a shipped rule"),
         ('model = "m.json"\ncomparisons_drop = ["sex"]', "remove comparisons_drop"),
         ("identifier_weight = -3", "identifier_weight"),
+        ('location_weight = 4\ncomparisons_drop = ["location"]', "location_weight weighs location"),
     ],
 )
 def test_settings_off_the_menu_are_refused_in_one_line(
