@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from casebridge.engine import Engine
+from casebridge.link.choices import SHIPPED, ModelChoices
 from casebridge.link.model import blocking_rule_sql, comparisons, with_groups
 from casebridge.link.prepare import LINK_INPUT, held_fields
 
 
-def blocked(engine: Engine, a: str, b: str, fields: frozenset[str] | None = None) -> bool:
-    rules = " OR ".join(f"({rule})" for rule in blocking_rule_sql(fields or held_fields(engine)))
+def blocked(
+    engine: Engine,
+    a: str,
+    b: str,
+    fields: frozenset[str] | None = None,
+    choices: ModelChoices = SHIPPED,
+) -> bool:
+    chosen = blocking_rule_sql(fields or held_fields(engine), choices)
+    rules = " OR ".join(f"({rule})" for rule in chosen)
     return bool(
         engine.scalar(
             f"SELECT count(*) FROM {LINK_INPUT} l, {LINK_INPUT} r "

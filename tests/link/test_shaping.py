@@ -30,6 +30,7 @@ from casebridge.link.saved import CHOICES_FILE, freeze_model
 from casebridge.link.train import _comparable_share
 from casebridge.workspace import SETTINGS_FILE, open_workspace
 from tests.ingest.helpers import make_workspace
+from tests.link.helpers import blocked
 
 runner = CliRunner()
 REGISTER = """\
@@ -250,33 +251,25 @@ def test_the_model_is_reused_while_its_settings_stay(linked: Path, tmp_path: Pat
     assert (root / MODEL_FILE).read_bytes() == before
 
 
-def _blocked(engine: Engine, a: str, b: str, rules: list[str]) -> bool:
-    condition = " OR ".join(f"({rule})" for rule in rules)
-    return bool(engine.scalar(
-        f"SELECT count(*) FROM {LINK_INPUT} l, {LINK_INPUT} r "
-        f"WHERE l.unique_id = ? AND r.unique_id = ? AND ({condition})", [a, b],
-    ))  # fmt: skip
-
-
 def test_rules_are_dropped_and_added_by_name(ingested: Path, tmp_path: Path) -> None:
+    names_only = ModelChoices(blocking_add=frozenset({"names_only"}))
+    dropped = ModelChoices(blocking_drop=frozenset({"identifier_nhs_number", "names_birth_year"}))
     engine = open_workspace(shutil.copytree(ingested, tmp_path / "ws")).connect()
     try:
         prepare_link_input(engine)
         held = with_groups(held_fields(engine))
-        shipped = blocking_rule_sql(held)
-        added = blocking_rule_sql(held, ModelChoices(blocking_add=frozenset({"names_only"})))
         # the same names 32 years apart, no place shared: compared only by names alone
-        assert not _blocked(engine, "gp:G1", "police:P8", shipped)
-        assert _blocked(engine, "gp:G1", "police:P8", added)
+        assert not blocked(engine, "gp:G1", "police:P8", held)
+        assert blocked(engine, "gp:G1", "police:P8", held, names_only)
         # only the NHS number is shared: compared by its rule alone
-        dropped = blocking_rule_sql(held, ModelChoices(blocking_drop=frozenset(
-            {"identifier_nhs_number", "names_birth_year"})))  # fmt: skip
-        assert _blocked(engine, "gp:G4", "police:P9", shipped)
-        assert not _blocked(engine, "gp:G4", "police:P9", dropped)
-        assert _blocked(engine, "gp:G3", "police:P2", dropped)
+        assert blocked(engine, "gp:G4", "police:P9", held)
+        assert not blocked(engine, "gp:G4", "police:P9", held, dropped)
+        assert blocked(engine, "gp:G3", "police:P2", held, dropped)
     finally:
         engine.close()
-    assert len(dropped) == len(shipped) - 2 and len(added) == len(shipped) + 1
+    shipped = blocking_rule_sql(held)
+    assert len(blocking_rule_sql(held, dropped)) == len(shipped) - 2
+    assert len(blocking_rule_sql(held, names_only)) == len(shipped) + 1
     # a rule on a field no record holds is left out, added or not
     postcode = ModelChoices(blocking_add=frozenset({"postcode_any_names"}))
     assert blocking_rule_sql(held, postcode) != shipped
