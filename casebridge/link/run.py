@@ -37,7 +37,7 @@ from casebridge.link.saved import (
     use_frozen_model,
 )
 from casebridge.link.ties import WEIGHT_COLUMN, TieEvidence, apply_ties, estimate_ties
-from casebridge.link.train import Trained, make_linker, predict, save_model, train
+from casebridge.link.train import Trained, make_linker, predicted, save_model, train
 from casebridge.standard.tables import record_run
 from casebridge.workspace import Workspace
 
@@ -59,20 +59,20 @@ class LinkReport:
 
 
 def _keep_pairs(engine: Engine, trained: Trained) -> None:
-    predictions = predict(trained, REVIEW_FLOOR)
-    columns = engine.columns(predictions.physical_name)
-    compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
-    detail = [
-        c
-        for c in columns
-        if c.startswith(("gamma_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
-    ]
-    engine.execute(
-        "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
-        "unique_id_r AS record_r, match_weight, match_probability, "
-        + ", ".join(f'"{c}"' for c in detail)
-        + f' FROM "{predictions.physical_name}"'
-    )
+    with predicted(engine, trained, REVIEW_FLOOR) as predictions:
+        columns = engine.columns(predictions.physical_name)
+        compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
+        detail = [
+            c
+            for c in columns
+            if c.startswith(("gamma_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
+        ]
+        engine.execute(
+            "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
+            "unique_id_r AS record_r, match_weight, match_probability, "
+            + ", ".join(f'"{c}"' for c in detail)
+            + f' FROM "{predictions.physical_name}"'
+        )
 
 
 def write_edges(engine: Engine, threshold: float) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
+from casebridge.link.blocking import blocked_pairs, rules_of
 from casebridge.link.choices import SHIPPED, ModelChoices, apply_weights, within_dedupe_sources
 from casebridge.link.model import deterministic_rules, settings, training_blocking_rules
 from casebridge.link.prepare import LINK_INPUT, held_fields
@@ -198,9 +201,24 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-def predict(trained: Trained, floor: float) -> SplinkDataFrame:
-    """Every blocked pair scored, keeping those with match probability at or above ``floor``."""
-    return trained.linker.inference.predict(threshold_match_probability=floor)
+@contextmanager
+def predicted(engine: Engine, trained: Trained, floor: float) -> Iterator[SplinkDataFrame]:
+    """Every blocked pair scored, keeping those with match probability at or above ``floor``;
+    the scored table lasts as long as the ``with`` block. The pairs are the union of the
+    model's rules, computed by ``link/blocking.py``."""
+    model = trained.linker.misc.save_model_to_json(None)
+    # a linker of its own: Splink keeps registered pairs in its connection wrapper's cache,
+    # where every later prediction (the recheck, the shared-tie evidence) would score them
+    db_api = DuckDBAPI(connection=engine.connection)
+    linker = Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR)
+    pairs = db_api.register(blocked_pairs(engine, rules_of(model)))
+    linker.table_management.register_blocked_pairs_for_predict(pairs)
+    try:
+        yield linker.inference.predict(threshold_match_probability=floor)
+    finally:
+        # Splink's working tables hold names and birth dates: none stays in the workspace
+        linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+        engine.execute(f"DROP TABLE IF EXISTS {pairs.physical_name}")
 
 
 def save_model(trained: Trained, path: Path) -> None:
