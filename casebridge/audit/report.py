@@ -397,7 +397,8 @@ def _quality(tables: dict[str, pl.DataFrame]) -> str:
         '<section id="quality"><h2>Data quality</h2>'
         "<h3>Completeness of every standard field, by source and year</h3>"
         '<p class="note">Share of rows with the field filled (compulsory fields over the rows '
-        "they apply to: suspects, victims, crimes). Hatched: suppressed by disclosure control."
+        "they apply to: suspects, victims, crimes). Hatched: suppressed by disclosure control. "
+        "Columns are years, by their last two digits (10 is 2010)."
         f"</p>{heat}"
         "<h3>Compulsory collection of suspect ethnicity and nationality</h3>"
         f"{compliance_chart}{compliance_table}"
