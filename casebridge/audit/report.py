@@ -14,23 +14,28 @@ of it says so. It is for people inside the workspace, never for publication.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
-import os
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 import polars as pl
 
-from casebridge import __version__
 from casebridge.audit import charts, words
+from casebridge.audit.report_context import INTERNAL_FILE as INTERNAL_FILE
+from casebridge.audit.report_context import INTERNAL_MARK as INTERNAL_MARK
+from casebridge.audit.report_context import ReportContext as ReportContext
+from casebridge.audit.report_context import (
+    extract_dates,
+    facts,
+    target_file,
+    workspace_rules,
+    write_page,
+)
 from casebridge.audit.run import build_tables
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
-from casebridge.errors import CasebridgeError, OutputError
-from casebridge.screen.rules import Rule, load_rules
+from casebridge.screen.rules import Rule
 
 ASSETS = Path(__file__).parent / "assets"
 TABLES = (
@@ -54,23 +59,8 @@ TABLES = (
 )
 COMPULSORY = ("suspect ethnicity", "suspect nationality", "victim age", "offence", "outcome")
 NOT_RUN = '<p class="notrun">Not run: {what} has not been run on this workspace.</p>'
-INTERNAL_MARK = "INTERNAL — unsuppressed counts, personal-data workspace only"
-INTERNAL_FILE = "report-internal.html"
-OWNER_ONLY_FILE = 0o600
 BREAKABLE = 8  # a code longer than this may wrap after its underscores
 UPSET_COLUMNS = 16  # combinations of agencies drawn; the table beside the chart lists them all
-
-
-@dataclass(frozen=True)
-class ReportContext:
-    """What the report says about where it comes from, and whom it is for.
-
-    ``rules`` is the workspace's ``rules/`` folder (the shipped rules' titles are used where it
-    is None or cannot be read); ``internal`` asks for the unsuppressed version."""
-
-    workspace: str = "casebridge workspace"
-    rules: Path | None = None
-    internal: bool = False
 
 
 def published_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
@@ -117,7 +107,7 @@ def render_report(
         ... # doctest: +SKIP
     """
     context = context or ReportContext()
-    path = _target(out, context.internal)
+    path = target_file(out, context.internal)
     if context.internal:
         tables = exact_tables(engine, settings)
     else:
@@ -130,46 +120,13 @@ def render_report(
         _glance(tables, stages, context.internal),
         _quality(tables),
         _linkage(tables, model_path),
-        _casework(tables, stages, _rules(context.rules)),
+        _casework(tables, stages, workspace_rules(context.rules)),
         _demographics(tables, settings.confidence),
         _method(settings, context.internal),
     ]
-    html = _page(sections, settings, _facts(tables, context), context.internal)
-    _write(path, html, context.internal)
+    html = _page(sections, settings, facts(tables, context), context.internal)
+    write_page(path, html, context.internal)
     return path
-
-
-def _target(out: Path, internal: bool) -> Path:
-    """The file to write: ``out`` if it names an HTML file, else the usual name inside it."""
-    if out.suffix != ".html":
-        return out / (INTERNAL_FILE if internal else "report.html")
-    if internal and "internal" not in out.name.lower():
-        raise OutputError(
-            f"the internal report cannot be written to {out.name}: give it a file name that "
-            f"says 'internal' (for example {INTERNAL_FILE}), so it is never taken for the "
-            "published report"
-        )
-    return out
-
-
-def _write(path: Path, html: str, internal: bool) -> None:
-    """Write the page; the internal one is created readable by its owner only."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if internal:
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, OWNER_ONLY_FILE))
-            path.chmod(OWNER_ONLY_FILE)
-        path.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write the report to {path}: {exc.strerror}") from exc
-
-
-def _rules(folder: Path | None) -> list[Rule]:
-    """The screening rules as the workspace has them: shipped, with its ``rules/`` applied."""
-    try:
-        return load_rules(folder)
-    except CasebridgeError:  # a broken override: 'casebridge screen' says what is wrong
-        return load_rules()
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -221,32 +178,6 @@ def _wrapped(table: str) -> str:
 
 def _card(value: str, label: str) -> str:
     return f'<div class="card"><b>{escape(value)}</b><span>{escape(label)}</span></div>'
-
-
-def _extract_dates(coverage: pl.DataFrame) -> list[str]:
-    """Each source's extract date (``extracted_at``), or "not given"."""
-    if "extracted_at" not in coverage.columns:
-        return ["not given"] * coverage.height
-    return [str(d)[:10] if d is not None else "not given" for d in coverage["extracted_at"]]
-
-
-def _facts(tables: dict[str, pl.DataFrame], context: ReportContext) -> str:
-    """What the report is of: the workspace, the casebridge version and the extracts' dates."""
-    dates = sorted(set(_extract_dates(tables["source_coverage"])) - {"not given"})
-    if not dates:
-        extracts = "not given"
-    elif len(dates) == 1:
-        extracts = dates[0]
-    else:
-        extracts = f"{dates[0]} to {dates[-1]} (each source's below)"
-    facts = (
-        ("Workspace", context.workspace),
-        ("Made with", f"casebridge {__version__}"),
-        ("Extracts dated", extracts),
-        ("Report made", dt.date.today().isoformat()),
-    )
-    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in facts)
-    return f'<dl class="facts">{items}</dl>'
 
 
 def _all_years(frame: pl.DataFrame) -> pl.DataFrame:
@@ -305,7 +236,7 @@ def _glance(
     sources = _table(
         coverage.with_columns(
             years=pl.format("{}–{}", "first_year", "last_year"),
-            extracted=pl.Series(_extract_dates(coverage)),
+            extracted=pl.Series(extract_dates(coverage)),
             balanced=pl.when("balanced").then(pl.lit("yes")).otherwise(pl.lit("NO")),
         ),
         {
