@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck browser lock bench clean
+.PHONY: demo test check lint typecheck browser screenshots lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -38,6 +38,10 @@ browser:
 	  else \
 	    echo "note: chromium is not installed; run 'sudo make browser' for the report's browser test"; \
 	  fi; }
+
+# The report's screenshots in docs/ (700 and 1366 px wide), from a synthetic workspace.
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.audit.browser docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py

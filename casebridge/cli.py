@@ -28,7 +28,7 @@ from rich.text import Text
 
 from casebridge import cli_results as results
 from casebridge.audit.evaluate import evaluate_audit
-from casebridge.audit.report import render_report
+from casebridge.audit.report import INTERNAL_FILE, ReportContext, render_report
 from casebridge.audit.run import AuditSummary, audit
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
@@ -549,26 +549,30 @@ def _audit(workspace: Path, out: Path | None) -> AuditSummary:
     )
 
 
-def _report(workspace: Path, out: Path | None) -> Path:
+def _report(workspace: Path, out: Path | None, internal: bool = False) -> Path:
     chosen = run_cleanly(lambda: open_workspace(workspace))
     settings = _audit_settings(chosen)
     model = chosen.root / MODEL_FILE
+    context = ReportContext(chosen.settings.name, chosen.root / "rules", internal)
 
     def write(engine: Engine) -> Path:
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         written = render_report(
             engine, settings, model if model.is_file() else None,
-            out or chosen.root / "report.html",
+            out or chosen.root / (INTERNAL_FILE if internal else "report.html"), context,
         )  # fmt: skip
-        _record_report_run(engine, started, written)
+        _record_report_run(engine, started, written, internal)
         return written
 
     return run_stage("report", chosen, write)
 
 
-def _record_report_run(engine: Engine, started: dt.datetime, written: Path) -> None:
-    """The report's row in ``run``, as every stage writes one."""
-    record_run(engine, "report", started, json.dumps({"out": str(written)}), "{}", 0, 1)
+def _record_report_run(
+    engine: Engine, started: dt.datetime, written: Path, internal: bool = False
+) -> None:
+    """The report's row in ``run``, as every stage writes one (the internal one says so)."""
+    parameters = {"out": str(written)} | ({"internal": True} if internal else {})
+    record_run(engine, "report", started, json.dumps(parameters), "{}", 0, 1)
 
 
 @app.command("audit")
@@ -595,14 +599,27 @@ def report_command(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The HTML file to write (default W/report.html)."),
+        typer.Option(
+            "--out",
+            help="The HTML file to write (default W/report.html; with --internal, "
+            "W/report-internal.html).",
+        ),
     ] = None,
+    internal: Annotated[
+        bool,
+        typer.Option(
+            "--internal",
+            help="Write the internal version instead: exact counts, no disclosure control, "
+            "marked INTERNAL on every section, to a file of its own that only its owner can "
+            "read. For people inside the workspace; never publish it.",
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
     form: FormatOption = OutputFormat.table,
 ) -> None:
     """Write one self-contained HTML report (no personal data, no network needed to read it)."""
     emitter = Emitter(form, console)
-    emitter.add(results.report_result(_report(workspace_of(ctx, workspace), out)))
+    emitter.add(results.report_result(_report(workspace_of(ctx, workspace), out, internal)))
     emitter.finish()
 
 

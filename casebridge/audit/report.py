@@ -1,15 +1,19 @@
 """``casebridge report``: one self-contained HTML file of the audit, from the published tables
 only (disclosure-controlled counts; no names, birth dates or addresses can reach it).
 
-It opens with what a reader needs first (sources and their coverage, data-quality headlines,
-the linkage result, networks and the review queue at a glance), then the detail. Charts are
-inline SVG; the stylesheet and the one script (which marks the charts that drew) are inlined
-from ``assets/``: the file renders fully with no network.
+It opens with what a reader needs first (the workspace, the casebridge version and the dates
+of the extracts; sources and their coverage, data-quality headlines, the linkage result,
+networks and the review queue at a glance), then the detail. Charts are inline SVG; the
+stylesheet and the one script (which marks the charts that drew) are inlined from ``assets/``:
+the file renders fully with no network, and fits a window 700 px wide.
+
+On request only, an **internal** version is written from the exact tables (``audit_<table>``,
+no suppression, no rounding) to a file of its own whose name says ``internal``; every section
+of it says so. It is for people inside the workspace, never for publication.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 from html import escape
@@ -17,11 +21,21 @@ from pathlib import Path
 
 import polars as pl
 
-from casebridge.audit import charts
+from casebridge.audit import charts, words
+from casebridge.audit.report_context import INTERNAL_FILE as INTERNAL_FILE
+from casebridge.audit.report_context import INTERNAL_MARK as INTERNAL_MARK
+from casebridge.audit.report_context import ReportContext as ReportContext
+from casebridge.audit.report_context import (
+    extract_dates,
+    facts,
+    target_file,
+    workspace_rules,
+    write_page,
+)
 from casebridge.audit.run import build_tables
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
-from casebridge.errors import OutputError
+from casebridge.screen.rules import Rule
 
 ASSETS = Path(__file__).parent / "assets"
 TABLES = (
@@ -45,6 +59,8 @@ TABLES = (
 )
 COMPULSORY = ("suspect ethnicity", "suspect nationality", "victim age", "offence", "outcome")
 NOT_RUN = '<p class="notrun">Not run: {what} has not been run on this workspace.</p>'
+BREAKABLE = 8  # a code longer than this may wrap after its underscores
+UPSET_COLUMNS = 16  # combinations of agencies drawn; the table beside the chart lists them all
 
 
 def published_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
@@ -59,30 +75,57 @@ def published_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.Da
     return {name: published for name, (_, published) in pairs.items()}
 
 
+def exact_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
+    """The audit's exact tables (no disclosure control): as the last audit wrote them, else
+    made now. For the internal report only."""
+    if engine.table_exists("audit_person_completeness"):
+        return {
+            name: engine.frame(f'SELECT * FROM "audit_{name}"')
+            for name in TABLES
+            if engine.table_exists(f"audit_{name}")
+        }
+    _, pairs = build_tables(engine, settings)
+    return {name: exact for name, (exact, _) in pairs.items()}
+
+
 def render_report(
-    engine: Engine, settings: AuditSettings, model_path: Path | None, out: Path
+    engine: Engine,
+    settings: AuditSettings,
+    model_path: Path | None,
+    out: Path,
+    context: ReportContext | None = None,
 ) -> Path:
-    """Write the report to ``out`` (a file ending .html, else ``out/report.html``); return it."""
-    tables = published_tables(engine, settings)
+    """Write the report to ``out`` (a file ending .html, else ``out/report.html``); return it.
+
+    With ``context.internal`` the exact tables are used and the file (``out`` itself, else
+    ``out/report-internal.html``) must have ``internal`` in its name; it is readable by its
+    owner only.
+
+    Example:
+        >>> render_report(engine, AuditSettings(), model, Path("W/report.html"),
+        ...               ReportContext(workspace="Northshire review", rules=Path("W/rules")))
+        ... # doctest: +SKIP
+    """
+    context = context or ReportContext()
+    path = target_file(out, context.internal)
+    if context.internal:
+        tables = exact_tables(engine, settings)
+    else:
+        tables = published_tables(engine, settings)
     stages = {
         "networks": engine.table_exists("network"),
         "screening": engine.table_exists("review_item"),
     }
     sections = [
-        _glance(tables, stages),
+        _glance(tables, stages, context.internal),
         _quality(tables),
         _linkage(tables, model_path),
-        _casework(tables, stages),
-        _demographics(tables),
-        _method(settings),
+        _casework(tables, stages, workspace_rules(context.rules)),
+        _demographics(tables, settings.confidence),
+        _method(settings, context.internal),
     ]
-    html = _page(sections, settings)
-    path = out if out.suffix == ".html" else out / "report.html"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write the report to {path}: {exc.strerror}") from exc
+    html = _page(sections, settings, facts(tables, context), context.internal)
+    write_page(path, html, context.internal)
     return path
 
 
@@ -111,9 +154,26 @@ def _table(frame: pl.DataFrame, columns: dict[str, str], numeric: set[str] = fro
         for column in columns:
             value = row[column]
             text = _n(value) if column in numeric else ("" if value is None else str(value))
-            cells.append(f'<td class="{"n" if column in numeric else ""}">{escape(text)}</td>')
+            cells.append(f'<td class="{"n" if column in numeric else ""}">{_breakable(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return _wrapped(f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>")
+
+
+def _breakable(text: str) -> str:
+    """``text`` escaped, with a place to break a line after each underscore, slash and dot of
+    a long word, so that a code (``social_care``, ``person_record``) can wrap in a narrow
+    column; a short one (``force_a``) stays whole."""
+    return " ".join(
+        escape(word).replace("_", "_<wbr>").replace("/", "/<wbr>").replace(".", ".<wbr>")
+        if len(word) > BREAKABLE
+        else escape(word)
+        for word in text.split(" ")
+    )
+
+
+def _wrapped(table: str) -> str:
+    """A table in its own box, so that a wide one never widens the page."""
+    return f'<div class="table"><table>{table}</table></div>'
 
 
 def _card(value: str, label: str) -> str:
@@ -127,7 +187,9 @@ def _all_years(frame: pl.DataFrame) -> pl.DataFrame:
 # --- sections --------------------------------------------------------------------------------
 
 
-def _glance(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
+def _glance(
+    tables: dict[str, pl.DataFrame], stages: dict[str, bool], internal: bool = False
+) -> str:
     coverage = tables["source_coverage"]
     people = tables["person_completeness"].filter(
         (pl.col("population") == "all records") & (pl.col("role") == "suspect")
@@ -157,7 +219,10 @@ def _glance(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
     cards = "".join(
         [
             _card(str(coverage.height), "sources loaded"),
-            _card(_n(sum(v or 0 for v in coverage["rows_loaded"])), "rows loaded (rounded)"),
+            _card(
+                _n(sum(v or 0 for v in coverage["rows_loaded"])),
+                "rows loaded" if internal else "rows loaded (rounded)",
+            ),
             _card(_pct(ethnicity), "suspects with ethnicity recorded"),
             _card(_pct(nationality), "suspects with nationality recorded"),
             _card(_n(overview.get("persons")), "persons after linkage"),
@@ -171,12 +236,14 @@ def _glance(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
     sources = _table(
         coverage.with_columns(
             years=pl.format("{}–{}", "first_year", "last_year"),
+            extracted=pl.Series(extract_dates(coverage)),
             balanced=pl.when("balanced").then(pl.lit("yes")).otherwise(pl.lit("NO")),
         ),
         {
             "source": "source",
             "agency": "agency",
             "kind": "kind",
+            "extracted": "extracted",
             "years": "years",
             "rows_loaded": "rows loaded",
             "rows_quarantined": "quarantined",
@@ -213,9 +280,9 @@ def _compulsory(tables: dict[str, pl.DataFrame]) -> str:
                 else f"<td class='n'>{_pct(_share(row['filled'][0], row['rows'][0]), 0)} "
                 f"<span class='note'>of {_n(row['rows'][0])}</span></td>"
             )
-        rows.append(f"<tr><td>{escape(source)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{_breakable(source)}</td>{''.join(cells)}</tr>")
     body = "".join(rows)
-    return f"<table><thead><tr><th>source</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return _wrapped(f"<thead><tr><th>source</th>{head}</tr></thead><tbody>{body}</tbody>")
 
 
 def _quality(tables: dict[str, pl.DataFrame]) -> str:
@@ -261,7 +328,8 @@ def _quality(tables: dict[str, pl.DataFrame]) -> str:
         '<section id="quality"><h2>Data quality</h2>'
         "<h3>Completeness of every standard field, by source and year</h3>"
         '<p class="note">Share of rows with the field filled (compulsory fields over the rows '
-        "they apply to: suspects, victims, crimes). Hatched: suppressed by disclosure control."
+        "they apply to: suspects, victims, crimes). Hatched: suppressed by disclosure control. "
+        "Columns are years, by their last two digits (10 is 2010)."
         f"</p>{heat}"
         "<h3>Compulsory collection of suspect ethnicity and nationality</h3>"
         f"{compliance_chart}{compliance_table}"
@@ -324,7 +392,8 @@ def _linkage(tables: dict[str, pl.DataFrame], model_path: Path | None) -> str:
     combos = [
         (combo.split(" + "), value)
         for combo, value in overlap.select("agencies", "persons").iter_rows()
-    ][:24]
+    ]
+    shown = combos[:UPSET_COLUMNS]
     parts = [
         '<section id="linkage"><h2>Linkage</h2>',
         _table(tables["linkage_overview"], {"measure": "measure", "value": "value"}, {"value"}),
@@ -336,10 +405,19 @@ def _linkage(tables: dict[str, pl.DataFrame], model_path: Path | None) -> str:
         ),
         "<h3>Which agencies know each person</h3>",
         '<p class="note">Each column is a combination of agencies; the bar, the persons known '
-        "to exactly those agencies.</p>",
+        "to exactly those agencies"
+        + (
+            f" (the first {len(shown)} of {len(combos)} combinations; the table has them all)"
+            if len(shown) < len(combos)
+            else ""
+        )
+        + ".</p>",
         charts.upset(
-            "agency_overlap", "Persons by the agencies that hold a record of them", combos, sets
+            "agency_overlap", "Persons by the agencies that hold a record of them", shown, sets
         ),
+        "<details><summary>table</summary>"
+        + _table(overlap, {"agencies": "agencies", "persons": "persons"}, {"persons"})
+        + "</details>",
     ]
     if "review_band" in tables:
         band = tables["review_band"].filter(pl.col("probability") != "all")
@@ -347,14 +425,17 @@ def _linkage(tables: dict[str, pl.DataFrame], model_path: Path | None) -> str:
         rows = [(r["probability"], [r[k] for k in keys]) for r in band.iter_rows(named=True)]
         parts += [
             "<h3>The uncertain band: pairs analysts should look at</h3>",
+            '<p class="note">Pairs of records whose chance of being one person (match '
+            "probability) is neither high enough to link them nor low enough to leave them "
+            "apart, by that chance and by the analysts' verdict.</p>",
             charts.stacked(
                 "review_band",
-                "Pairs in the review band by probability and verdict",
+                "Pairs in the review band by match probability and verdict",
                 rows,
                 ["same", "different", "unsure", "not judged"],
             ),
         ]
-    parts += ["<h3>The linkage model: what each comparison level weighs</h3>", _weights(model_path)]
+    parts += ["<h3>The linkage model: what each comparison weighs</h3>", _weights(model_path)]
     return "".join(parts) + "</section>"
 
 
@@ -374,21 +455,51 @@ def _weights(model_path: Path | None) -> str:
                 continue
             rows.append(
                 (
-                    comparison.get("output_column_name", "?"),
-                    level.get("label_for_charts", "?"),
+                    words.plain_name(comparison.get("output_column_name", "?")),
+                    words.plain_level(level.get("label_for_charts", "?")),
                     math.log2(m / u),
                 )
             )
     if not rows:
         return "<p>The model has no trained levels.</p>"
     return (
-        '<p class="note">Match weight = log2(m/u): how much agreement at this level moves the '
-        "odds that two records are one person (green for, red against).</p>"
-        + charts.weights("match_weights", "Match weight of each comparison level", rows)
+        '<p class="note">The weight of evidence (match weight) of each way two records can '
+        "compare: how far it moves the odds that they are one person. +1 doubles the odds, "
+        "−1 halves them; green for, red against. It is the logarithm to base 2 of how many "
+        "times more often records of one person compare this way than records of two people "
+        "do (Bayes factor, m/u).</p>"
+        + charts.weights("match_weights", "Weight of evidence of each comparison level", rows)
+        + _waterfall(model, rows)
     )
 
 
-def _casework(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
+def _waterfall(model: dict[str, object], rows: list[tuple[str, str, float]]) -> str:
+    """How the weights add up, for two records that agree as closely as the model can tell on
+    every field: from the starting odds to the total and its probability."""
+    prior = model.get("probability_two_random_records_match")
+    if not isinstance(prior, float) or not 0 < prior < 1:
+        return ""
+    best: dict[str, tuple[str, str, float]] = {}
+    for comparison, level, weight in rows:
+        best.setdefault(comparison, (comparison, level, weight))
+    steps = [("starting odds (prior)", "two records picked at random", words.prior_weight(prior))]
+    steps += list(best.values())
+    total = sum(weight for *_, weight in steps)
+    chance = f"chance they are one person (match probability) {words.probability(total)}"
+    steps.append(("total", chance, total))
+    return (
+        "<h3>How the evidence adds up</h3>"
+        '<p class="note">Two records that agree in the closest way the model knows on every '
+        "field: each comparison moves the running weight from where the last one left it, "
+        "starting from the odds that two records picked at random are one person (prior); "
+        "the blue bar is the total, with the chance that the two are one person (match "
+        "probability). <code>casebridge link explain --chart</code> draws the same chart "
+        "for any pair.</p>"
+        + charts.waterfall("evidence_waterfall", "How the weights of evidence add up", steps)
+    )
+
+
+def _casework(tables: dict[str, pl.DataFrame], stages: dict[str, bool], rules: list[Rule]) -> str:
     parts = ['<section id="casework"><h2>Networks and the review queue</h2><h3>Networks</h3>']
     if not stages["networks"]:
         parts.append(NOT_RUN.format(what="network detection"))
@@ -409,9 +520,7 @@ def _casework(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
         parts.append(NOT_RUN.format(what="screening"))
     else:
         parts.append(
-            charts.bars(
-                "review_rules", "Review items by rule", list(tables["review_by_rule"].iter_rows())
-            )
+            charts.bars("review_rules", "Review items by rule", _by_rule(tables, rules), 680)
         )
         priority = tables["review_by_priority"].filter(pl.col("priority") != "all")
         parts.append(
@@ -420,7 +529,23 @@ def _casework(tables: dict[str, pl.DataFrame], stages: dict[str, bool]) -> str:
     return "".join(parts) + "</section>"
 
 
-def _demographics(tables: dict[str, pl.DataFrame]) -> str:
+def _by_rule(tables: dict[str, pl.DataFrame], rules: list[Rule]) -> list[tuple[str, int | None]]:
+    """Review items per rule, each rule named by its id and title (from the rule files); an
+    enabled rule that queued nothing shows 0."""
+    counted = dict(tables["review_by_rule"].select("rule", "items").iter_rows())
+    known = {rule.id for rule in rules}
+    items = [
+        (
+            f"{rule.id} {rule.title}" + ("" if rule.enabled else " (switched off)"),
+            counted.get(rule.id, 0),
+        )
+        for rule in rules
+        if rule.enabled or rule.id in counted
+    ]
+    return items + [(rule, counted[rule]) for rule in sorted(set(counted) - known)]
+
+
+def _demographics(tables: dict[str, pl.DataFrame], confidence: float = 0.95) -> str:
     frame = tables["demographics"]
     parts = [
         '<section id="statistics"><h2>Suspects and victims: ethnicity and nationality</h2>',
@@ -456,7 +581,9 @@ def _demographics(tables: dict[str, pl.DataFrame]) -> str:
     baseline = tables.get("baseline_comparison")
     for (population, role), block in frame.group_by("population", "role", maintain_order=True):
         parts.append(f"<h3>{escape(str(role)).capitalize()}s — {escape(str(population))}</h3>")
-        parts.append(_statistics_block(block, str(population), str(role), baseline))
+        parts.append(
+            _statistics_block(block, str(population), str(role), baseline, f"{confidence:.0%}")
+        )
     if baseline is not None:
         parts.append("<h3>Against the population baseline</h3>")
         parts.append(
@@ -479,7 +606,11 @@ def _demographics(tables: dict[str, pl.DataFrame]) -> str:
 
 
 def _statistics_block(
-    block: pl.DataFrame, population: str, role: str, baseline: pl.DataFrame | None
+    block: pl.DataFrame,
+    population: str,
+    role: str,
+    baseline: pl.DataFrame | None,
+    level: str = "95%",
 ) -> str:
     denominator = block.filter(pl.col("kind") == "all")["persons"]
     out = [f"<p>{_n(denominator[0] if len(denominator) else None)} persons.</p>"]
@@ -513,13 +644,19 @@ def _statistics_block(
                 r["share_upper"],
                 r["share_of_known"],
                 base.get((classification, r["category"])),
+                r.get("interval_lower"),
+                r.get("interval_upper"),
             )
             for r in rows.iter_rows(named=True)
         ]
         name = f"shares_{population}_{role}_{classification}".replace(" ", "_").replace("-", "_")
         unknown_text = _n(unknown["persons"][0]) if unknown.height else "–"
         out.append(f"<h4>{escape(title)} — not recorded for {unknown_text}</h4>")
-        out.append(charts.intervals(name, f"{title}: bounds of each share", items))
+        out.append(
+            charts.intervals(
+                name, f"{title}: bounds of each share", items, interval=f"{level} interval"
+            )
+        )
         out.append(
             "<details><summary>table</summary>"
             + _table(
@@ -527,6 +664,7 @@ def _statistics_block(
                     lower=pl.col("share_lower").map_elements(_pct, return_dtype=pl.String),
                     upper=pl.col("share_upper").map_elements(_pct, return_dtype=pl.String),
                     known=pl.col("share_of_known").map_elements(_pct, return_dtype=pl.String),
+                    interval=_interval_text(rows),
                 ),
                 {
                     "category": "category",
@@ -537,6 +675,7 @@ def _statistics_block(
                     "lower": "lower bound",
                     "upper": "upper bound",
                     "known": "share of known",
+                    "interval": f"{level} interval",
                 },
                 {"persons", "denominator", "unknown"},
             )
@@ -545,31 +684,61 @@ def _statistics_block(
     return "".join(out)
 
 
-def _method(settings: AuditSettings) -> str:
+def _interval_text(rows: pl.DataFrame) -> pl.Series:
+    """Each row's chance interval around its bounds, as "a to b" (blank where there is none)."""
+    if "interval_lower" not in rows.columns:
+        return pl.Series([""] * rows.height, dtype=pl.String)
+    return pl.Series(
+        [
+            "" if low is None or high is None else f"{_pct(low)} to {_pct(high)}"
+            for low, high in rows.select("interval_lower", "interval_upper").iter_rows()
+        ],
+        dtype=pl.String,
+    )
+
+
+def _method(settings: AuditSettings, internal: bool = False) -> str:
     control = settings.disclosure
+    disclosure = (
+        "<li>Counts are exact: this internal version has no disclosure control (nothing "
+        "suppressed, nothing rounded). It may identify people and must not leave the "
+        "workspace; the published report is the one to share.</li>"
+        if internal
+        else f"<li>Disclosure control: counts from 1 to {control.threshold - 1} are suppressed "
+        f"(c); the rest are rounded to the nearest {control.rounding_base} from their "
+        "unrounded values, so published figures need not add up; true zeros are shown as 0; "
+        "where a total would give a suppressed count away, a second count is suppressed "
+        "too.</li>"
+    )
+    glossary = "".join(
+        f"<div><dt>{escape(plain)} <span class='term'>({escape(term)})</span></dt>"
+        f"<dd>{escape(meaning)}</dd></div>"
+        for plain, term, meaning in words.GLOSSARY
+    )
     return (
         '<section id="method"><h2>How these figures are made</h2><ul>'
-        f"<li>Disclosure control: counts from 1 to {control.threshold - 1} are suppressed (c); "
-        f"the rest are rounded to the nearest {control.rounding_base} from their unrounded "
-        "values, so published figures need not add up; true zeros are shown as 0; where a "
-        "total would give a suppressed count away, a second count is suppressed too.</li>"
-        "<li>A person is counted once, with what any of their linked records holds: a person "
+        + disclosure
+        + "<li>A person is counted once, with what any of their linked records holds: a person "
         "whose ethnicity is recorded in any record is known.</li>"
         "<li>Self-defined ethnicity (18+1) and officer-defined (IC code) are different "
         "measurements and are never mixed; a phrase naming only a broad group (“Asian”) makes "
         "the group known, not the code.</li>"
         "<li>Child sexual offences: crimes recorded as sexual offences with a victim under 18, "
         "and duty-to-report reports.</li>"
-        f"<li>The 95% intervals add chance variation to the bounds (Wilson, at confidence "
-        f"{settings.confidence:.0%}); a population baseline is taken as exact.</li>"
-        "</ul></section>"
+        f"<li>The {settings.confidence:.0%} intervals add chance variation to the bounds "
+        "(Wilson): the thin line around each bar runs from the interval's low end below the "
+        "lower bound to its high end above the upper bound. A population baseline is taken "
+        "as exact.</li>"
+        "</ul><h3>Words used for linkage</h3>"
+        '<p class="note">casebridge links records with Splink; its terms are given in '
+        "brackets beside plain words.</p>"
+        f'<dl class="glossary">{glossary}</dl></section>'
     )
 
 
-def _page(sections: list[str], settings: AuditSettings) -> str:
+def _page(sections: list[str], settings: AuditSettings, facts: str, internal: bool) -> str:
     css = (ASSETS / "report.css").read_text(encoding="utf-8")
     script = (ASSETS / "report.js").read_text(encoding="utf-8")
-    today = dt.date.today().isoformat()
     nav = "".join(
         f'<a href="#{a}">{t}</a>'
         for a, t in (
@@ -581,13 +750,28 @@ def _page(sections: list[str], settings: AuditSettings) -> str:
             ("method", "Method"),
         )
     )
+    if internal:
+        mark = f'<p class="internal-mark" role="note">{escape(INTERNAL_MARK)}</p>'
+        sections = [section.replace("</h2>", "</h2>" + mark, 1) for section in sections]
+        title = f"{INTERNAL_MARK}: casebridge audit report"
+        banner = f'<div class="internal-banner" role="note">{escape(INTERNAL_MARK)}</div>'
+        control = (
+            "Counts are exact, with no disclosure control: for people inside the workspace, "
+            "never for publication."
+        )
+    else:
+        title, banner = "casebridge audit report", ""
+        control = (
+            f"Counts under disclosure control (threshold {settings.disclosure.threshold}, "
+            f"rounded to {settings.disclosure.rounding_base}). Synthetic or real, this report "
+            "holds no names, birth dates or addresses."
+        )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>casebridge audit report</title><style>{css}</style></head><body>"
-        "<h1>casebridge audit report</h1>"
-        f'<p class="meta">Made {today}. Counts under disclosure control (threshold '
-        f"{settings.disclosure.threshold}, rounded to {settings.disclosure.rounding_base}). "
-        "Synthetic or real, this report holds no names, birth dates or addresses.</p>"
+        f"<title>{escape(title)}</title><style>{css}</style></head>"
+        f'<body class="{"internal" if internal else "published"}">{banner}'
+        f"<h1>casebridge audit report</h1>{facts}"
+        f'<p class="meta">{control}</p>'
         f"<nav>{nav}</nav>{''.join(sections)}<script>{script}</script></body></html>"
     )

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from casebridge.audit.charts import weights
+from casebridge.audit.charts import waterfall
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.model import REVIEW_FLOOR
@@ -97,5 +97,6 @@ def closest_record(engine: Engine, record: str, person: str) -> str:
 
 
 def waterfall_svg(title: str, rows: list[tuple[str, str, float]]) -> str:
-    """The rows of :func:`explain_pair` as a chart: one bar a comparison, either side of zero."""
-    return weights("match-explanation", title, rows)
+    """The rows of :func:`explain_pair` as a cumulative waterfall: each comparison moves the
+    running weight from where the last left it; the total is drawn from zero."""
+    return waterfall("match-explanation", title, rows)
