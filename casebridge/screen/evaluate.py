@@ -22,7 +22,7 @@ from casebridge.errors import UsageError
 from casebridge.truth import read_truth, record_ids
 
 # truth rule id -> shipped rule id; they agree, so that the numbering reads the same
-TRUTH_RULES = {f"R{number}": f"R{number}" for number in range(1, 9)}
+TRUTH_RULES = {f"R{number}": f"R{number}" for number in range(1, 10)}
 
 
 @dataclass(frozen=True)
