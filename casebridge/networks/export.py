@@ -43,6 +43,8 @@ FILES = {
     "gexf": ("networks.gexf",),
     "csv": ("network_nodes.csv", "network_edges.csv", I2_SPEC.name),
 }
+LINK_COLUMNS = ("Source", "source_type", "Target", "target_type", "Type", "link_type",
+                "network_id", "date", "last_date", "events", "sources", "Weight")  # fmt: skip
 # the event facts a crime or report entity carries
 EVENT_FACTS = """
 SELECT e.event_id, e.source, e.kind, e.event_date, e.offence_code, e.offence_description,
@@ -102,14 +104,10 @@ class Crimes:
 
 
 def _crimes(engine: Engine, ties: pl.DataFrame) -> Crimes:
-    used = (
-        ties.select("network_id", event_id="events").explode("event_id").drop_nulls().unique()
-    )
+    used = ties.select("network_id", event_id="events").explode("event_id").drop_nulls().unique()
     engine.create_table_from_arrow("cb_export_event", used, temporary=True)
     facts = engine.frame(EVENT_FACTS)
-    networks = used.sort("network_id").group_by("event_id").agg(
-        pl.col("network_id").str.join("; ")
-    )
+    networks = used.sort("network_id").group_by("event_id").agg(pl.col("network_id").str.join("; "))
     events = facts.join(networks, on="event_id", how="left").sort("event_id")
     links = (
         engine.frame(EVENT_PEOPLE)
@@ -180,19 +178,13 @@ def _tie_rows(edges: pl.DataFrame) -> pl.DataFrame:
 def _part_rows(crimes: Crimes) -> pl.DataFrame:
     """A person's part in a crime or report: the link is their role, dated by the event."""
     kinds = _event_rows(crimes.events).select(Target="Id", target_type="entity_type")
-    return (
-        crimes.links.select(
-            Source="person_id", source_type=pl.lit("Person"), Target="event_id",
-            Type=pl.lit("Directed"), link_type="role", network_id="network_id",
-            date="event_date", last_date="event_date", events="event_id", sources="source",
-            Weight=pl.lit(1, dtype=pl.UInt32),
-        )  # fmt: skip
-        .join(kinds, on="Target", how="left")
-        .select(
-            "Source", "source_type", "Target", "target_type", "Type", "link_type",
-            "network_id", "date", "last_date", "events", "sources", "Weight",
-        )  # fmt: skip
-    )
+    parts = crimes.links.select(
+        Source="person_id", source_type=pl.lit("Person"), Target="event_id",
+        Type=pl.lit("Directed"), link_type="role", network_id="network_id", date="event_date",
+        last_date="event_date", events="event_id", sources="source",
+        Weight=pl.lit(1, dtype=pl.UInt32),
+    )  # fmt: skip
+    return parts.join(kinds, on="Target", how="left").select(LINK_COLUMNS)
 
 
 def _write_csv(

@@ -269,6 +269,4 @@ def generate_background(
     adults = _adults_of_concern(rng, profile, people, events, known_to_police)
     log.add_bulk(events, pl.concat([involvements, adults.cast(involvements.schema)]))
     referrals = involvements.join(events.select("event", "date"), on="event")
-    log.add_bulk(
-        *_concerns_investigated(rng, profile, people, referrals, adults, log.next_event)
-    )
+    log.add_bulk(*_concerns_investigated(rng, profile, people, referrals, adults, log.next_event))

@@ -121,7 +121,14 @@ def review_targets(rows: pl.DataFrame) -> pl.DataFrame:
         reason=pl.col("rule").replace_strict(RULES),
         birth_year_only=_cites_a_year_only_birth(rows, table),
     ).select(
-        "target_id", "rule", "reason", "subject", "person_id", "source", "event_ref", "evidence",
+        "target_id",
+        "rule",
+        "reason",
+        "subject",
+        "person_id",
+        "source",
+        "event_ref",
+        "evidence",
         "birth_year_only",
     )
 
