@@ -153,7 +153,8 @@ def _event_rows(events: pl.DataFrame) -> pl.DataFrame:
     """A crime (an event with an offence) or a report, with its date, offence and outcome."""
 
     def joined(code: str, words: str) -> pl.Expr:
-        return pl.concat_str([pl.col(code), pl.col(words)], separator=" ", ignore_nulls=True)
+        written = pl.concat_str([pl.col(code), pl.col(words)], separator=" ", ignore_nulls=True)
+        return pl.when(pl.col(code).is_not_null()).then(written)
 
     return events.select(
         Id="event_id", Label="event_id",
