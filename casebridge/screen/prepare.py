@@ -110,7 +110,8 @@ GROUP BY p.person_id
 # Age: the range of whole years (as the law counts them) that the record's own birth date
 # allows on the event's date, narrowed to the linked person's best birth date where that is
 # known to the day and falls in the range; else the age the record gives at the event (a
-# stated age, taken as it is); else the range of the person's best birth date. A victim is a
+# stated age, taken as it is; also where the event has no date to age a birth date on); else
+# the range of the person's best birth date. A victim is a
 # child when the offence's classification says so (its victim age band), else when the
 # youngest age the range allows is under 18; where no age is known, a CSE-flagged offence's
 # victim is taken as a child, since the flag marks the exploitation of a child.
@@ -137,7 +138,8 @@ FROM (
             i.role, r.source, r.local_id, s.agency, s.kind AS source_kind,
             e.kind AS event_kind, e.event_date, coalesce(e.is_sexual, false) AS is_sexual,
             e.victim_age_band, e.cse_flag,
-            CASE WHEN own.record_id IS NULL THEN i.age_at_event END AS stated_age,
+            CASE WHEN own.record_id IS NULL OR e.event_date IS NULL THEN i.age_at_event
+                END AS stated_age,
             {_BORN.format(end="first")} AS born_first,
             {_BORN.format(end="last")} AS born_last,
             r.forename, r.surname, r.forename_phonetic, r.surname_phonetic, r.sex,
