@@ -283,17 +283,33 @@ TIE_NAMES = """SELECT suspect_id, suspect_record, child_id, suspect_forename AS 
     suspect_surname AS surname, suspect_sex AS sex, suspect_born AS born FROM screen_tie"""
 
 # Two suspects named with the same child are perhaps one person when the linker scored their
-# records as a possible match, or when they carry nearly the same name.
+# records as a possible match, or when they carry nearly the same name (same_child). Two named
+# with different children, or with one child whom linking left as two persons, are listed too
+# where the linker scored their records at all (the rules ask a higher score of those). Two
+# named in one report are two people, whatever their names or scores.
 SUSPECT_MATCH = f"""
 CREATE OR REPLACE TEMP TABLE screen_suspect_match AS
-SELECT a.suspect_id AS person_id, b.suspect_id AS alias_id,
-    max(m.match_probability) AS match_probability,
-    coalesce(bool_or({_similar(SAME_CHILD_EDITS)}), false) AS similar_name
-FROM ({TIE_NAMES}) a
-JOIN ({TIE_NAMES}) b ON b.child_id = a.child_id AND b.suspect_id <> a.suspect_id
-LEFT JOIN screen_possible_person m ON m.record_id = a.suspect_record
-    AND m.person_id = b.suspect_id
-GROUP BY a.suspect_id, b.suspect_id
+SELECT person_id, alias_id, max(match_probability) AS match_probability,
+    bool_or(similar_name) AS similar_name, bool_or(same_child) AS same_child
+FROM (
+    SELECT a.suspect_id AS person_id, b.suspect_id AS alias_id,
+        m.match_probability, coalesce({_similar(SAME_CHILD_EDITS)}, false) AS similar_name,
+        true AS same_child
+    FROM ({TIE_NAMES}) a
+    JOIN ({TIE_NAMES}) b ON b.child_id = a.child_id AND b.suspect_id <> a.suspect_id
+    LEFT JOIN screen_possible_person m ON m.record_id = a.suspect_record
+        AND m.person_id = b.suspect_id
+    UNION ALL
+    SELECT a.suspect_id, m.person_id, m.match_probability, false, false
+    FROM (SELECT DISTINCT suspect_id, suspect_record FROM screen_tie) a
+    JOIN screen_possible_person m ON m.record_id = a.suspect_record
+        AND m.person_id <> a.suspect_id
+    WHERE m.person_id IN (SELECT suspect_id FROM screen_tie)
+) pairs
+WHERE NOT EXISTS (
+    SELECT 1 FROM screen_tie x JOIN screen_tie y ON y.event_id = x.event_id
+    WHERE x.suspect_id = pairs.person_id AND y.suspect_id = pairs.alias_id)
+GROUP BY person_id, alias_id
 """
 
 CHARGE = f"""
