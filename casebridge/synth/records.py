@@ -150,7 +150,10 @@ def _record_values(
     )
     forename, middle, surname = noisy_names(rng, noise.names, *written)
     alias = known_as(rng, noise.names, people.forename[person], people.surname[person])
-    dob, precision = noisy_births(rng, noise.dob, people.dob[person].astype(np.int64))
+    true_dob = people.dob[person].astype(np.int64)
+    dob, precision = noisy_births(rng, noise.dob, true_dob)
+    # a slip that would put the birth after the record's first event is one a system refuses
+    dob = np.where(dob > records["first_date"].to_numpy(), true_dob, dob)
     if birth_year_only is not None:
         precision[birth_year_only[person] & (precision == PRECISION_DAY)] = PRECISION_YEAR
     moved = records["first_date"].to_numpy() >= people.moved_on[person]
