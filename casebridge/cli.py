@@ -372,10 +372,11 @@ def networks_export(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Export the networks for Gephi (GraphML, GEXF) or link-analysis tools (CSV).
+    """Export the networks for Gephi (GraphML, GEXF) or i2 and other link-analysis tools (CSV:
+    people, crimes and reports as entities, dated links, and the i2 import specification).
 
     Person-level data: person ids and roles, no names or birth dates. Each file says so in
-    its first line and is readable by its owner only."""
+    its first line and is readable by its owner only; the export is recorded in the run table."""
     chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
     chosen_formats = formats or ["graphml", "gexf", "csv"]
     written = run_stage(

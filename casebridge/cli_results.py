@@ -208,9 +208,11 @@ def screening_result(rule_scores: Sequence[RuleScore]) -> Result:
         Column("rule"), Column("targets", form=COUNT), Column("found", form=COUNT),
         Column("recall", form=".3f"), Column("items", form=COUNT),
         Column("correct", form=COUNT), Column("precision", form=".3f"),
+        Column("year_only_targets", "targets (birth year only)", COUNT),
+        Column("year_only_found", "found (birth year only)", COUNT),
     )  # fmt: skip
-    rows = [(r.rule, r.targets, r.found, r.recall, r.items, r.correct, r.precision)
-            for r in rule_scores]  # fmt: skip
+    rows = [(r.rule, r.targets, r.found, r.recall, r.items, r.correct, r.precision,
+             r.year_only_targets, r.year_only_found) for r in rule_scores]  # fmt: skip
     return Result("screening", "screening against the planted review targets", columns, rows)
 
 

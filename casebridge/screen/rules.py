@@ -25,6 +25,7 @@ from casebridge.ingest.mapping import _line_of, _message
 
 SHIPPED_RULES = Path(__file__).parent / "ruleset"
 RULE_COLUMNS = ("subject_id", "event_id", "record_id", "role", "detail")
+RANK_COLUMN = "weight"  # optional: a rule that ranks its items gives each row a weight
 PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 REQUIRED = ("title", "reason", "basis", "subject", "weight", "evidence", "query")
 # errors about the query's text (a name it uses), never about a value in the data
@@ -87,6 +88,15 @@ class Rule:
             return "?"
 
         return PLACEHOLDER.sub(marker, self.query), values
+
+    @property
+    def ranks(self) -> bool:
+        """Whether the query ranks its items: it returns a ``weight`` column."""
+        try:
+            parsed = sqlglot.parse_one(PLACEHOLDER.sub("?", self.query), read="duckdb")
+        except sqlglot.errors.ParseError:
+            return False
+        return isinstance(parsed, exp.Query) and RANK_COLUMN in parsed.named_selects
 
 
 @dataclass(frozen=True)

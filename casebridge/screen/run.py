@@ -36,13 +36,13 @@ logger = logging.getLogger(__name__)
 HITS = """
 CREATE OR REPLACE TEMP TABLE screen_hit (
     rule_id VARCHAR, subject VARCHAR, subject_id VARCHAR, event_id VARCHAR, record_id VARCHAR,
-    role VARCHAR, detail VARCHAR)
+    role VARCHAR, detail VARCHAR, weight DOUBLE)
 """
 
 REASONS = """
 CREATE OR REPLACE TABLE review_reason AS
 SELECT h.subject || ':' || h.subject_id AS item_id, h.rule_id, h.subject, h.subject_id,
-    r.title, r.weight, r.reason, r.basis,
+    r.title, coalesce(max(h.weight), r.weight) AS weight, r.reason, r.basis,
     nullif(array_to_string(list_sort(list(DISTINCT h.detail)), '; '), '') AS detail,
     count(DISTINCT h.event_id) AS events, count(DISTINCT h.record_id) AS records
 FROM screen_hit h JOIN screen_rule r ON r.rule_id = h.rule_id
@@ -119,13 +119,16 @@ def screen(
 
 
 def run_rule(engine: Engine, rule: Rule) -> None:
-    """Add one rule's rows to ``screen_hit``; a failing query is a RuleError naming its file."""
+    """Add one rule's rows to ``screen_hit``; a failing query is a RuleError naming its file.
+    A rule that ranks its items returns a ``weight`` column too (the item's weight for the
+    rule is the largest of its rows'); the others weigh every item at the rule's weight."""
     query, values = rule.statement()
+    weight = "CAST(weight AS DOUBLE)" if rule.ranks else "CAST(NULL AS DOUBLE)"
     try:
         engine.execute(
             "INSERT INTO screen_hit SELECT ?, ?, CAST(subject_id AS VARCHAR), "
             "CAST(event_id AS VARCHAR), CAST(record_id AS VARCHAR), CAST(role AS VARCHAR), "
-            f"CAST(detail AS VARCHAR) FROM ({query}) hit WHERE subject_id IS NOT NULL",
+            f"CAST(detail AS VARCHAR), {weight} FROM ({query}) hit WHERE subject_id IS NOT NULL",
             [rule.id, rule.subject, *values],
         )
     except duckdb.Error as exc:

@@ -25,6 +25,8 @@ VICTIMLESS = ["92D", "92E"]  # possession offences: everyone involved is a suspe
 ADULT_OF_CONCERN_AGES = (18, 70)
 MIN_AGE = {"victim": 5, "suspect": 14, "witness": 10}
 RAPE_CODES = ["19C", "19F"]
+# what an adult of concern is investigated for when a referral's concern reaches the police
+CONCERN_OFFENCES = {"8N": 0.4, "105A": 0.6}
 REFERRAL_REASONS = np.array(
     ["neglect", "domestic abuse", "parental mental health", "emotional abuse", "physical abuse"],
     dtype=object,
@@ -196,6 +198,60 @@ def _adults_of_concern(
     )
 
 
+def _concerns_investigated(
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    referrals: pl.DataFrame,
+    adults: pl.DataFrame,
+    first_event: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A police crime (an assault) against the referral's child with the adult of concern as
+    its suspect, for a share of the adults named in referrals (``plants.concern_investigated``):
+    the concern reached the police. Dated after the referral, in the child's home force.
+    ``referrals`` has one row per social-care event: its child (``person``) and ``date``."""
+    chosen = adults.filter(
+        pl.Series(rng.random(adults.height) < profile.plants.concern_investigated)
+    )
+    cases = (
+        referrals.select("event", "date", child="person")  # one subject a referral
+        .join(chosen.select("event", adult="person"), on="event")
+        .sort("event")
+    )
+    n_events = cases.height
+    child = cases["child"].to_numpy()
+    last = days(profile.period_end)
+    date = np.minimum(cases["date"].to_numpy() + rng.integers(5, 200, size=n_events), last)
+    outcome = _weighted(rng, WITH_SUSPECT, n_events)
+    events = pl.DataFrame(
+        {
+            "event": np.arange(first_event, first_event + n_events),
+            "source": people.home_force[child].astype(object),
+            "kind": np.full(n_events, "crime", dtype=object),
+            "date": date,
+            "offence": _weighted(rng, CONCERN_OFFENCES, n_events),
+            "penetrative": np.full(n_events, -1),
+            "outcome": outcome,
+            "outcome_date": np.where(
+                outcome == "", NO_DATE, np.minimum(date + 30, days(profile.extracted_at))
+            ),
+            "is_cse": np.zeros(n_events, dtype=bool),
+            "network": np.full(n_events, -1),
+            "scenario": np.full(n_events, "concern_investigated", dtype=object),
+            "detail": np.full(n_events, "", dtype=object),
+        }
+    )
+    ids = np.arange(first_event, first_event + n_events)
+    involvements = pl.DataFrame(
+        {
+            "event": np.concatenate([ids, ids]),
+            "person": np.concatenate([child, cases["adult"].to_numpy()]),
+            "role": np.array(["victim"] * n_events + ["suspect"] * n_events, dtype=object),
+        }
+    )
+    return events, involvements
+
+
 def generate_background(
     rng: np.random.Generator, profile: Profile, people: People, plan: Plan, log: EventLog
 ) -> None:
@@ -212,3 +268,5 @@ def generate_background(
     known_to_police = np.unique(person[np.isin(source, FORCES)])
     adults = _adults_of_concern(rng, profile, people, events, known_to_police)
     log.add_bulk(events, pl.concat([involvements, adults.cast(involvements.schema)]))
+    referrals = involvements.join(events.select("event", "date"), on="event")
+    log.add_bulk(*_concerns_investigated(rng, profile, people, referrals, adults, log.next_event))

@@ -259,7 +259,7 @@ def _generate_into(
     events, involvements = log.frames()
     events = reference_events(events)
     step("events")
-    records, rows = build_records(rng, profile, people, events, involvements)
+    records, rows = build_records(rng, profile, people, events, involvements, plan.birth_year_only)
     rows = _rows_with_facts(rng, profile, people, events, rows, records)
     step("records")
     targets = review_targets(rows)

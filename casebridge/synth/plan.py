@@ -52,6 +52,9 @@ class Plan:
     unmatched_reports: list[Case] = field(default_factory=list)
     reporters: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     background: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # planted people whose every record gives the birth year only (a force that writes 1
+    # January for an unknown day and month writes that)
+    birth_year_only: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 class _Allocator:
@@ -177,6 +180,8 @@ def plan_world(rng: np.random.Generator, profile: Profile, size: int) -> Plan:
     )
     n_unmatched = min(int(round(scenarios.duty_report_unmatched_per_100k * per_100k)), budget // 20)
     plan.unmatched_reports = _plan_cases(rng, profile, take, n_unmatched)
+    plan.birth_year_only = np.zeros(size, dtype=bool)
+    plan.birth_year_only[: take.next] = rng.random(take.next) < profile.plants.birth_year_only
     n_reporters = max(3, (n_single + n_unmatched + 10 * n_networks) // 8)
     mid = days(profile.period_end) - 3000
     reporter_dobs = _dob_at(rng, np.full(n_reporters, mid), 25, 55)

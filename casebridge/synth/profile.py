@@ -64,6 +64,10 @@ class Plants(_Strict):
     duty_report_on_victim: Rate
     # absent from profiles written before it: no adults named in background referrals
     adult_in_referral: Rate = 0.0
+    # absent from profiles written before them: no planted person's birth written as a year
+    # only, and no adult of concern in a referral investigated for that child
+    birth_year_only: Rate = 0.0
+    concern_investigated: Rate = 0.0
 
 
 class NameNoise(_Strict):

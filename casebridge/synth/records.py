@@ -12,6 +12,8 @@ import polars as pl
 
 from casebridge.synth.conventions import recorded_conventions
 from casebridge.synth.noise import (
+    PRECISION_DAY,
+    PRECISION_YEAR,
     blank,
     exact_mask,
     known_as,
@@ -98,8 +100,11 @@ def build_records(
     people: People,
     events: pl.DataFrame,
     involvements: pl.DataFrame,
+    birth_year_only: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (records, rows): person records with their recorded values, and each row's record."""
+    """Return (records, rows): person records with their recorded values, and each row's record.
+    The people marked in ``birth_year_only`` have the birth year alone in every record that
+    gives a birth date."""
     rows = involvements.join(
         events.select("event", "source", "date", "event_ref"), on="event", how="left"
     )
@@ -120,13 +125,17 @@ def build_records(
         )
     )
     records = records.with_columns(_local_ids(records)).drop("slot", "event_ref")
-    records = _record_values(rng, profile, people, records)
+    records = _record_values(rng, profile, people, records, birth_year_only)
     rows = rows.join(records.select("record", "local_id"), on="record", maintain_order="left")
     return records, rows.drop("slot")
 
 
 def _record_values(
-    rng: np.random.Generator, profile: Profile, people: People, records: pl.DataFrame
+    rng: np.random.Generator,
+    profile: Profile,
+    people: People,
+    records: pl.DataFrame,
+    birth_year_only: np.ndarray | None,
 ) -> pl.DataFrame:
     """Return records with every recorded value: the truth, bent by the profile's noise."""
     noise, size = profile.noise, records.height
@@ -141,7 +150,12 @@ def _record_values(
     )
     forename, middle, surname = noisy_names(rng, noise.names, *written)
     alias = known_as(rng, noise.names, people.forename[person], people.surname[person])
-    dob, precision = noisy_births(rng, noise.dob, people.dob[person].astype(np.int64))
+    true_dob = people.dob[person].astype(np.int64)
+    dob, precision = noisy_births(rng, noise.dob, true_dob)
+    # a slip that would put the birth after the record's first event is one a system refuses
+    dob = np.where(dob > records["first_date"].to_numpy(), true_dob, dob)
+    if birth_year_only is not None:
+        precision[birth_year_only[person] & (precision == PRECISION_DAY)] = PRECISION_YEAR
     moved = records["first_date"].to_numpy() >= people.moved_on[person]
     postcode = np.where(moved, people.new_postcode[person], people.postcode[person]).astype(object)
     address = np.where(moved, people.new_address[person], people.address[person]).astype(object)

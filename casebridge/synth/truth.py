@@ -20,13 +20,15 @@ RULES = {
     "(10 or 21)",
     "R3": "a suspect tied to two or more child victims, in any agency, who was never charged",
     "R4": "a case in a group-based network where another member has been charged",
-    "R5": "a child with three or more missing episodes who is named in sexual offence reports "
-    "or duty reports elsewhere",
+    "R5": "a child with three or more missing episodes who appears in a later record of any "
+    "agency (a crime of any kind, a referral or assessment, a duty report)",
     "R6": "a duty report naming a suspect known to the police, with no investigation of that "
     "suspect for that child",
     "R7": "a suspect in a sexual offence against a child with ethnicity or nationality "
     "not recorded",
     "R8": "a suspect named in child sexual abuse reports by two or more agencies, never charged",
+    "R9": "an adult named as a concern in a social-care referral or assessment about a child, "
+    "with no police record naming the two together",
 }
 
 
@@ -107,17 +109,27 @@ def review_targets(rows: pl.DataFrame) -> pl.DataFrame:
         _event_targets("R2", events.filter(pl.col("outcome").is_in(NOT_SUPPORTING_OR_NPI)), rows),
         _uncharged_suspects(rows, child_sex),
         _network_cases(child_sex, events, rows),
-        _missing_children(rows, child_sex),
+        _missing_children(rows),
         _unmatched_reports(rows, police, child_sex),
         _unrecorded_suspects(child_sex),
         _multi_agency_suspects(rows, child_sex),
+        _concerns_never_investigated(rows, police),
     ]
     table = pl.concat(targets).sort(["rule", "source", "event_ref", "person_id"])
     return table.with_columns(
         target_id=pl.format("T{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(6)),
         reason=pl.col("rule").replace_strict(RULES),
+        birth_year_only=_cites_a_year_only_birth(rows, table),
     ).select(
-        "target_id", "rule", "reason", "subject", "person_id", "source", "event_ref", "evidence"
+        "target_id",
+        "rule",
+        "reason",
+        "subject",
+        "person_id",
+        "source",
+        "event_ref",
+        "evidence",
+        "birth_year_only",
     )
 
 
@@ -206,29 +218,32 @@ def _network_cases(
     return _event_targets("R4", chosen, rows)
 
 
-def _missing_children(rows: pl.DataFrame, child_sex: pl.DataFrame) -> pl.DataFrame:
-    missing = (
-        rows.filter(pl.col("kind") == "missing")
-        .group_by("person_id")
-        .agg(pl.len().alias("episodes"), _ref("source", "event_ref").alias("evidence"))
+def _missing_children(rows: pl.DataFrame) -> pl.DataFrame:
+    """R5: children with three or more missing episodes who appear, in any role, in a record of
+    any source dated on or after their first missing episode (other than a missing episode)."""
+    missing = rows.filter(pl.col("kind") == "missing")
+    repeated = (
+        missing.group_by("person_id")
+        .agg(
+            pl.col("event").n_unique().alias("episodes"),
+            pl.col("date").min().alias("first_missing"),
+            _ref("source", "event_ref").alias("missing_in"),
+            _ref("source", "local_id").alias("records"),
+        )
         .filter(pl.col("episodes") >= 3)
     )
-    named = (
-        pl.concat(
-            [
-                child_sex.filter(pl.col("role") == "victim").select(
-                    "person_id", "source", "event_ref"
-                ),
-                rows.filter(
-                    (pl.col("kind") == "duty_report") & (pl.col("role") == "victim")
-                ).select("person_id", "source", "event_ref"),
-            ]
-        )
+    later = (
+        rows.filter(pl.col("kind") != "missing")
+        .join(repeated.select("person_id", "first_missing"), on="person_id")
+        .filter(pl.col("date") >= pl.col("first_missing"))
         .group_by("person_id")
-        .agg(_ref("source", "event_ref").alias("named_in"))
+        .agg(
+            _ref("source", "event_ref").alias("named_in"),
+            _ref("source", "local_id").alias("named_as"),
+        )
     )
-    chosen = missing.join(named, on="person_id").select(
-        "person_id", evidence=pl.concat_list("evidence", "named_in")
+    chosen = repeated.join(later, on="person_id").select(
+        "person_id", evidence=pl.concat_list("missing_in", "records", "named_in", "named_as")
     )
     return _person_targets("R5", chosen)
 
@@ -258,6 +273,67 @@ def _unmatched_reports(
             _ref("source", "local_id"),
             pl.col("police_ref").list.sort(),
         ),
+    )
+
+
+def _concerns_never_investigated(rows: pl.DataFrame, police: pl.DataFrame) -> pl.DataFrame:
+    """R9: an adult (18 or over) named as a person of concern in a social-care event other than a
+    missing episode, about a child (under 18), where no police crime names the two together."""
+    social_care = rows.filter((pl.col("source") == "la") & (pl.col("kind") != "missing"))
+    adults = social_care.filter(
+        (pl.col("role") == "person_of_concern") & (pl.col("age") >= 18)
+    ).select("event", "source", "event_ref", "person_id", "local_id")
+    children = social_care.filter(
+        pl.col("role").is_in(["subject", "victim"]) & (pl.col("age") < 18)
+    ).select("event", child="person_id", child_record="local_id")
+    pairs = adults.join(children, on="event").filter(pl.col("person_id") != pl.col("child"))
+    in_police = police.select("event", "person_id").unique()
+    together = (
+        in_police.join(in_police.rename({"person_id": "child"}), on="event")
+        .select("person_id", "child")
+        .unique()
+    )
+    chosen = pairs.join(together, on=["person_id", "child"], how="anti")
+    return chosen.select(
+        rule=pl.lit("R9"),
+        subject=pl.lit("event_person"),
+        person_id="person_id",
+        source="source",
+        event_ref="event_ref",
+        evidence=pl.concat_list(
+            _ref("source", "event_ref"), _ref("source", "local_id"), _ref("source", "child_record")
+        ),
+    ).unique(["source", "event_ref", "person_id"], keep="first", maintain_order=True)
+
+
+def _cites_a_year_only_birth(rows: pl.DataFrame, targets: pl.DataFrame) -> pl.Series:
+    """Whether each target cites a person record that gives the birth year only (written as a
+    year, or as 1 January by a force that writes that): the targets an exact age would get
+    wrong."""
+    # where an extract writes a birth date at all: not for a local authority's persons of
+    # concern (an approximate age), nor for a duty report's reporter, nor for its named persons
+    # unless the reporter knew the date
+    written = (
+        pl.col("source").is_in(POLICE)
+        | ((pl.col("source") == "la") & (pl.col("role") == "subject"))
+        | ((pl.col("source") == "dtr") & (pl.col("role") == "victim"))
+        | ((pl.col("source") == "dtr") & (pl.col("role") == "suspect") & pl.col("dob_known"))
+    )
+    year_only = (
+        rows.filter((pl.col("dob_precision") == "year") & written)
+        .select(ref=_ref("source", "local_id"))
+        .unique()
+    )
+    cited = (
+        targets.with_row_index("target")
+        .select("target", ref=pl.col("evidence"))
+        .explode("ref")
+        .join(year_only, on="ref", how="semi")
+        .select("target")
+        .unique()
+    )
+    return pl.Series(
+        "birth_year_only", pl.int_range(targets.height, eager=True).is_in(cited["target"])
     )
 
 

@@ -36,7 +36,7 @@ def test_one_item_per_case_with_every_rule_and_the_summed_weights(
     assert "[ethnicity not recorded]" in reason
     assert summary.items == 1
     assert summary.per_rule == {"R1": 1, "R2": 1, "R3": 0, "R4": 0, "R5": 0, "R6": 0, "R7": 1,
-                                "R8": 0}  # fmt: skip
+                                "R8": 0, "R9": 0}  # fmt: skip
 
 
 def test_evidence_names_records_by_source_and_local_id_with_their_role(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from casebridge.screen.prepare import prepare_screening
 from casebridge.screen.rules import Rule
 from casebridge.screen.run import screen
 from tests.screen.world import World
@@ -274,3 +275,42 @@ def test_r8_reads_an_unlinked_near_namesake_named_with_the_same_child_as_the_sam
 )
 def test_r8_keeps_quiet_otherwise(world: World, shipped: list[Rule], build: Build) -> None:
     assert _fires(world, shipped, "R8", build) == set()
+
+
+def _split_suspect(score: float) -> Build:
+    """One man split by linking into P1 (police, with child C1) and P2 (a duty report, with a
+    child linking also left as two persons, C1 and C9), scored ``score`` by the linker."""
+
+    def build(world: World) -> None:
+        world.case("force_a:E1", world.record("force_a:S1", "P1", name=("jack", "ball")),
+                   world.record("force_a:V1", "C1", name=("amy", "jones"), sex="F"))  # fmt: skip
+        report = world.episode("dtr:D1", "duty_report")
+        world.involve(report, world.record("dtr:D1-S1", "P2", name=("jon", "bell")), "suspect", 40)
+        world.involve(report, world.record("dtr:D1-C", "C9", name=("amie", "jones"), sex="F"),
+                      "victim", 14)  # fmt: skip
+        world.match("dtr:D1-S1", "force_a:S1", score)
+
+    return build
+
+
+def test_r8_reads_two_suspects_the_linker_scored_highly_as_one_whatever_the_children(
+    world: World, shipped: list[Rule]
+) -> None:
+    assert _fires(world, shipped, "R8", _split_suspect(0.7)) == {"person:P1"}
+    [(detail,)] = world.engine.query("SELECT detail FROM review_reason WHERE rule_id = 'R8'")
+    expected = "dtr:D1-S1 is read as the same suspect: scored as a possible match (probability 0.7)"
+    assert expected in detail
+
+
+def test_r8_keeps_two_suspects_apart_on_a_weaker_score(world: World, shipped: list[Rule]) -> None:
+    assert _fires(world, shipped, "R8", _split_suspect(0.4)) == set()
+
+
+def test_two_suspects_named_in_one_report_are_never_read_as_one(world: World) -> None:
+    world.case("force_a:E1", world.record("force_a:S1", "P1", name=("jack", "ball")),
+               world.record("force_a:V1", "C1", name=("amy", "jones"), sex="F"))  # fmt: skip
+    world.involve("force_a:E1", world.record("force_a:S2", "P2", name=("jack", "bell")),
+                  "suspect", 31)  # fmt: skip
+    world.match("force_a:S1", "force_a:S2", 0.9)
+    prepare_screening(world.engine)
+    assert world.engine.query("SELECT * FROM screen_suspect_match") == []

@@ -51,6 +51,7 @@ class World:
         *,
         name: tuple[str, str] = ("alan", "smith"),
         born: dt.date | None = None,
+        precision: str = "day",
         ethnicity: str | None = "A2",
         nationality: str | None = "GBR",
         sex: str = "M",
@@ -68,8 +69,9 @@ class World:
             "forename_phonetic, surname_phonetic, date_of_birth, dob_precision, sex, "
             "ethnicity_self, ethnicity_self_raw, ethnicity_officer, ethnicity_officer_raw, "
             "nationality, nationality_raw) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'day', ?, ?, ?, ?, ?, ?, ?)",
-            [ref, source, local_id, name[0], name[1], name[0][:2], name[1][:2], born, sex,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [ref, source, local_id, name[0], name[1], name[0][:2], name[1][:2], born,
+             precision if born else None, sex,
              ethnicity, given["ethnicity_self"], officer, given["ethnicity_officer"],
              nationality, given["nationality"]],
         )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,81 @@ def test_every_review_target_is_reachable_from_the_extracts(synth_out: Path) -> 
         if ref not in refs
     ]
     assert unreachable == []
-    assert set(targets["rule"]) == {f"R{n}" for n in range(1, 9)}
+    assert set(targets["rule"]) == {f"R{n}" for n in range(1, 10)}
+
+
+# how each extract writes a birth date it knows only the year of (force_b: as 1 January)
+YEAR_ONLY_BIRTH = {
+    "force_a": ("PersonRef", "DateOfBirth", r"[0-9]{4}"),
+    "force_b": ("NOMINAL_NO", "DOB", r"01/01/[0-9]{4}"),
+    "force_c": ("person_ref", "dob", r"[0-9]{4}"),
+    "la": ("PersonID", "DateOfBirth", r"[0-9]{4}"),
+}
+
+
+def _year_only_records(out: Path) -> set[str]:
+    """'source:local id' of every record an extract writes with the birth year alone."""
+    refs = set()
+    for key, (id_column, dob_column, written) in YEAR_ONLY_BIRTH.items():
+        for _, row in read_source(out, key):
+            if re.fullmatch(written, row[dob_column] or ""):
+                refs.add(f"{key}:{row[id_column]}")
+    for _, report in read_source(out, "dtr"):
+        for person in [report["child"], *report["named_persons"]]:
+            if re.fullmatch(r"[0-9]{4}", person.get("dob") or ""):
+                refs.add(f"dtr:{report['submission_id']}-{person['ref']}")
+    return refs
+
+
+def test_targets_are_planted_whose_records_give_the_birth_year_only(synth_out: Path) -> None:
+    targets = truth(synth_out, "review_target")
+    flagged = targets.filter(pl.col("birth_year_only"))
+    year_only = _year_only_records(synth_out)
+    damaged = {f"{row['source']}:{row['local_id']}"
+               for row in truth(synth_out, "malformed_row").iter_rows(named=True)}  # fmt: skip
+    # the flag says a cited record gives the year alone, as the extract shows it (unless a bad
+    # value was planted in its place)
+    assert all(set(evidence) & (year_only | damaged) for evidence in flagged["evidence"])
+    unflagged = targets.filter(~pl.col("birth_year_only"))["evidence"]
+    assert not any(set(evidence) & year_only for evidence in unflagged)
+    # a share of every planted person's records, so every kind of target has some
+    assert set(flagged["rule"]) >= {"R1", "R2", "R3", "R4", "R7", "R8", "R9"}
+    assert flagged.height >= 0.05 * targets.height
+
+
+def test_adults_of_concern_are_planted_both_investigated_and_not(synth_out: Path) -> None:
+    """R9's targets, and adults of concern whom a police crime names with the same child."""
+    people = {f"{row['source']}:{row['local_id']}": row["person_id"]
+              for row in truth(synth_out, "record_person").iter_rows(named=True)}  # fmt: skip
+    concerns, children = set(), {}
+    for _, row in read_source(synth_out, "la"):
+        person = people.get(f"la:{row['PersonID']}")
+        if person is None:  # a damaged row may have lost its id
+            continue
+        if row["PersonRole"] == "Child":
+            children[row["EpisodeID"]] = person
+        elif row["EpisodeType"] != "Missing Episode":
+            concerns.add((row["EpisodeID"], person))
+    police: dict[str, set[str]] = {}
+    for key, (id_column, _, _) in list(YEAR_ONLY_BIRTH.items())[:3]:
+        event_column = EVENT_ID[key]
+        for _, row in read_source(synth_out, key):
+            person = people.get(f"{key}:{row[id_column]}")
+            if person:  # a damaged row may have lost its id
+                police.setdefault(f"{key}:{row[event_column]}", set()).add(person)
+    together = {frozenset(pair) for named in police.values() for pair in _pairs(named)}
+    investigated = {(episode, adult) for episode, adult in concerns
+                    if frozenset((adult, children.get(episode))) in together}  # fmt: skip
+    targets = truth(synth_out, "review_target").filter(pl.col("rule") == "R9")
+    named = set(zip(targets["event_ref"], targets["person_id"], strict=True))
+    assert len(investigated) >= 20 and len(named) >= 20
+    assert not named & investigated
+    assert named <= concerns
+
+
+def _pairs(people: set[str]) -> list[tuple[str, str]]:
+    ordered = sorted(people)
+    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
 
 
 def test_every_record_in_the_extracts_belongs_to_a_true_person(synth_out: Path) -> None:
