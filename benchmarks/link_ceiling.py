@@ -78,10 +78,11 @@ def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
         trained.linker.table_management.delete_tables_created_by_splink_from_db()
     finally:
         engine.close()
-    people = (
-        load_truth(root / "truth")
-        .join(present, on="record_id")
-        .select("record_id", "true_person_id", "group")
+    truth = load_truth(root / "truth")
+    if "age_only" not in truth.columns:
+        truth = truth.with_columns(age_only=pl.lit(False))
+    people = truth.join(present, on="record_id").select(
+        "record_id", "true_person_id", "group", "age_only"
     )
     labelled = (
         pairs.join(people, left_on="unique_id_l", right_on="record_id", maintain_order="left")
@@ -106,11 +107,19 @@ def scored_pairs(root: Path) -> tuple[pl.DataFrame, int]:
     return labelled.sort("unique_id_l", "unique_id_r"), people
 
 
+AGE_ONLY = "adults known by age only"
+
+
+def _in_scope(group: str) -> pl.Expr:
+    """A record of the name-origin group, or (AGE_ONLY) an adult known by age only."""
+    return pl.col("age_only") if group == AGE_ONLY else pl.col("group") == group
+
+
 def true_pairs_touching(people: pl.DataFrame, group: str | None = None) -> int:
     """True pairs (records of one true person), all or those with a record of ``group``."""
     cells = people.group_by("true_person_id").agg(
         n=pl.len().cast(pl.Int64),
-        k=(pl.col("group") == group).sum().cast(pl.Int64) if group else pl.len().cast(pl.Int64),
+        k=_in_scope(group).sum().cast(pl.Int64) if group else pl.len().cast(pl.Int64),
     )
     rest = cells["n"] - cells["k"]
     return int(((cells["n"] * (cells["n"] - 1) - rest * (rest - 1)) // 2).sum())
@@ -149,12 +158,18 @@ def recall_at_precision(
 def group_f1(
     pairs: pl.DataFrame, people: pl.DataFrame, scores: dict[str, np.ndarray]
 ) -> list[tuple[str, int, list[float]]]:
-    """Per name-origin group: its true pairs and each score's best F1 over the pairs with a
-    record of the group (as ``group_scores`` in casebridge/link/evaluate.py counts them)."""
+    """Per name-origin group (and for adults known by age only, where the truth marks them):
+    its true pairs and each score's best F1 over the pairs with a record of the group (as
+    ``group_scores`` in casebridge/link/evaluate.py counts them)."""
     same = pairs["same"].to_numpy()
     rows = []
-    for group in sorted(people["group"].drop_nulls().unique().to_list()):
-        touching = ((pairs["group"] == group) | (pairs["group_r"] == group)).to_numpy()
+    groups = sorted(people["group"].drop_nulls().unique().to_list())
+    for group in groups + ([AGE_ONLY] if people["age_only"].any() else []):
+        touching = (
+            pairs["age_only"] | pairs["age_only_r"]
+            if group == AGE_ONLY
+            else (pairs["group"] == group) | (pairs["group_r"] == group)
+        ).to_numpy()
         true_pairs = true_pairs_touching(people, group)
         f1s = [
             best_f1(score[touching], same[touching], true_pairs)[0] if touching.any() else 0.0
@@ -175,6 +190,18 @@ def print_groups(pairs: pl.DataFrame, people: pl.DataFrame, scores: dict[str, np
     for group, true_pairs, f1s in group_f1(pairs, people, scores):
         shown = "  ".join(f"{f:>{w}.4f}" for f, w in zip(f1s, widths, strict=True))
         print(f"  {group:<24} {true_pairs:>10,}  {shown}")
+    if not people["age_only"].any():
+        return
+    # issue 13's bar for adults known by age only: recall at precision 0.98
+    touching = (pairs["age_only"] | pairs["age_only_r"]).to_numpy()
+    true_pairs = true_pairs_touching(people, AGE_ONLY)
+    same = pairs["same"].to_numpy()
+    print(f"{AGE_ONLY}: recall at the lowest threshold with precision >= 0.98")
+    for name, score in scores.items():
+        recall, precision, _ = recall_at_precision(
+            score[touching], same[touching], true_pairs, floor=0.98
+        )
+        print(f"  {name:<24} recall {recall:.4f} (precision {precision:.4f})")
 
 
 def pattern_score(pairs: pl.DataFrame, ties: bool) -> np.ndarray:
