@@ -45,18 +45,27 @@ def blocked_pairs(engine: Engine, rules: list[str], table: str = LINK_INPUT) -> 
     join_key_l, join_key_r, each pair once with the lower id on the left) and return its
     name."""
     columns = ", ".join(f'"{column}"' for column in columns_read(rules))
+    # each record numbered in the order of its id, so that pairs are joined and grouped on
+    # integers and the lower number is the lower id
     engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {BLOCK_INPUT} AS SELECT unique_id, {columns} FROM {table}"
+        f"""CREATE OR REPLACE TEMP TABLE {BLOCK_INPUT} AS
+        SELECT row_number() OVER (ORDER BY unique_id) AS record_number, unique_id, {columns}
+        FROM {table}"""
     )
     found = " UNION ALL ".join(
-        f"SELECT {position} AS rule, l.unique_id AS id_l, r.unique_id AS id_r "
-        f"FROM {BLOCK_INPUT} l JOIN {BLOCK_INPUT} r ON ({rule}) AND l.unique_id < r.unique_id"
+        f"SELECT {position} AS rule, l.record_number AS number_l, r.record_number AS number_r "
+        f"FROM {BLOCK_INPUT} l JOIN {BLOCK_INPUT} r "
+        f"ON ({rule}) AND l.record_number < r.record_number"
         for position, rule in enumerate(rules)
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {BLOCKED_PAIRS} AS
-        SELECT CAST(min(rule) AS VARCHAR) AS match_key, id_l AS join_key_l, id_r AS join_key_r
-        FROM ({found}) GROUP BY id_l, id_r"""
+        SELECT CAST(p.rule AS VARCHAR) AS match_key, l.unique_id AS join_key_l,
+            r.unique_id AS join_key_r
+        FROM (SELECT number_l, number_r, min(rule) AS rule FROM ({found})
+              GROUP BY number_l, number_r) p
+        JOIN {BLOCK_INPUT} l ON l.record_number = p.number_l
+        JOIN {BLOCK_INPUT} r ON r.record_number = p.number_r"""
     )
     engine.execute(f"DROP TABLE {BLOCK_INPUT}")
     return BLOCKED_PAIRS

@@ -42,7 +42,10 @@ def contradictions(engine: Engine, trained: Trained, clusters: pl.DataFrame) -> 
         model["blocking_rules_to_generate_predictions"] = [
             {"blocking_rule": 'l."recheck_cluster" = r."recheck_cluster"', "sql_dialect": "duckdb"}
         ]
-        linker = Linker(trained.db_api.register(TABLE), model, log_level=logging.ERROR)
+        # the trained model, checked when it was made: Splink need not check it again
+        linker = Linker(
+            trained.db_api.register(TABLE), model, log_level=logging.ERROR, validate_settings=False
+        )
         scored = linker.inference.predict()
         found = engine.frame(
             "SELECT unique_id_l AS record_l, unique_id_r AS record_r "

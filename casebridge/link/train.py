@@ -111,7 +111,11 @@ def train(engine: Engine, seed: int, choices: ModelChoices = SHIPPED) -> Trained
         engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
     # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
     db_api = DuckDBAPI(connection=engine.connection)
-    return Trained(Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR), db_api)
+    # the model was checked when training began: Splink need not check it again
+    linker = Linker(
+        db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False
+    )
+    return Trained(linker, db_api)
 
 
 def _estimate_with_fallback(
@@ -144,7 +148,9 @@ def _estimate(
         training.estimate_probability_two_random_records_match(
             deterministic_rules(choices), recall=PRIOR_RECALL
         )
-        training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
+        training.estimate_u_using_random_sampling(
+            max_pairs=U_SAMPLE_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
+        )
         for rule in training_blocking_rules(choices):
             training.estimate_parameters_using_expectation_maximisation(rule)
         model = trained.linker.misc.save_model_to_json(None)
@@ -210,7 +216,9 @@ def predicted(engine: Engine, trained: Trained, floor: float) -> Iterator[Splink
     # a linker of its own: Splink keeps registered pairs in its connection wrapper's cache,
     # where every later prediction (the recheck, the shared-tie evidence) would score them
     db_api = DuckDBAPI(connection=engine.connection)
-    linker = Linker(db_api.register(LINK_INPUT), model, log_level=logging.ERROR)
+    linker = Linker(
+        db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False
+    )
     pairs = db_api.register(blocked_pairs(engine, rules_of(model)))
     linker.table_management.register_blocked_pairs_for_predict(pairs)
     try:
