@@ -42,16 +42,16 @@ def tiny_workspace(linked: bool = True) -> Engine:
     engine = Engine()
     create_tables(engine)
     load_code_lists(engine)
-    for source, agency, kind in (
-        ("a", "Force A", "police"),
-        ("b", "Force B", "police"),
-        ("c", "Council C", "social_care"),
+    for source, agency, kind, quarantined in (
+        ("a", "Force A", "police", 1),
+        ("b", "Force B", "police", 0),
+        ("c", "Council C", "social_care", 0),
     ):
         engine.execute(
             "INSERT INTO source (source, agency, kind, file_name, extracted_at, rows_read, "
             "rows_loaded, rows_quarantined, values_set_aside) "
-            "VALUES (?, ?, ?, ?, DATE '2025-06-30', 12, 10, 2, 1)",
-            [source, agency, kind, f"{source}.csv"],
+            "VALUES (?, ?, ?, ?, DATE '2025-06-30', 12, ?, ?, 0)",
+            [source, agency, kind, f"{source}.csv", 12 - quarantined, quarantined],
         )
     names = iter(SECRET_NAMES * 3)
     for record_id, source, _, ethnicity, ic, nationality, dob in RECORDS:
@@ -97,11 +97,23 @@ def tiny_workspace(linked: bool = True) -> Engine:
                 outcome,
             ],
         )
-    for event_id, record_id, role, age in INVOLVEMENTS:
+    for row, (event_id, record_id, role, age) in enumerate(INVOLVEMENTS, 2):
+        source = record_id.split(":")[0]
         engine.execute(
-            "INSERT INTO involvement (source, event_id, record_id, role, role_raw, age_at_event) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [record_id.split(":")[0], event_id, record_id, role, role, age],
+            "INSERT INTO involvement (source, event_id, record_id, file_name, row_number, role, "
+            "role_raw, age_at_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [source, event_id, record_id, f"{source}.csv", row, role, role, age],
+        )
+        # the source row naming the person: it holds what the record holds
+        engine.execute(
+            "INSERT INTO person_observation (source, file_name, row_number, block, record_id, "
+            "local_id, event_id, role_raw, role, ethnicity_self_raw, ethnicity_self, "
+            "ethnicity_officer_raw, ethnicity_officer, nationality_raw, nationality, "
+            "date_of_birth_raw, date_of_birth) SELECT source, ?, ?, 1, record_id, local_id, ?, ?, "
+            "?, ethnicity_self_raw, ethnicity_self, ethnicity_officer_raw, ethnicity_officer, "
+            "nationality_raw, nationality, dob_raw, date_of_birth FROM person_record "
+            "WHERE record_id = ?",
+            [f"{source}.csv", row, event_id, role, role, record_id],
         )
     engine.execute(
         "INSERT INTO quarantine VALUES ('a', 'a.csv', 3, 'Zorblatt,,', ['too few fields'])"
