@@ -428,7 +428,8 @@ def _demographics(tables: dict[str, pl.DataFrame]) -> str:
         "from the lower bound (no unknown person in the category) to the upper (every unknown "
         "in it); the dot is the share among known values, as commonly quoted, never to be read "
         "without the bar. Bounds are worked out from the published counts, so they also allow "
-        "for rounding and suppression.</p>",
+        "for rounding and suppression. A suppressed count has no dot and no share of known: "
+        "its bar runs over every value the suppression leaves possible.</p>",
     ]
     completeness = tables["person_completeness"]
     parts.append(
@@ -499,7 +500,7 @@ def _statistics_block(
     for classification, title in wanted.items():
         rows = block.filter(
             (pl.col("classification") == classification)
-            & pl.col("kind").is_in(["category", "unlisted"])
+            & pl.col("kind").is_in(["category", "other"])
         )
         if classification == "nationality":
             rows = rows.sort("share_lower", descending=True, nulls_last=True).head(12)

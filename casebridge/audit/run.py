@@ -127,8 +127,9 @@ def _export(published: dict[str, pl.DataFrame], settings: AuditSettings, out: Pa
             "settings": json.loads(settings.model_dump_json()),
             "tables": {name: frame.height for name, frame in published.items()},
             "disclosure_control": "cells of 1 to threshold-1 suppressed (empty), the rest "
-            "rounded to the base; true zeros kept; second cells suppressed where a total "
-            "would reveal one",
+            "rounded to the base; true zeros kept; more cells suppressed wherever all these "
+            "tables together would reveal a suppressed one; no share of known for a suppressed "
+            "count (docs/audit.md)",
         }
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except OSError as exc:

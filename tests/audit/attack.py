@@ -123,44 +123,51 @@ def _parts(reader: Reader) -> list[tuple[list[int], list[int]]]:
     return list(parts.values())
 
 
+class _Part:
+    """One part of the reader's system as an integer programme."""
+
+    def __init__(self, reader: Reader, cells: list[int], rows: list[int]) -> None:
+        local = {cell: i for i, cell in enumerate(cells)}
+        entries = [
+            (r, local[c], v) for r, row in enumerate(rows) for c, v in reader.rows[row][0].items()
+        ]
+        matrix = coo_array(
+            ([v for *_, v in entries], ([r for r, *_ in entries], [c for _, c, _ in entries])),
+            shape=(len(rows), len(cells)),
+        ).tocsr()
+        lower, upper = [reader.rows[r][1] for r in rows], [reader.rows[r][2] for r in rows]
+        self.constraints = [LinearConstraint(matrix, lower, upper)] if rows else []
+        self.low = np.array([reader.low[c] for c in cells])
+        self.high = np.minimum(np.array([reader.high[c] for c in cells]), 10**7)
+        self.size = len(cells)
+
+    def solve(self, objective: np.ndarray) -> np.ndarray:
+        result = milp(
+            objective,
+            constraints=self.constraints,
+            integrality=np.ones(self.size),
+            bounds=Bounds(self.low, self.high),
+        )
+        assert result.status == 0, result.message  # the publication is always consistent
+        return np.round(result.x)
+
+
 def _pinned(
     reader: Reader, cells: list[int], rows: list[int], secret: dict[int, int | None]
 ) -> list[int]:
     """The ``secret`` cells (of one part) that take one value in every solution (each with
     its true value where known)."""
+    part = _Part(reader, cells, rows)
     local = {cell: i for i, cell in enumerate(cells)}
-    entries = [
-        (r, local[c], v) for r, row in enumerate(rows) for c, v in reader.rows[row][0].items()
-    ]
-    matrix = coo_array(
-        ([v for _, _, v in entries], ([r for r, _, _ in entries], [c for _, c, _ in entries])),
-        shape=(len(rows), len(cells)),
-    ).tocsr()
-    constraints = (
-        [
-            LinearConstraint(
-                matrix, [reader.rows[r][1] for r in rows], [reader.rows[r][2] for r in rows]
-            )
-        ]
-        if rows
-        else []
-    )
-    low = np.array([reader.low[c] for c in cells])
-    high = np.minimum(np.array([reader.high[c] for c in cells]), 10**7)
     seen: dict[int, set[int]] = {
         local[c]: set() if value is None else {value} for c, value in secret.items()
     }
+    low, high = part.low, part.high
 
     def solve(objective: np.ndarray) -> None:
-        result = milp(
-            objective,
-            constraints=constraints,
-            integrality=np.ones(len(cells)),
-            bounds=Bounds(low, high),
-        )
-        assert result.status == 0, result.message  # the publication is always consistent
+        solution = part.solve(objective)
         for cell, values in seen.items():
-            values.add(round(result.x[cell]))
+            values.add(int(solution[cell]))
 
     rng = np.random.default_rng(7)
     stale = 0
@@ -181,6 +188,18 @@ def _pinned(
                 objective[cell] = sign
                 solve(objective)
     return [cells[cell] for cell, values in seen.items() if len(values) < 2]
+
+
+def range_of(reader: Reader, name: Name) -> tuple[int, int]:
+    """The smallest and largest value the reader can give ``name``, by integer programming."""
+    cells, rows = next(part for part in _parts(reader) if reader.names[name] in part[0])
+    local = cells.index(reader.names[name])
+    ends = []
+    for sign in (1, -1):
+        objective = np.zeros(len(cells))
+        objective[local] = sign
+        ends.append(int(_Part(reader, cells, rows).solve(objective)[local]))
+    return ends[0], ends[1]
 
 
 def subtracted(reader: Reader) -> list[Name]:
