@@ -44,6 +44,8 @@ COMPLETENESS_MEASURES = (
     "both_recorded",
     "ethnicity_unrecognised",
     "nationality_unrecognised",
+    "ethnicity_recorded_any_form",
+    "nationality_recorded_any_form",
 )
 # each person once per population and role, split by what is known of them: self-defined group
 # (g), officer-defined code (o), ethnicity of either kind (e), nationality (n)
@@ -358,6 +360,12 @@ def _completeness(
         block.denominator,
         [*(parts[p] for p in ("both_recorded", "ethnicity_only", "nationality_only", "none"))],
     )
+    # recorded in any form: read, or recorded but not read (set aside)
+    for name, read in (("ethnicity", either), ("nationality", national)):
+        block.sum(
+            ("persons with", block.population, block.role, f"{name}_recorded_any_form"),
+            [read, parts[f"{name}_unrecognised"]],
+        )
     publication.rest(
         ("persons with", block.population, block.role, "ethnicity blank"),
         parts["neither"],

@@ -49,13 +49,10 @@ TRUTH_COLUMNS = {
 }
 TRUE_POPULATIONS = ("all records", "child sexual offences")
 EVALUATED_KINDS = ("category", "other", "subtotal")
-# per person: the measure, the published columns that make it up, the truth's column
+# per person: the measure, the published column that states it, the truth's column
 PER_PERSON = {
-    "ethnicity recorded": (("ethnicity_recorded", "ethnicity_unrecognised"), "has_ethnicity"),
-    "nationality recorded": (
-        ("nationality_recorded", "nationality_unrecognised"),
-        "has_nationality",
-    ),
+    "ethnicity recorded": ("ethnicity_recorded_any_form", "has_ethnicity"),
+    "nationality recorded": ("nationality_recorded_any_form", "has_nationality"),
 }
 # per row: the measure and the compulsory field of ``completeness`` that states it
 PER_ROW = {"ethnicity recorded": "suspect ethnicity", "nationality recorded": "suspect nationality"}
@@ -151,7 +148,7 @@ def _per_row(engine: Engine, suffix: str) -> pl.DataFrame:
     the share of rows the generator wrote a value in."""
     truth = engine.frame(TRUE_ROWS)
     stated = engine.frame(
-        "SELECT source, field, rows, filled + unrecognised AS recorded "
+        "SELECT source, field, rows, recorded "
         f"FROM audit_completeness{suffix} WHERE year = 'all' AND field IN "
         f"({', '.join(repr(field) for field in PER_ROW.values())})"
     )
@@ -187,11 +184,13 @@ def _per_person(engine: Engine, population: pl.DataFrame, suffix: str) -> pl.Dat
     joined = stated.join(truth, on=["population", "role"])
     out = []
     for row in joined.iter_rows(named=True):
-        for measure, (columns, column) in PER_PERSON.items():
-            counts = [row[c] for c in columns]
-            share = sum(counts) / row["persons"] if row["persons"] and None not in counts else None
+        for measure, (column, true_column) in PER_PERSON.items():
+            count, persons = row[column], row["persons"]
+            share = count / persons if persons and count is not None else None
             out.append(
-                _compared(row["population"], row["role"], "persons", measure, share, row[column])
+                _compared(
+                    row["population"], row["role"], "persons", measure, share, row[true_column]
+                )
             )
     return pl.DataFrame(out, schema=COMPARED).sort("population", "role", "measure")
 

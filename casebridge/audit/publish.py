@@ -7,8 +7,9 @@ Keys name what is counted, so that one count shown in two tables is one cell:
   ``duplicates``, every person-record field of ``completeness``; year ``all`` for all years);
   ``("events", source, year)``, ``("involvements", source, year)``, ``("crimes", source,
   year)`` and ``("suspect rows" | "victim rows", source, year)`` likewise;
-- ``("filled" | "unrecognised", entity, field, source, year)`` for ``completeness``; the rows
-  neither filled nor unrecognised are a hidden cell, the rows' third part;
+- ``("recorded" | "filled" | "unrecognised", entity, field, source, year)`` for
+  ``completeness`` (recorded: filled and unrecognised); the rows not recorded are a hidden cell,
+  the rows' other part;
 - ``("compliance", measure, source, offences, year)``: suspects and those with ethnicity,
   nationality or both recorded, with hidden cells for the other three parts of the suspects
   (ethnicity only, nationality only, neither);
@@ -104,15 +105,15 @@ def coverage_table(publication: Publication, frame: pl.DataFrame) -> Table:
 
 
 def completeness_table(publication: Publication, frame: pl.DataFrame) -> Table:
-    """``completeness`` (with ``all`` years): each field's rows are its filled, unrecognised
-    and other rows; years add up."""
+    """``completeness`` (with ``all`` years): each field's rows are its recorded rows (filled
+    and unrecognised) and the others; years add up."""
 
     def key_of(row: dict[str, object], column: str) -> Key:
         if column == "rows":
             return (ROWS[(str(row["entity"]), str(row["scope"]))], row["source"], row["year"])
         return (column, row["entity"], row["field"], row["source"], row["year"])
 
-    table = Table(frame, ("rows", "filled", "unrecognised"), key_of)
+    table = Table(frame, ("rows", "recorded", "filled", "unrecognised"), key_of)
     publication.register(frame, table.counts, key_of)
     summed: set[Key] = set()
     for (source, entity, field, scope), group in frame.group_by(
@@ -121,12 +122,11 @@ def completeness_table(publication: Publication, frame: pl.DataFrame) -> Table:
         years = group["year"].to_list()
         rows = (ROWS[(str(entity), str(scope))], source)
         for year in years:
-            filled = ("filled", entity, field, source, year)
-            unread = ("unrecognised", entity, field, source, year)
-            publication.rest(
-                ("other rows", entity, field, source, year), (*rows, year), [filled, unread]
-            )
-        for name in ("filled", "unrecognised", "other rows"):
+            recorded = ("recorded", entity, field, source, year)
+            parts = [(name, entity, field, source, year) for name in ("filled", "unrecognised")]
+            publication.relate(recorded, parts)
+            publication.rest(("other rows", entity, field, source, year), (*rows, year), [recorded])
+        for name in ("recorded", "filled", "unrecognised", "other rows"):
             sum_years(publication, (name, entity, field, source, ALL), years)
         if rows not in summed:
             summed.add(rows)

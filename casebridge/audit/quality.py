@@ -137,10 +137,11 @@ def _counts(fields: tuple[tuple[str, str], ...]) -> str:
 def completeness(engine: Engine) -> pl.DataFrame:
     """Rows, filled values and values recorded but not read (``unrecognised``) of every
     standard field per source and year (the year of the event; a person record's, of its first
-    event), the compulsory fields flagged. Blank or not stated: rows - filled - unrecognised.
-    ``counted`` says what a row is: a person record (every row of one local id together), an
-    event, an involvement, a source row naming a suspect or a victim (the compulsory fields
-    about persons: what that row holds), or a crime."""
+    event), the compulsory fields flagged; ``recorded``, filled or unrecognised (a value was
+    written). Blank or not stated: rows - recorded. ``counted`` says what a row is: a person
+    record (every row of one local id together), an event, an involvement, a source row naming
+    a suspect or a victim (the compulsory fields about persons: what that row holds), or a
+    crime."""
     set_aside = "LEFT JOIN audit_set_aside x ON x.source = {t}.source AND x.local_id = {t}.local_id"
     people = engine.frame(
         f"SELECT r.source, a.year, count(*) AS rows, {_counts(PERSON_FIELDS)} "
@@ -168,9 +169,10 @@ def completeness(engine: Engine) -> pl.DataFrame:
     counted = pl.struct("entity", "scope").map_elements(
         lambda row: COUNTED[(row["entity"], row["scope"])], return_dtype=pl.String
     )
-    frame = frame.with_columns(counted=counted).select(
-        *COMPLETENESS_COLUMNS[:5], "counted", *COMPLETENESS_COLUMNS[5:]
-    )
+    frame = frame.with_columns(
+        counted=counted, recorded=pl.col("filled") + pl.col("unrecognised").fill_null(0)
+    ).select(*COMPLETENESS_COLUMNS[:5], "counted", *COMPLETENESS_COLUMNS[5:7], "recorded",
+             *COMPLETENESS_COLUMNS[7:])  # fmt: skip
     return _agency(frame, engine).sort("source", "entity", "field", "year", nulls_last=True)
 
 

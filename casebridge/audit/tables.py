@@ -62,7 +62,7 @@ def quality_tables(
     complete = publish.with_all_years(
         quality.completeness(engine).with_columns(pl.col("unrecognised").fill_null(0)),
         by,
-        ["rows", "filled", "unrecognised"],
+        ["rows", "recorded", "filled", "unrecognised"],
     )
     comply = publish.with_all_years(
         quality.compliance(engine), [*AGENCY, "offences", "counted"], publish.COMPLIANCE

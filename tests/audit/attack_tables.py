@@ -64,14 +64,18 @@ def completeness(reader: Reader, tables: Tables) -> None:
     by = ["source", "entity", "field", "scope"]
     for row in frame.iter_rows(named=True):
         key = ("completeness", *(row[b] for b in by), row["year"])
-        cells = {c: reader.shown((*key, c), row[c]) for c in ("rows", "filled", "unrecognised")}
-        reader.at_least(cells["rows"], [cells["filled"], cells["unrecognised"]])
+        cells = {
+            c: reader.shown((*key, c), row[c])
+            for c in ("rows", "recorded", "filled", "unrecognised")
+        }
+        reader.equal(cells["recorded"], [cells["filled"], cells["unrecognised"]])
+        reader.at_least(cells["rows"], [cells["recorded"]])
         # the rows are the same for every field of one entity and scope
         first = reader.var(
             ("completeness rows", row["source"], row["entity"], row["scope"], row["year"])
         )
         reader.equal(first, [cells["rows"]])
-    _years(reader, frame, by, ["rows", "filled", "unrecognised"], "completeness")
+    _years(reader, frame, by, ["rows", "recorded", "filled", "unrecognised"], "completeness")
     for row in frame.filter(pl.col("scope") == "crimes").iter_rows(named=True):
         events = ("completeness rows", row["source"], "event", "all", row["year"])
         if events in reader.names:
@@ -322,6 +326,11 @@ def _person_completeness(
     reader.equal(shown["nationality_recorded"], [split["en"], split["n"]])
     reader.at_least(split["none"], [shown["ethnicity_unrecognised"]])
     reader.at_least(demo("nationality", "unknown"), [shown["nationality_unrecognised"]])
+    for name in ("ethnicity", "nationality"):
+        reader.equal(
+            shown[f"{name}_recorded_any_form"],
+            [shown[f"{name}_recorded"], shown[f"{name}_unrecognised"]],
+        )
     codes = demographics.filter(
         (pl.col("population") == p)
         & (pl.col("role") == r)
