@@ -203,8 +203,9 @@ class _Block:
         known_less: tuple[Key, ...] = (),
     ) -> Key:
         """Register one row's count; return its key."""
-        key = ("persons", self.population, self.role, classification, category)
-        self.publication.count(key, self.found.get((self.population, self.role, *key[3:]), 0))
+        key = self.cell(classification, category)
+        found = self.found.get((self.population, self.role, classification, category), 0)
+        self.publication.count(key, found)
         self.rows.append(
             ShareRow(
                 self.population,
@@ -227,11 +228,18 @@ class _Block:
         self.publication.relate(key, parts)
         return key
 
+    def cell(self, classification: str, category: str) -> Key:
+        """The key of a category's persons."""
+        return ("persons", self.population, self.role, classification, category)
+
+    def with_(self, name: str) -> Key:
+        """The key of the persons with ``name`` recorded (or one part of the persons)."""
+        return ("persons with", self.population, self.role, name)
+
     def measure(self, name: str, shown: bool = True) -> Key:
-        key = ("persons with", self.population, self.role, name)
-        return self.publication.count(
-            key, self.found.get((self.population, self.role, name), 0), shown
-        )
+        """Register the counted persons with ``name`` (a part of ``PARTITION``)."""
+        found = self.found.get((self.population, self.role, name), 0)
+        return self.publication.count(self.with_(name), found, shown)
 
 
 def _ethnicity(block: _Block) -> tuple[list[Key], list[Key], Key]:
@@ -239,12 +247,9 @@ def _ethnicity(block: _Block) -> tuple[list[Key], list[Key], Key]:
     group keys, the code keys and the unknown key."""
     group_keys: list[Key] = []
     code_keys: list[Key] = []
-    unknown_key = ("persons", block.population, block.role, "ethnicity_group", UNKNOWN)
+    unknown_key = block.cell("ethnicity_group", UNKNOWN)
     codes = _ethnicity_codes()
-    only = {
-        g: ("persons", block.population, block.role, "ethnicity_18plus1", f"group:{g}")
-        for g in codes
-    }
+    only = {g: block.cell("ethnicity_18plus1", f"group:{g}") for g in codes}
     less = (unknown_key, *only.values())
     for group, members in codes.items():
         group_key = block.add(
@@ -279,7 +284,7 @@ def _ethnicity(block: _Block) -> tuple[list[Key], list[Key], Key]:
 
 
 def _officer(block: _Block) -> list[Key]:
-    unknown = ("persons", block.population, block.role, "ethnicity_officer", UNKNOWN)
+    unknown = block.cell("ethnicity_officer", UNKNOWN)
     parts = [
         block.add(
             "ethnicity_officer", code, label, "category", unknown=unknown, known_less=(unknown,)
@@ -295,19 +300,18 @@ def _nationality(block: _Block) -> tuple[Key, Key]:
     """GBR, the subtotal of the rest, each listed nationality, any other, the unknown.
     Returns the keys of GBR and of the subtotal."""
     names = _country_names()
-    unknown = ("persons", block.population, block.role, "nationality", UNKNOWN)
-    shares: dict[str, object] = {"unknown": unknown, "known_less": (unknown,)}
-    british = block.add("nationality", BRITISH, names[BRITISH], "category", **shares)  # type: ignore[arg-type]
+    unknown = block.cell("nationality", UNKNOWN)
+
+    def listed(code: str, label: str, kind: str = "category") -> Key:
+        return block.add("nationality", code, label, kind, unknown=unknown, known_less=(unknown,))
+
+    british = listed(BRITISH, names[BRITISH])
     at = len(block.rows)
     others = [
-        block.add("nationality", code, names.get(code, code), "category", **shares)  # type: ignore[arg-type]
-        for code in published_nationalities()
-        if code != BRITISH
+        listed(code, names.get(code, code)) for code in published_nationalities() if code != BRITISH
     ]
-    others.append(block.add("nationality", OTHER, "any other nationality", "other", **shares))  # type: ignore[arg-type]
-    subtotal = block.sum(
-        ("persons", block.population, block.role, "nationality", NOT_BRITISH), others
-    )
+    others.append(listed(OTHER, "any other nationality", "other"))
+    subtotal = block.sum(block.cell("nationality", NOT_BRITISH), others)
     block.rows.insert(
         at,
         ShareRow(
@@ -335,20 +339,14 @@ def _completeness(
 ) -> None:
     """The person-completeness counts: sums of the classification rows, and the persons split
     by what is recorded of them, so that every measure is related to every other."""
-    publication, measure = block.publication, block.measure
-    self_recorded = block.sum(
-        ("persons with", block.population, block.role, "ethnicity_self_recorded"), groups
-    )
+    publication, measure, with_ = block.publication, block.measure, block.with_
+    self_recorded = block.sum(with_("ethnicity_self_recorded"), groups)
     block.sum(measure("ethnicity_18plus1_recorded"), codes)
-    officer_recorded = block.sum(
-        ("persons with", block.population, block.role, "ethnicity_officer_recorded"), officer
-    )
-    national = block.sum(
-        ("persons with", block.population, block.role, "nationality_recorded"), list(nationality)
-    )
+    officer_recorded = block.sum(with_("ethnicity_officer_recorded"), officer)
+    national = block.sum(with_("nationality_recorded"), list(nationality))
     parts = {name: measure(name, shown=name in COMPLETENESS_MEASURES) for name in PARTITION}
     either = block.sum(
-        ("persons with", block.population, block.role, "ethnicity_recorded"),
+        with_("ethnicity_recorded"),
         [parts["self_and_officer"], parts["self_only"], parts["officer_only"]],
     )
     publication.relate(self_recorded, [parts["self_and_officer"], parts["self_only"]])
@@ -356,27 +354,15 @@ def _completeness(
     publication.relate(block.denominator, [either, parts["neither"]])
     publication.relate(either, [parts["both_recorded"], parts["ethnicity_only"]])
     publication.relate(national, [parts["both_recorded"], parts["nationality_only"]])
-    publication.relate(
-        block.denominator,
-        [*(parts[p] for p in ("both_recorded", "ethnicity_only", "nationality_only", "none"))],
-    )
+    four = ("both_recorded", "ethnicity_only", "nationality_only", "none")
+    publication.relate(block.denominator, [parts[p] for p in four])
     # recorded in any form: read, or recorded but not read (set aside)
     for name, read in (("ethnicity", either), ("nationality", national)):
-        block.sum(
-            ("persons with", block.population, block.role, f"{name}_recorded_any_form"),
-            [read, parts[f"{name}_unrecognised"]],
-        )
-    publication.rest(
-        ("persons with", block.population, block.role, "ethnicity blank"),
-        parts["neither"],
-        [parts["ethnicity_unrecognised"]],
-    )
-    unknown = ("persons", block.population, block.role, "nationality", UNKNOWN)
-    publication.rest(
-        ("persons with", block.population, block.role, "nationality blank"),
-        unknown,
-        [parts["nationality_unrecognised"]],
-    )
+        block.sum(with_(f"{name}_recorded_any_form"), [read, parts[f"{name}_unrecognised"]])
+    unread = [parts["ethnicity_unrecognised"]]
+    publication.rest(with_("ethnicity blank"), parts["neither"], unread)
+    unread = [parts["nationality_unrecognised"]]
+    publication.rest(with_("nationality blank"), block.cell("nationality", UNKNOWN), unread)
 
 
 def register(engine: Engine, networks: bool, publication: Publication) -> People:
