@@ -219,12 +219,12 @@ def screening_result(rule_scores: Sequence[RuleScore]) -> Result:
 def audit_score_results(score: AuditEvaluation) -> list[Result]:
     """The audit's completeness against the truth, and how many share bounds hold it."""
     columns = (
-        Column("population"), Column("role"), Column("measure"),
+        Column("population"), Column("role"), Column("counted"), Column("measure"),
         Column("stated", form=SHARE), Column("truth", form=SHARE),
         Column("difference_points", "difference (points)", "+.2f"),
     )  # fmt: skip
     rows = [
-        (r["population"], r["role"], r["measure"], r["stated"], r["truth"],
+        (r["population"], r["role"], r["counted"], r["measure"], r["stated"], r["truth"],
          r["difference_points"])
         for r in score.completeness.iter_rows(named=True)
     ]  # fmt: skip
@@ -236,8 +236,9 @@ def audit_score_results(score: AuditEvaluation) -> list[Result]:
         (population, role, classification, *score.contained(population, role, classification))
         for population, role, classification in kinds.iter_rows()
     ]
-    sentence = "share bounds containing the true share: " + "; ".join(
-        f"{p} {r} {c}: {inside}/{total}" for p, r, c, inside, total in bounds
+    sentence = (
+        "share bounds (every row, subtotals included) containing the true share: "
+        + "; ".join(f"{p} {r} {c}: {inside}/{total}" for p, r, c, inside, total in bounds)
     )
     keys = ("population", "role", "classification", "containing", "shares")
     share_bounds = Result(

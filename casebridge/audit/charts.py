@@ -326,7 +326,10 @@ def _interval_marks(item: Interval, y: float, x: Callable[[float], float]) -> st
         f"<title>{escape(item.label)}: {item.lower:.1%} to {item.upper:.1%}</title></rect>"
     )
     if item.point is not None:
-        parts.append(f'<circle cx="{x(item.point):.1f}" cy="{y:.1f}" r="3" fill="{INK}"/>')
+        parts.append(
+            f'<circle cx="{x(item.point):.1f}" cy="{y:.1f}" r="3" fill="{INK}" '
+            f'data-share="{item.point:.6f}"/>'
+        )
     if item.baseline is not None:
         parts.append(
             f'<line x1="{x(item.baseline):.1f}" x2="{x(item.baseline):.1f}" '

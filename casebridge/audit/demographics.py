@@ -1,74 +1,100 @@
-"""Who the suspects and victims are: counts and shares by ethnicity (18+1 and grouped, and the
+"""Who the suspects and victims are: persons by ethnicity (18+1 and grouped, and the
 officer-defined IC code) and nationality, each person counted once with their best-known
 attributes, every share with its denominator, the number unknown and its bounds.
 
-The bounds of a share under missing data: the lower bound counts none of the unknowns in the
-category, the upper bound all of them (and, for an 18+1 code, every person known only to be in
-its broad group, say "Asian"). Published bounds are worked out from the published (rounded,
-suppressed) counts alone, so they allow for disclosure control too and give nothing away.
+Every category list is fixed, the same for every workspace, so that a row's presence says
+nothing about the data: every 18+1 code, every IC code, and a fixed list of nationalities
+(``data/published_nationalities.csv``) with "any other nationality" and the subtotal "any
+nationality but British". The bounds of a share under missing data: the lower bound counts
+none of the unknowns in the row, the upper bound all of them (and, for an 18+1 code, every
+person known only to be in its broad group, say "Asian"); subtotals too. Published bounds are
+worked out from what the publication allows each count to be, so they allow for disclosure
+control as well. The share among known values (as commonly quoted) is published only where the
+count and everything it is worked out from are published: never for a suppressed count, whose
+bounds (from the range the suppression leaves) say all that may be said.
 
 Populations: everyone named in the role in any record; those named in a child sexual offence
-(see ``prepare``); and members of group-based networks (when networks have run).
+(see ``prepare``); and members of group-based networks (when networks have run). The persons
+of the last two are some of the first, so every count of theirs is related to its count there.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from statistics import NormalDist
+from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
-from casebridge.audit.disclosure import Relation
+from casebridge.audit.publication import Key, Publication
+from casebridge.audit.publish import Table
 from casebridge.engine import Engine
-from casebridge.standard.datafiles import read_standard
+from casebridge.standard.datafiles import read_rows, read_standard
 
 POPULATIONS = ("all records", "child sexual offences", "group-based networks")
 ROLES = ("suspect", "victim")
-UNKNOWN = "unknown"
-BRITISH = "GBR"
-CATEGORY_SQL = {
-    "ethnicity_18plus1": "coalesce(f.ethnicity_code, 'group:' || f.ethnicity_group, 'unknown')",
-    "ethnicity_group": "coalesce(f.ethnicity_group, 'unknown')",
-    "ethnicity_officer": "coalesce(f.ic_code, 'unknown')",
-    "nationality": "coalesce(f.nationality, 'unknown')",
+UNKNOWN, OTHER, BRITISH, NOT_BRITISH = "unknown", "other", "GBR", "not GBR"
+NATIONALITIES = Path(__file__).parent / "data" / "published_nationalities.csv"
+COMPLETENESS_MEASURES = (
+    "ethnicity_recorded",
+    "ethnicity_self_recorded",
+    "ethnicity_18plus1_recorded",
+    "ethnicity_officer_recorded",
+    "nationality_recorded",
+    "both_recorded",
+    "ethnicity_unrecognised",
+    "nationality_unrecognised",
+    "ethnicity_recorded_any_form",
+    "nationality_recorded_any_form",
+)
+# each person once per population and role, split by what is known of them: self-defined group
+# (g), officer-defined code (o), ethnicity of either kind (e), nationality (n)
+PARTITION = {
+    "self_and_officer": "g AND o",
+    "self_only": "g AND NOT o",
+    "officer_only": "o AND NOT g",
+    "neither": "NOT e",
+    "both_recorded": "e AND n",
+    "ethnicity_only": "e AND NOT n",
+    "nationality_only": "n AND NOT e",
+    "none": "NOT e AND NOT n",
+    "ethnicity_18plus1_recorded": "ethnicity_code IS NOT NULL",
+    "ethnicity_unrecognised": "NOT e AND ethnicity_set_aside",
+    "nationality_unrecognised": "NOT n AND nationality_set_aside",
 }
-Interval = tuple[int, float]
 
 
-@dataclass
-class Block:
-    """The cells of one population and role that hang together: the denominator, and per
-    classification its categories, its unknown and subtotals, with the relations between them.
-    Each row may name the cells its bounds need: ``unknown_cell`` and ``partial_cell``."""
-
-    population: str
-    role: str
-    family: str
-    rows: list[dict[str, object]] = field(default_factory=list)
-    values: list[int] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
-
-    def add(self, value: int, classification: str, category: str, label: str, kind: str) -> int:
-        self.rows.append(
-            {"classification": classification, "category": category, "label": label, "kind": kind}
-        )
-        self.values.append(value)
-        return len(self.values) - 1
+def published_nationalities() -> tuple[str, ...]:
+    """The nationalities listed by name (ISO 3166-1 alpha-3), British first."""
+    return tuple(row["iso3"] for row in read_rows(NATIONALITIES, ("iso3", "source")))
 
 
 @dataclass(frozen=True)
-class Counts:
-    """Exact persons per (population, role, classification, category)."""
+class ShareRow:
+    """One published row: its count's key, and the keys its shares are worked out from."""
 
-    found: dict[tuple[str, str, str, str], int]
+    population: str
+    role: str
+    classification: str
+    category: str
+    label: str
+    kind: str  # all, category, other, subtotal, unknown, group only
+    key: Key
+    unknown: Key | None = None
+    partial: Key | None = None  # an 18+1 code: persons known only to be in its group
+    known_less: tuple[Key, ...] = ()  # subtracted from the denominator to leave the known
 
-    def get(self, key: tuple[str, str], classification: str, category: str) -> int:
-        return self.found.get((*key, classification, category), 0)
+    @property
+    def denominator(self) -> Key:
+        return ("persons", self.population, self.role)
 
-    def categories(self, key: tuple[str, str], classification: str) -> list[str]:
-        return sorted({k for p, r, c, k in self.found if (p, r, c) == (*key, classification)})
+
+@dataclass(frozen=True)
+class People:
+    """The rows of ``demographics`` and the table ``person_completeness``."""
+
+    rows: list[ShareRow]
+    completeness: Table
 
 
 def population_sql(networks: bool) -> str:
@@ -87,16 +113,42 @@ def population_sql(networks: bool) -> str:
     return "CREATE OR REPLACE TEMP TABLE audit_population AS " + " UNION ALL ".join(parts)
 
 
-def person_counts(engine: Engine, networks: bool) -> Counts:
-    """Persons per population, role, classification and category (exact)."""
+def _category_sql() -> dict[str, str]:
+    listed = ", ".join(f"'{code}'" for code in published_nationalities())
+    return {
+        "ethnicity_18plus1": "coalesce(f.ethnicity_code, 'group:' || f.ethnicity_group, 'unknown')",
+        "ethnicity_group": "coalesce(f.ethnicity_group, 'unknown')",
+        "ethnicity_officer": "coalesce(f.ic_code, 'unknown')",
+        "nationality": f"CASE WHEN f.nationality IS NULL THEN 'unknown' "
+        f"WHEN f.nationality IN ({listed}) THEN f.nationality ELSE '{OTHER}' END",
+    }
+
+
+def person_counts(engine: Engine, networks: bool) -> dict[tuple[str, ...], int]:
+    """Exact persons per (population, role, classification, category), and per (population,
+    role, part) for the parts of ``PARTITION`` and ``persons``."""
     engine.execute(population_sql(networks))
     selects = " UNION ALL ".join(
         f"SELECT p.population, p.role, '{name}' AS classification, {sql} AS category, "
         "count(*) AS persons FROM audit_population p "
         "JOIN audit_person f ON f.person_id = p.person_id GROUP BY ALL"
-        for name, sql in CATEGORY_SQL.items()
+        for name, sql in _category_sql().items()
     )
-    return Counts({(p, r, c, k): int(n) for p, r, c, k, n in engine.query(selects)})
+    found: dict[tuple[str, ...], int] = {
+        (p, r, c, k): int(n) for p, r, c, k, n in engine.query(selects)
+    }
+    parts = ", ".join(f"count(*) FILTER (WHERE {sql}) AS {name}" for name, sql in PARTITION.items())
+    for population, role, *values in engine.query(
+        f"""SELECT population, role, count(*) AS persons, {parts} FROM (
+            SELECT p.population, p.role, f.*, f.ethnicity_group IS NOT NULL AS g,
+                f.ic_code IS NOT NULL AS o, f.nationality IS NOT NULL AS n,
+                f.ethnicity_group IS NOT NULL OR f.ic_code IS NOT NULL AS e
+            FROM audit_population p JOIN audit_person f ON f.person_id = p.person_id)
+        GROUP BY population, role"""
+    ):
+        for name, value in zip(("persons", *PARTITION), values, strict=True):
+            found[(population, role, name)] = int(value)
+    return found
 
 
 def _ethnicity_codes() -> dict[str, list[tuple[str, str]]]:
@@ -120,270 +172,243 @@ def _country_names() -> dict[str, str]:
     }
 
 
-def blocks(counts: Counts) -> list[Block]:
-    """One block of cells and relations per population and role."""
-    keys = sorted({(p, r) for p, r, *_ in counts.found}, key=_population_order)
-    made = []
-    families = {
-        "ethnicity": _add_ethnicity,
-        "officer": _add_officer,
-        "nationality": _add_nationality,
-    }
-    for key in keys:
-        total = sum(
-            counts.get(key, "ethnicity_group", k) for k in counts.categories(key, "ethnicity_group")
+class _Block:
+    """Registers one population and role: its rows, their counts and relations."""
+
+    def __init__(
+        self,
+        publication: Publication,
+        found: dict[tuple[str, ...], int],
+        population: str,
+        role: str,
+    ) -> None:
+        self.publication, self.found = publication, found
+        self.population, self.role = population, role
+        self.rows: list[ShareRow] = []
+        self.denominator = publication.count(
+            ("persons", population, role), found.get((population, role, "persons"), 0)
         )
-        # one block per classification family, each with the denominator as its first cell
-        for family, add in families.items():
-            block = Block(*key, family)
-            denominator = block.add(total, "all", "all", "all persons", "all")
-            add(block, denominator, counts, key)
-            made.append(block)
-    return made
+        self.rows.append(
+            ShareRow(population, role, "all", "all", "all persons", "all", self.denominator)
+        )
+
+    def add(
+        self,
+        classification: str,
+        category: str,
+        label: str,
+        kind: str,
+        unknown: Key | None = None,
+        partial: Key | None = None,
+        known_less: tuple[Key, ...] = (),
+    ) -> Key:
+        """Register one row's count; return its key."""
+        key = self.cell(classification, category)
+        found = self.found.get((self.population, self.role, classification, category), 0)
+        self.publication.count(key, found)
+        self.rows.append(
+            ShareRow(
+                self.population,
+                self.role,
+                classification,
+                category,
+                label,
+                kind,
+                key,
+                unknown,
+                partial,
+                known_less,
+            )
+        )
+        return key
+
+    def sum(self, key: Key, parts: Sequence[Key]) -> Key:
+        """Register ``key`` (a subtotal) as the sum of ``parts``."""
+        self.publication.count(key, sum(self.publication.value(p) for p in parts))
+        self.publication.relate(key, parts)
+        return key
+
+    def cell(self, classification: str, category: str) -> Key:
+        """The key of a category's persons."""
+        return ("persons", self.population, self.role, classification, category)
+
+    def with_(self, name: str) -> Key:
+        """The key of the persons with ``name`` recorded (or one part of the persons)."""
+        return ("persons with", self.population, self.role, name)
+
+    def measure(self, name: str, shown: bool = True) -> Key:
+        """Register the counted persons with ``name`` (a part of ``PARTITION``)."""
+        found = self.found.get((self.population, self.role, name), 0)
+        return self.publication.count(self.with_(name), found, shown)
 
 
-def _population_order(key: tuple[str, str]) -> tuple[int, int]:
-    return POPULATIONS.index(key[0]), ROLES.index(key[1])
-
-
-def _add_ethnicity(block: Block, denominator: int, counts: Counts, key: tuple[str, str]) -> None:
-    groups, partials = [], []
-    first = len(block.rows)
-    for group, codes in _ethnicity_codes().items():
-        cell = block.add(
-            counts.get(key, "ethnicity_group", group), "ethnicity_group", group, group, "category"
+def _ethnicity(block: _Block) -> tuple[list[Key], list[Key], Key]:
+    """Groups, each with its codes and its persons with no code; the unknown. Returns the
+    group keys, the code keys and the unknown key."""
+    group_keys: list[Key] = []
+    code_keys: list[Key] = []
+    unknown_key = block.cell("ethnicity_group", UNKNOWN)
+    codes = _ethnicity_codes()
+    only = {g: block.cell("ethnicity_18plus1", f"group:{g}") for g in codes}
+    less = (unknown_key, *only.values())
+    for group, members in codes.items():
+        group_key = block.add(
+            "ethnicity_group",
+            group,
+            group,
+            "category",
+            unknown=unknown_key,
+            known_less=(unknown_key,),
         )
         parts = [
             block.add(
-                counts.get(key, "ethnicity_18plus1", code),
                 "ethnicity_18plus1",
                 code,
                 label,
                 "category",
+                unknown=unknown_key,
+                partial=only[group],
+                known_less=less,
             )
-            for code, label in codes
+            for code, label in members
         ]
-        only = block.add(
-            counts.get(key, "ethnicity_18plus1", f"group:{group}"),
-            "ethnicity_18plus1",
-            f"{group} (no code)",
-            f"{group}, 18+1 code not recorded",
-            "group only",
+        block.add(
+            "ethnicity_18plus1", f"group:{group}", f"{group}, 18+1 code not recorded", "group only"
         )
-        for part in parts:
-            block.rows[part]["partial_cell"] = only
-        block.relations.append(Relation(cell, (*parts, only)))
-        groups.append(cell)
-        partials.append(only)
-    unknown = _add_unknown(block, counts, key, "ethnicity_group")
-    block.relations.append(Relation(denominator, (*groups, unknown)))
-    _mark_unknown(block, first, unknown)
-    for row in block.rows[first:]:
-        if row["classification"] == "ethnicity_18plus1" and row["kind"] == "category":
-            row["known_less"] = tuple(partials)
+        block.publication.relate(group_key, [*parts, only[group]])
+        group_keys.append(group_key)
+        code_keys += parts
+    block.add("ethnicity_group", UNKNOWN, "not recorded", "unknown")
+    block.publication.relate(block.denominator, [*group_keys, unknown_key])
+    return group_keys, code_keys, unknown_key
 
 
-def _add_unknown(block: Block, counts: Counts, key: tuple[str, str], classification: str) -> int:
-    """The row of records whose ``classification`` is not recorded."""
-    return block.add(
-        counts.get(key, classification, UNKNOWN), classification, UNKNOWN, "not recorded", "unknown"
-    )
-
-
-def _mark_unknown(block: Block, first: int, unknown: int) -> None:
-    """Point every row from ``first`` on at its classification's unknown row."""
-    for row in block.rows[first:]:
-        row["unknown_cell"] = unknown
-
-
-def _add_officer(block: Block, denominator: int, counts: Counts, key: tuple[str, str]) -> None:
-    first = len(block.rows)
+def _officer(block: _Block) -> list[Key]:
+    unknown = block.cell("ethnicity_officer", UNKNOWN)
     parts = [
         block.add(
-            counts.get(key, "ethnicity_officer", code), "ethnicity_officer", code, label, "category"
+            "ethnicity_officer", code, label, "category", unknown=unknown, known_less=(unknown,)
         )
         for code, label in _ic_codes()
     ]
-    unknown = _add_unknown(block, counts, key, "ethnicity_officer")
-    block.relations.append(Relation(denominator, (*parts, unknown)))
-    _mark_unknown(block, first, unknown)
+    block.add("ethnicity_officer", UNKNOWN, "not recorded", "unknown")
+    block.publication.relate(block.denominator, [*parts, unknown])
+    return parts
 
 
-def _add_nationality(block: Block, denominator: int, counts: Counts, key: tuple[str, str]) -> None:
+def _nationality(block: _Block) -> tuple[Key, Key]:
+    """GBR, the subtotal of the rest, each listed nationality, any other, the unknown.
+    Returns the keys of GBR and of the subtotal."""
     names = _country_names()
-    first = len(block.rows)
-    others = [c for c in counts.categories(key, "nationality") if c not in (UNKNOWN, BRITISH)]
-    british = block.add(
-        counts.get(key, "nationality", BRITISH), "nationality", BRITISH, names[BRITISH], "category"
-    )
-    other = block.add(
-        sum(counts.get(key, "nationality", c) for c in others),
-        "nationality",
-        "not GBR",
-        "any nationality but British",
-        "subtotal",
-    )
-    parts = [
-        block.add(counts.get(key, "nationality", c), "nationality", c, names.get(c, c), "category")
-        for c in others
+    unknown = block.cell("nationality", UNKNOWN)
+
+    def listed(code: str, label: str, kind: str = "category") -> Key:
+        return block.add("nationality", code, label, kind, unknown=unknown, known_less=(unknown,))
+
+    british = listed(BRITISH, names[BRITISH])
+    at = len(block.rows)
+    others = [
+        listed(code, names.get(code, code)) for code in published_nationalities() if code != BRITISH
     ]
-    unknown = _add_unknown(block, counts, key, "nationality")
-    # a nationality nobody known holds: none known, but every unknown could hold it
-    block.add(0, "nationality", "other", "any nationality not listed", "unlisted")
-    block.relations += [
-        Relation(other, tuple(parts)),
-        Relation(denominator, (british, other, unknown)),
-    ]
-    _mark_unknown(block, first, unknown)
-
-
-def share_rows(
-    block: Block,
-    published: Sequence[int | None],
-    intervals: Sequence[Interval],
-    confidence: float,
-) -> list[dict[str, object]]:
-    """The block's rows with counts as published and every share worked out from them: the
-    share of known values, its bounds under missing data, and a chance interval around those."""
-    low_d, high_d = intervals[0]
-    rows = []
-    for index, row in enumerate(block.rows):
-        if row["kind"] == "all" and block.family != "ethnicity":
-            continue  # the denominator is listed once
-        out: dict[str, object] = {"population": block.population, "role": block.role}
-        out |= {k: row[k] for k in ("classification", "category", "label", "kind")}
-        out |= {
-            "persons": published[index],
-            "persons_low": intervals[index][0],
-            "persons_high": _finite(intervals[index][1]),
-            "denominator": published[0],
-        }
-        unknown = row.get("unknown_cell")
-        out["unknown"] = published[unknown] if isinstance(unknown, int) else None
-        extra = [c for c in (unknown, row.get("partial_cell")) if isinstance(c, int)]
-        if row["kind"] in ("unknown", "group only", "subtotal"):
-            extra = []
-        low = intervals[index][0]
-        high = intervals[index][1] + sum(intervals[c][1] for c in extra)
-        out["share_lower"] = low / high_d if high_d not in (0, math.inf) else None
-        out["share_upper"] = min(1.0, high / low_d) if low_d > 0 else None
-        out["share_of_known"] = _share_of_known(row, index, published, intervals)
-        out["interval_lower"], out["interval_upper"] = _chance_interval(
-            low, high, low_d, high_d, confidence
-        )
-        if row["kind"] == "all":
-            out |= dict.fromkeys(("share_lower", "share_upper", "interval_lower", "interval_upper"))
-        rows.append(out)
-    return rows
-
-
-def _finite(value: float) -> int | None:
-    return None if value == math.inf else int(value)
-
-
-def _share_of_known(
-    row: dict[str, object],
-    index: int,
-    published: Sequence[int | None],
-    intervals: Sequence[Interval],
-) -> float | None:
-    """The share among persons whose value is known (as commonly quoted), from the published
-    counts; a suppressed count enters at the middle of what the publication allows."""
-    unknown = row.get("unknown_cell")
-    if row["kind"] != "category" or not isinstance(unknown, int):
-        return None
-    less = [unknown, *row.get("known_less", ())]  # type: ignore[misc]
-    count, total, *minus = (_point(published, intervals, c) for c in (index, 0, *less))
-    known = total - sum(minus)
-    return min(1.0, count / known) if known > 0 else None
-
-
-def _point(published: Sequence[int | None], intervals: Sequence[Interval], cell: int) -> float:
-    value = published[cell]
-    if value is not None:
-        return float(value)
-    low, high = intervals[cell]
-    return float(low) if high == math.inf else (low + high) / 2
-
-
-def _chance_interval(
-    low: float, high: float, low_d: float, high_d: float, confidence: float
-) -> tuple[float | None, float | None]:
-    """Wilson score limits: the lower around the lower bound, the upper around the upper."""
-    if low_d <= 0 or high_d == math.inf:
-        return None, None
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    return (
-        _wilson(low, high_d, z, -1),
-        _wilson(min(high, low_d), low_d, z, 1),
-    )
-
-
-def _wilson(count: float, total: float, z: float, sign: int) -> float:
-    share = count / total
-    centre = share + z * z / (2 * total)
-    spread = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total))
-    return max(0.0, min(1.0, (centre + sign * spread) / (1 + z * z / total)))
-
-
-def exact_rows(block: Block, confidence: float) -> list[dict[str, object]]:
-    """The block's rows with exact counts (for the workspace, not for publication)."""
-    intervals: list[Interval] = [(value, value) for value in block.values]
-    return share_rows(block, list(block.values), intervals, confidence)
-
-
-def frame(rows: list[dict[str, object]]) -> pl.DataFrame:
-    """Rows from ``share_rows`` as a table with a fixed schema."""
-    schema = {
-        "population": pl.String,
-        "role": pl.String,
-        "classification": pl.String,
-        "category": pl.String,
-        "label": pl.String,
-        "kind": pl.String,
-        "persons": pl.Int64,
-        "persons_low": pl.Int64,
-        "persons_high": pl.Int64,
-        "denominator": pl.Int64,
-        "unknown": pl.Int64,
-        "share_of_known": pl.Float64,
-        "share_lower": pl.Float64,
-        "share_upper": pl.Float64,
-        "interval_lower": pl.Float64,
-        "interval_upper": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema=schema)
-
-
-COMPLETENESS_MEASURES = (
-    "ethnicity_recorded",
-    "ethnicity_self_recorded",
-    "ethnicity_18plus1_recorded",
-    "ethnicity_officer_recorded",
-    "nationality_recorded",
-    "both_recorded",
-)
-
-
-def person_completeness(engine: Engine) -> pl.DataFrame:
-    """Per population and role: persons, and how many have each attribute recorded in at
-    least one linked record (ethnicity: self-defined, to its code or only its group, or
-    officer-defined)."""
-    return engine.frame(
-        """SELECT p.population, p.role, count(*) AS persons,
-            count(*) FILTER (WHERE f.ethnicity_group IS NOT NULL OR f.ic_code IS NOT NULL)
-                AS ethnicity_recorded,
-            count(f.ethnicity_group) AS ethnicity_self_recorded,
-            count(f.ethnicity_code) AS ethnicity_18plus1_recorded,
-            count(f.ic_code) AS ethnicity_officer_recorded,
-            count(f.nationality) AS nationality_recorded,
-            count(*) FILTER (WHERE (f.ethnicity_group IS NOT NULL OR f.ic_code IS NOT NULL)
-                AND f.nationality IS NOT NULL) AS both_recorded
-        FROM audit_population p JOIN audit_person f ON f.person_id = p.person_id
-        GROUP BY p.population, p.role"""
-    ).sort(
-        pl.col("population").replace_strict(
-            {p: i for i, p in enumerate(POPULATIONS)}, return_dtype=pl.Int32
+    others.append(listed(OTHER, "any other nationality", "other"))
+    subtotal = block.sum(block.cell("nationality", NOT_BRITISH), others)
+    block.rows.insert(
+        at,
+        ShareRow(
+            block.population,
+            block.role,
+            "nationality",
+            NOT_BRITISH,
+            "any nationality but British",
+            "subtotal",
+            subtotal,
+            unknown=unknown,
         ),
-        "role",
     )
+    block.add("nationality", UNKNOWN, "not recorded", "unknown")
+    block.publication.relate(block.denominator, [british, subtotal, unknown])
+    return british, subtotal
+
+
+def _completeness(
+    block: _Block,
+    groups: list[Key],
+    codes: list[Key],
+    officer: list[Key],
+    nationality: tuple[Key, Key],
+) -> None:
+    """The person-completeness counts: sums of the classification rows, and the persons split
+    by what is recorded of them, so that every measure is related to every other."""
+    publication, measure, with_ = block.publication, block.measure, block.with_
+    self_recorded = block.sum(with_("ethnicity_self_recorded"), groups)
+    block.sum(measure("ethnicity_18plus1_recorded"), codes)
+    officer_recorded = block.sum(with_("ethnicity_officer_recorded"), officer)
+    national = block.sum(with_("nationality_recorded"), list(nationality))
+    parts = {name: measure(name, shown=name in COMPLETENESS_MEASURES) for name in PARTITION}
+    either = block.sum(
+        with_("ethnicity_recorded"),
+        [parts["self_and_officer"], parts["self_only"], parts["officer_only"]],
+    )
+    publication.relate(self_recorded, [parts["self_and_officer"], parts["self_only"]])
+    publication.relate(officer_recorded, [parts["self_and_officer"], parts["officer_only"]])
+    publication.relate(block.denominator, [either, parts["neither"]])
+    publication.relate(either, [parts["both_recorded"], parts["ethnicity_only"]])
+    publication.relate(national, [parts["both_recorded"], parts["nationality_only"]])
+    four = ("both_recorded", "ethnicity_only", "nationality_only", "none")
+    publication.relate(block.denominator, [parts[p] for p in four])
+    # recorded in any form: read, or recorded but not read (set aside)
+    for name, read in (("ethnicity", either), ("nationality", national)):
+        block.sum(with_(f"{name}_recorded_any_form"), [read, parts[f"{name}_unrecognised"]])
+    unread = [parts["ethnicity_unrecognised"]]
+    publication.rest(with_("ethnicity blank"), parts["neither"], unread)
+    unread = [parts["nationality_unrecognised"]]
+    publication.rest(with_("nationality blank"), block.cell("nationality", UNKNOWN), unread)
+
+
+def register(engine: Engine, networks: bool, publication: Publication) -> People:
+    """Register every population's counts in ``publication``; return the rows to publish."""
+    found = person_counts(engine, networks)
+    populations = POPULATIONS if networks else POPULATIONS[:2]
+    rows: list[ShareRow] = []
+    for population in populations:
+        for role in ROLES:
+            block = _Block(publication, found, population, role)
+            groups, codes, _ = _ethnicity(block)
+            officer = _officer(block)
+            national = _nationality(block)
+            _completeness(block, groups, codes, officer, national)
+            rows += block.rows
+    _nest(publication, populations)
+    return People(rows, _completeness_table(publication, populations))
+
+
+def _nest(publication: Publication, populations: Sequence[str]) -> None:
+    """Each count of a sub-population is part of the same count over all records."""
+    inner = [
+        key
+        for key in publication.index
+        if key[0] in ("persons", "persons with") and key[1] in populations[1:]
+    ]
+    for key in inner:
+        outer = (key[0], POPULATIONS[0], *key[2:])
+        if outer in publication.index and publication.value(outer) >= publication.value(key):
+            publication.rest(("persons outside", *key), outer, [key])
+
+
+def _completeness_table(publication: Publication, populations: Sequence[str]) -> Table:
+    """``person_completeness``: per population and role, persons and each measure."""
+    columns = ("persons", *COMPLETENESS_MEASURES)
+
+    def key_of(row: dict[str, object], column: str) -> Key:
+        if column == "persons":
+            return ("persons", row["population"], row["role"])
+        return ("persons with", row["population"], row["role"], column)
+
+    records = []
+    for population in populations:
+        for role in ROLES:
+            row: dict[str, object] = {"population": population, "role": role, "counted": "persons"}
+            records.append(row | {c: publication.value(key_of(row, c)) for c in columns})
+    schema = {"population": pl.String, "role": pl.String, "counted": pl.String}
+    frame = pl.DataFrame(records, schema=schema | dict.fromkeys(columns, pl.Int64))
+    return Table(frame, columns, key_of)

@@ -95,6 +95,14 @@ def records_per_person(engine: Engine) -> pl.DataFrame:
     )
 
 
+def records_of_persons_with_many(engine: Engine, many: int = 5) -> int:
+    """The records held by persons with ``many`` records or more."""
+    [(held,)] = engine.query(
+        "SELECT coalesce(sum(records), 0) FROM audit_person WHERE records >= ?", [many]
+    )
+    return int(held)
+
+
 def agency_overlap(engine: Engine) -> pl.DataFrame:
     """Persons per combination of agencies that hold a record of them (UpSet-style)."""
     return engine.frame(

@@ -16,9 +16,13 @@ offence" and "ethnicity recorded" mean:
   offence's victim age band), or a duty-to-report report (each reports a child sex offence);
 - ``audit_involved``: an involvement with its person, its role class (``suspect`` for suspect,
   offender and person of concern; ``victim``) and its event's facts;
+- ``audit_row``: a person as one source row names them in an event (``person_observation``),
+  with what that row itself holds (not what the record shows, which its other rows may fill):
+  the compulsory fields are counted per row from it;
 - ``audit_person``: each person once, with the best-known value of each attribute across their
   linked records (a value recorded in any record makes it known; among several, the most
-  frequent, then the lowest code) and how many records disagree.
+  frequent, then the lowest code), how many records disagree, and whether any record had an
+  ethnicity or nationality set aside (recorded, but not read).
 """
 
 from __future__ import annotations
@@ -36,7 +40,10 @@ from casebridge.standard.vocabulary import DUTY_REPORT_KINDS, duty_report_sql
 SUSPECT_ROLES = ("suspect", "offender", "person_of_concern")
 VICTIM_ROLES = ("victim",)
 CHILD_BANDS = ("under13", "under16", "under18")
-REQUIRED = ("source", "person_record", "event", "involvement", "std_ethnicity", "std_ic_code")
+REQUIRED = (
+    "source", "person_record", "person_observation", "event", "involvement", "finding",
+    "std_ethnicity", "std_ic_code",
+)  # fmt: skip
 # the standard fields a finding names (ingest's person and event problems), by finding field
 SET_ASIDE_FIELDS = (
     "role", "approx_age", "date_of_birth", "sex", "ethnicity_self", "ethnicity_officer",
@@ -130,14 +137,44 @@ def _best(column: str) -> str:
         WHERE rank = 1) best_{column}"""
 
 
+ROW = f"""
+CREATE OR REPLACE TEMP TABLE audit_row AS
+WITH set_aside AS (
+    SELECT source, file_name, row_number, local_id,
+        bool_or(field IN ('ethnicity_self', 'ethnicity_officer')) AS ethnicity,
+        bool_or(field = 'nationality') AS nationality,
+        bool_or(field IN ('date_of_birth', 'approx_age')) AS age
+    FROM finding WHERE {set_aside_only()} GROUP BY ALL)
+SELECT o.source, e.year, e.is_child_sexual_offence,
+    CASE WHEN o.role IN {_sql_list(SUSPECT_ROLES)} THEN 'suspect'
+         WHEN o.role IN {_sql_list(VICTIM_ROLES)} THEN 'victim' END AS role_class,
+    (s."group" <> 'Not stated' OR b."group" IS NOT NULL OR ic.label NOT LIKE 'Unknown%')
+        IS TRUE AS ethnicity_filled,
+    coalesce(x.ethnicity, false) AS ethnicity_set_aside,
+    o.nationality IS NOT NULL AS nationality_filled,
+    coalesce(x.nationality, false) AS nationality_set_aside,
+    o.date_of_birth IS NOT NULL OR o.approx_age IS NOT NULL AS age_filled,
+    coalesce(x.age, false) AS age_set_aside
+FROM person_observation o
+JOIN audit_event e ON e.event_id = o.event_id
+LEFT JOIN set_aside x ON x.source = o.source AND x.file_name = o.file_name
+    AND x.row_number = o.row_number AND x.local_id = o.local_id
+LEFT JOIN std_ethnicity s ON s.code = o.ethnicity_self
+LEFT JOIN audit_broad_ethnicity b ON b.phrase = lower(trim(o.ethnicity_self_raw))
+    AND (o.ethnicity_self IS NULL OR o.ethnicity_self = 'NS')
+LEFT JOIN std_ic_code ic ON ic.code = o.ethnicity_officer
+"""
+
 PERSON = f"""
 CREATE OR REPLACE TEMP TABLE audit_person AS
-SELECT p.person_id, p.records, p.sources,
+SELECT p.person_id, p.records, p.sources, p.ethnicity_set_aside, p.nationality_set_aside,
     best_ethnicity_code.ethnicity_code,
     coalesce(code_group."group", best_ethnicity_group.ethnicity_group) AS ethnicity_group,
     best_ic_code.ic_code, best_nationality.nationality,
     coalesce(best_ethnicity_code.ethnicity_code_values, 0) > 1 AS ethnicity_disagrees
-FROM (SELECT person_id, count(*) AS records, count(DISTINCT source) AS sources
+FROM (SELECT person_id, count(*) AS records, count(DISTINCT source) AS sources,
+        bool_or(ethnicity_set_aside) AS ethnicity_set_aside,
+        bool_or(nationality_set_aside) AS nationality_set_aside
       FROM audit_record GROUP BY person_id) p
 LEFT JOIN {_best("ethnicity_code")} USING (person_id)
 LEFT JOIN {_best("ethnicity_group")} USING (person_id)
@@ -181,6 +218,6 @@ def prepare(engine: Engine, duty_report_kinds: tuple[str, ...] = DUTY_REPORT_KIN
     # a duty report as the networks and screen stages read one: its kind, or its source's kind
     duty_report, words = duty_report_sql("e.kind", "s.kind", duty_report_kinds)
     engine.execute(EVENT.format(duty_report=duty_report), words)
-    for statement in (INVOLVED, PERSON):
+    for statement in (INVOLVED, ROW, PERSON):
         engine.execute(statement)
     return stages

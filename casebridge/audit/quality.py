@@ -44,29 +44,22 @@ EVENT_FIELDS = (
 INVOLVEMENT_FIELDS = (("role", "i.role"), ("age_at_event", "i.age_at_event"))
 # the field a finding names, where it is not the standard field's own name (audit_set_aside)
 FINDING_FIELD = {"offence_code": "offence", "outcome_code": "outcome"}
-# the compulsory fields: (label, rows counted, filled, unrecognised) over involvements or crimes;
-# unrecognised: not filled, though a value was recorded and set aside (a finding)
+# the compulsory fields about persons, counted per source row naming the person in the role
+# (``audit_row``: what that row holds, not what the record shows): (label, role, column)
 COMPULSORY = (
-    (
-        "suspect ethnicity",
-        "v.role_class = 'suspect'",
-        "v.role_class = 'suspect' AND (a.ethnicity_group IS NOT NULL OR a.ic_code IS NOT NULL)",
-        "v.role_class = 'suspect' AND a.ethnicity_group IS NULL AND a.ic_code IS NULL "
-        "AND a.ethnicity_set_aside",
-    ),
-    (
-        "suspect nationality",
-        "v.role_class = 'suspect'",
-        "v.role_class = 'suspect' AND a.nationality IS NOT NULL",
-        "v.role_class = 'suspect' AND a.nationality IS NULL AND a.nationality_set_aside",
-    ),
-    (
-        "victim age",
-        "v.role_class = 'victim'",
-        "v.role_class = 'victim' AND v.age_known",
-        "v.role_class = 'victim' AND NOT v.age_known AND a.age_set_aside",
-    ),
+    ("suspect ethnicity", "suspect", "ethnicity"),
+    ("suspect nationality", "suspect", "nationality"),
+    ("victim age", "victim", "age"),
 )
+# what each completeness row counts, by (entity, scope)
+COUNTED = {
+    ("person_record", "all"): "person records",
+    ("event", "all"): "events",
+    ("involvement", "all"): "involvements",
+    ("involvement", "suspects"): "rows naming a suspect",
+    ("involvement", "victims"): "rows naming a victim",
+    ("event", "crimes"): "crimes",
+}
 # (field, raw column, standard column) of values that must conform to a code list or format
 CONFORMANCE = (
     ("person_record", "date_of_birth", "dob_raw", "date_of_birth"),
@@ -144,7 +137,11 @@ def _counts(fields: tuple[tuple[str, str], ...]) -> str:
 def completeness(engine: Engine) -> pl.DataFrame:
     """Rows, filled values and values recorded but not read (``unrecognised``) of every
     standard field per source and year (the year of the event; a person record's, of its first
-    event), the compulsory fields flagged. Blank or not stated: rows - filled - unrecognised."""
+    event), the compulsory fields flagged; ``recorded``, filled or unrecognised (a value was
+    written). Blank or not stated: rows - recorded. ``counted`` says what a row is: a person
+    record (every row of one local id together), an event, an involvement, a source row naming
+    a suspect or a victim (the compulsory fields about persons: what that row holds), or a
+    crime."""
     set_aside = "LEFT JOIN audit_set_aside x ON x.source = {t}.source AND x.local_id = {t}.local_id"
     people = engine.frame(
         f"SELECT r.source, a.year, count(*) AS rows, {_counts(PERSON_FIELDS)} "
@@ -169,6 +166,13 @@ def completeness(engine: Engine) -> pl.DataFrame:
         _compulsory(engine),
     ]
     frame = pl.concat([part.select(COMPLETENESS_COLUMNS) for part in parts], how="vertical")
+    counted = pl.struct("entity", "scope").map_elements(
+        lambda row: COUNTED[(row["entity"], row["scope"])], return_dtype=pl.String
+    )
+    frame = frame.with_columns(
+        counted=counted, recorded=pl.col("filled") + pl.col("unrecognised").fill_null(0)
+    ).select(*COMPLETENESS_COLUMNS[:5], "counted", *COMPLETENESS_COLUMNS[5:7], "recorded",
+             *COMPLETENESS_COLUMNS[7:])  # fmt: skip
     return _agency(frame, engine).sort("source", "entity", "field", "year", nulls_last=True)
 
 
@@ -186,16 +190,16 @@ COMPLETENESS_COLUMNS = (
 
 
 def _compulsory(engine: Engine) -> pl.DataFrame:
-    involved = ", ".join(
-        f'count(*) FILTER (WHERE {rows}) AS "{label}:rows", '
-        f'count(*) FILTER (WHERE {filled}) AS "{label}:filled", '
-        f'count(*) FILTER (WHERE {unread}) AS "{label}:unrecognised"'
-        for label, rows, filled, unread in COMPULSORY
+    """Compulsory fields: about persons per source row naming them, offence and outcome per
+    crime; filled, and not filled though a value was recorded (set aside with a finding)."""
+    rows = ", ".join(
+        f"count(*) FILTER (WHERE role_class = '{role}') AS \"{label}:rows\", "
+        f"count(*) FILTER (WHERE role_class = '{role}' AND {column}_filled) AS \"{label}:filled\", "
+        f"count(*) FILTER (WHERE role_class = '{role}' AND NOT {column}_filled "
+        f'AND {column}_set_aside) AS "{label}:unrecognised"'
+        for label, role, column in COMPULSORY
     )
-    people = engine.frame(
-        f"SELECT v.source, v.year, {involved} FROM audit_involved v "
-        "JOIN audit_record a ON a.record_id = v.record_id GROUP BY ALL"
-    )
+    people = engine.frame(f"SELECT source, year, {rows} FROM audit_row GROUP BY ALL")
     crimes = engine.frame(
         """SELECT source, year, count(*) AS "offence:rows", count(offence_code) AS "offence:filled",
             count(*) FILTER (WHERE offence_code IS NULL AND offence_set_aside)
@@ -226,7 +230,8 @@ def _compulsory(engine: Engine) -> pl.DataFrame:
 
 def compliance(engine: Engine) -> pl.DataFrame:
     """Suspects named per source and year, and how many had their ethnicity (self-defined or
-    officer-defined) and nationality recorded: for all offences and child sexual offences."""
+    officer-defined) and nationality recorded: for all offences and child sexual offences.
+    A suspect here is a person record (one per source and local id, its rows together)."""
     frame = engine.frame(
         """WITH suspect AS (
             SELECT v.source, v.year, v.record_id, bool_or(v.is_child_sexual_offence) AS child,
@@ -245,7 +250,7 @@ def compliance(engine: Engine) -> pl.DataFrame:
         GROUP BY source, year, offences
         ORDER BY source, offences, year NULLS LAST"""
     )
-    return _agency(frame, engine)
+    return _agency(frame.with_columns(counted=pl.lit("person records")), engine)
 
 
 def conformance(engine: Engine) -> pl.DataFrame:
@@ -272,9 +277,10 @@ def conformance(engine: Engine) -> pl.DataFrame:
                     conforming=f"{field}:conforming",
                 )
             )
+    standard = " ".join(f"WHEN '{found}' THEN '{field}'" for field, found in FINDING_FIELD.items())
     found = engine.frame(
-        f"SELECT source, field, count(*) AS set_aside FROM finding WHERE {set_aside_only()} "
-        "GROUP BY source, field"
+        f"SELECT source, CASE field {standard} ELSE field END AS field, count(*) AS set_aside "
+        f"FROM finding WHERE {set_aside_only()} GROUP BY ALL"
     )
     frame = (
         pl.concat(parts)
@@ -335,15 +341,20 @@ def duplicates(engine: Engine) -> pl.DataFrame:
     return _agency(frame, engine)
 
 
+QUARANTINED, SET_ASIDE, NOTED = "quarantined row", "value set aside", "value noted (kept)"
+
+
 def quarantine_reasons(engine: Engine) -> pl.DataFrame:
-    """Rows quarantined per source and reason, and values set aside per field and problem."""
+    """Rows quarantined per source and reason (a row may have several), values set aside per
+    field and problem, and values kept but noted (a row disagreeing with the record, an
+    implausible date, a control character) per field and problem."""
     rows = engine.frame(
-        """SELECT source, 'quarantined row' AS what, reason, count(*) AS rows FROM (
+        f"""SELECT source, '{QUARANTINED}' AS what, reason, count(*) AS rows FROM (
             SELECT source, unnest(reasons) AS reason FROM quarantine) GROUP BY source, reason"""
     )
     values = engine.frame(
-        "SELECT source, 'value set aside' AS what, field || ': ' || problem AS reason, "
-        "count(*) AS rows FROM finding GROUP BY source, field, problem"
+        f"SELECT source, CASE WHEN {set_aside_only()} THEN '{SET_ASIDE}' ELSE '{NOTED}' END "
+        "AS what, field || ': ' || problem AS reason, count(*) AS rows FROM finding GROUP BY ALL"
     )
     frame = pl.concat([rows, values]).sort("source", "what", "reason")
     return _agency(frame, engine)

@@ -553,7 +553,8 @@ def _demographics(tables: dict[str, pl.DataFrame], confidence: float = 0.95) -> 
         "from the lower bound (no unknown person in the category) to the upper (every unknown "
         "in it); the dot is the share among known values, as commonly quoted, never to be read "
         "without the bar. Bounds are worked out from the published counts, so they also allow "
-        "for rounding and suppression.</p>",
+        "for rounding and suppression. A suppressed count has no dot and no share of known: "
+        "its bar runs over every value the suppression leaves possible.</p>",
     ]
     completeness = tables["person_completeness"]
     parts.append(
@@ -605,6 +606,9 @@ def _demographics(tables: dict[str, pl.DataFrame], confidence: float = 0.95) -> 
     return "".join(parts) + "</section>"
 
 
+CHART_ROWS = 12  # rows of the nationality chart at most; its table lists every row
+
+
 def _statistics_block(
     block: pl.DataFrame,
     population: str,
@@ -630,10 +634,11 @@ def _statistics_block(
     for classification, title in wanted.items():
         rows = block.filter(
             (pl.col("classification") == classification)
-            & pl.col("kind").is_in(["category", "unlisted"])
+            & pl.col("kind").is_in(["category", "other"])
         )
-        if classification == "nationality":
-            rows = rows.sort("share_lower", descending=True, nulls_last=True).head(12)
+        # the nationality chart draws the twelve largest shares; its table lists every row
+        cut = classification == "nationality" and rows.height > CHART_ROWS
+        drawn = rows.sort("share_lower", descending=True, nulls_last=True).head(CHART_ROWS)
         # 18+1 codes share the groups' unknown (a person may be known only to a group)
         held = "ethnicity_group" if classification == "ethnicity_18plus1" else classification
         unknown = block.filter((pl.col("classification") == held) & (pl.col("kind") == "unknown"))
@@ -647,11 +652,16 @@ def _statistics_block(
                 r.get("interval_lower"),
                 r.get("interval_upper"),
             )
-            for r in rows.iter_rows(named=True)
+            for r in (drawn if cut else rows).iter_rows(named=True)
         ]
         name = f"shares_{population}_{role}_{classification}".replace(" ", "_").replace("-", "_")
         unknown_text = _n(unknown["persons"][0]) if unknown.height else "–"
         out.append(f"<h4>{escape(title)} — not recorded for {unknown_text}</h4>")
+        if cut:
+            out.append(
+                f'<p class="note">The chart shows the {CHART_ROWS} largest lower bounds; '
+                f"the table lists all {rows.height} rows.</p>"
+            )
         out.append(
             charts.intervals(
                 name, f"{title}: bounds of each share", items, interval=f"{level} interval"

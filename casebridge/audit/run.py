@@ -44,11 +44,15 @@ def build_tables(
     engine: Engine, settings: AuditSettings
 ) -> tuple[Stages, dict[str, tuple[pl.DataFrame, pl.DataFrame]]]:
     """Every audit table as (exact, published), and which earlier stages had run."""
+    stages, pairs, _ = _build(engine, settings)
+    return stages, pairs
+
+
+def _build(
+    engine: Engine, settings: AuditSettings
+) -> tuple[Stages, dict[str, tuple[pl.DataFrame, pl.DataFrame]], int]:
     stages = prepare(engine, settings.duty_report_kinds)
-    pairs = tables.quality_tables(engine, settings)
-    pairs |= tables.linkage_tables(engine, settings, stages)
-    pairs |= tables.casework_tables(engine, settings, stages)
-    pairs |= tables.demographic_tables(engine, settings, stages)
+    pairs, suppressed = tables.build(engine, settings, stages)
     if settings.population_baseline is not None:
         shares = baseline.read_baseline(settings.population_baseline)
         exact, published = pairs["demographics"]
@@ -56,7 +60,7 @@ def build_tables(
             baseline.compare(exact, shares),
             baseline.compare(published, shares),
         )
-    return stages, pairs
+    return stages, pairs, suppressed
 
 
 def audit(engine: Engine, settings: AuditSettings, out: Path) -> AuditSummary:
@@ -68,7 +72,7 @@ def audit(engine: Engine, settings: AuditSettings, out: Path) -> AuditSummary:
         0.377
     """
     started = time.perf_counter()
-    stages, pairs = build_tables(engine, settings)
+    stages, pairs, suppressed = _build(engine, settings)
     with engine.transaction():
         for name in _stale(engine, pairs):
             engine.execute(f'DROP TABLE IF EXISTS "{name}"')
@@ -81,7 +85,7 @@ def audit(engine: Engine, settings: AuditSettings, out: Path) -> AuditSummary:
         out=out,
         tables={name: published.height for name, (_, published) in pairs.items()},
         stages=stages,
-        suppressed_cells=sum(_suppressed(published) for _, published in pairs.values()),
+        suppressed_cells=suppressed,
         suspect_ethnicity_recorded=headline(pairs["person_completeness"][1], "ethnicity_recorded"),
         suspect_nationality_recorded=headline(
             pairs["person_completeness"][1], "nationality_recorded"
@@ -112,11 +116,6 @@ def _stale(engine: Engine, pairs: dict[str, tuple[pl.DataFrame, pl.DataFrame]]) 
     return sorted(str(r[0]) for r in rows if str(r[0]) not in current)
 
 
-def _suppressed(frame: pl.DataFrame) -> int:
-    counts = [c for c, t in frame.schema.items() if t == pl.Int64]
-    return int(sum(frame[c].null_count() for c in counts))
-
-
 def _export(published: dict[str, pl.DataFrame], settings: AuditSettings, out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -128,8 +127,9 @@ def _export(published: dict[str, pl.DataFrame], settings: AuditSettings, out: Pa
             "settings": json.loads(settings.model_dump_json()),
             "tables": {name: frame.height for name, frame in published.items()},
             "disclosure_control": "cells of 1 to threshold-1 suppressed (empty), the rest "
-            "rounded to the base; true zeros kept; second cells suppressed where a total "
-            "would reveal one",
+            "rounded to the base; true zeros kept; more cells suppressed wherever all these "
+            "tables together would reveal a suppressed one; no share of known for a suppressed "
+            "count (docs/audit.md)",
         }
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     except OSError as exc:

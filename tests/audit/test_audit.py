@@ -7,16 +7,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
+from casebridge.audit.demographics import published_nationalities
 from casebridge.audit.disclosure import DisclosureSettings
 from casebridge.audit.run import audit, build_tables
 from casebridge.audit.settings import AuditSettings
 from casebridge.engine import Engine
 from casebridge.errors import AuditError, UsageError
+from casebridge.standard.datafiles import read_standard
 
 from .helpers import SECRET_ADDRESS, SECRET_DOB, SECRET_NAMES, tiny_workspace
 
-OPEN = AuditSettings(disclosure=DisclosureSettings(threshold=0, rounding_base=1))
+OPEN = AuditSettings()  # these tests read the exact tables
 
 
 def _exact(engine: Engine, name: str, settings: AuditSettings = OPEN) -> pl.DataFrame:
@@ -112,7 +115,7 @@ def test_networks_and_screening_say_not_run_then_summarise_when_present(tmp_path
     )
     summary = audit(engine, OPEN, tmp_path / "out")
     assert summary.stages.networks and summary.stages.screening
-    profile = engine.frame("SELECT * FROM audit_network_profile_published")
+    profile = engine.frame("SELECT * FROM audit_network_profile")
     assert _row(profile, dimension="time span", band="1-2 years")["networks"] == 1
     rules = engine.frame("SELECT * FROM audit_review_by_rule")
     assert dict(rules.iter_rows()) == {"R1": 1, "R7": 2}
@@ -191,3 +194,83 @@ def test_the_docs_name_every_setting_and_table() -> None:
     _, pairs = build_tables(tiny_workspace(), OPEN)
     for table in pairs:
         assert f"`{table}`" in docs, table
+
+
+# the police 18+1 self-defined codes and the officer-defined IC codes (College of Policing;
+# ONS 2011 Census groups), written out here rather than taken from casebridge's own lists
+CODES_18_PLUS_1 = (
+    "W1 W2 W3 W9 M1 M2 M3 M9 A1 A2 A3 A4 A9 B1 B2 B9 O2 O9".split()
+)  # fmt: skip
+IC_CODES = ("IC1", "IC2", "IC3", "IC4", "IC5", "IC6")
+
+
+def test_every_category_is_listed_whatever_the_data_holds() -> None:
+    frame = _exact(tiny_workspace(), "demographics")
+    listed = published_nationalities()
+    countries = {row["iso3"] for row in read_standard("countries", ("iso3", "iso2", "name",
+                                                                    "demonym"))}  # fmt: skip
+    assert listed[0] == "GBR" and set(listed) <= countries and len(set(listed)) == len(listed)
+    for (population, role), block in frame.group_by("population", "role"):
+        rows = {
+            c: set(block.filter(pl.col("classification") == c)["category"])
+            for c in ("ethnicity_18plus1", "ethnicity_officer", "nationality")
+        }
+        assert {k for k in rows["ethnicity_18plus1"] if ":" not in k} == set(CODES_18_PLUS_1)
+        assert rows["ethnicity_officer"] == {*IC_CODES, "unknown"}
+        assert rows["nationality"] == {*listed, "other", "not GBR", "unknown"}, (population, role)
+
+
+def test_a_subtotal_carries_its_unknowns_in_its_bounds() -> None:
+    frame = _exact(tiny_workspace(), "demographics")
+    row = _row(frame, population="all records", role="suspect", category="not GBR")
+    # P3 is Pakistani, P1 British; P2 and P5 have no nationality: either could be not British
+    assert (row["persons"], row["denominator"], row["unknown"]) == (1, 4, 2)
+    assert (row["share_lower"], row["share_upper"]) == (pytest.approx(1 / 4), pytest.approx(3 / 4))
+
+
+def test_compulsory_fields_count_each_source_row_not_the_record() -> None:
+    engine = tiny_workspace()
+    # a second crime names a:1 again, on a row that leaves ethnicity and nationality blank
+    engine.execute(
+        "INSERT INTO event (event_id, source, local_id, kind, event_date, is_sexual) "
+        "VALUES ('a:E2', 'a', 'E2', 'crime', DATE '2021-03-01', false)"
+    )
+    engine.execute(
+        "INSERT INTO involvement (source, event_id, record_id, file_name, row_number, role) "
+        "VALUES ('a', 'a:E2', 'a:1', 'a.csv', 40, 'suspect')"
+    )
+    engine.execute(
+        "INSERT INTO person_observation (source, file_name, row_number, block, record_id, "
+        "local_id, event_id, role) VALUES ('a', 'a.csv', 40, 1, 'a:1', '1', 'a:E2', 'suspect')"
+    )
+    completeness = _exact(engine, "completeness")
+    row = _row(completeness, source="a", field="suspect ethnicity", year="all")
+    # rows: a:1 twice (once with A2, once blank), a:2 (nothing), a:4 (not stated)
+    assert (row["counted"], row["rows"], row["filled"]) == ("rows naming a suspect", 4, 1)
+    persons = _row(_exact(engine, "person_completeness"), population="all records", role="suspect")
+    assert (persons["counted"], persons["ethnicity_recorded"]) == ("persons", 2)
+
+
+def test_values_set_aside_are_told_from_values_kept_and_found_per_field() -> None:
+    engine = tiny_workspace()
+    engine.execute(
+        "INSERT INTO finding VALUES ('a', 'a.csv', 2, 'E1', 'offence', 'Offence', 'XX9', "
+        "'unknown_code'), ('a', 'a.csv', 4, '2', 'date_of_birth', 'DOB', '1980-01-01', "
+        "'conflicting_value')"
+    )
+    quarantine = _exact(engine, "quarantine")
+    assert _row(quarantine, source="a", reason="offence: unknown_code")["what"] == (
+        "value set aside"
+    )
+    assert _row(quarantine, source="a", reason="date_of_birth: conflicting_value")["what"] == (
+        "value noted (kept)"
+    )
+    conformance = _exact(engine, "conformance")
+    assert _row(conformance, source="a", field="offence_code")["set_aside"] == 1
+
+
+def test_settings_that_cannot_protect_a_publication_are_refused() -> None:
+    with pytest.raises(ValidationError, match="greater than or equal to 2"):
+        DisclosureSettings(threshold=0)
+    with pytest.raises(ValidationError, match="no longer a setting"):
+        DisclosureSettings.model_validate({"secondary": False})
