@@ -63,7 +63,9 @@ def make_linker(
         if model
         else settings(max_iterations=iterations, fields=held_fields(engine), choices=choices)
     )
-    linker = Linker(table, chosen, log_level=logging.ERROR)
+    # a saved model (perhaps frozen in another workspace) is checked against the input; the
+    # settings built here name only the columns link_input holds, and the tests check them
+    linker = Linker(table, chosen, log_level=logging.ERROR, validate_settings=model is not None)
     return Trained(linker, db_api)
 
 
