@@ -63,29 +63,30 @@ BREAKABLE = 8  # a code longer than this may wrap after its underscores
 UPSET_COLUMNS = 16  # combinations of agencies drawn; the table beside the chart lists them all
 
 
-def published_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
-    """The audit's published tables: as the last audit wrote them, else made now."""
-    if engine.table_exists("audit_person_completeness_published"):
+def _stored_or_built(
+    engine: Engine, settings: AuditSettings, published: bool
+) -> dict[str, pl.DataFrame]:
+    """The audit's published (or exact) tables: as the last audit wrote them, else made now."""
+    suffix = "_published" if published else ""
+    if engine.table_exists(f"audit_person_completeness{suffix}"):
         return {
-            name: engine.frame(f'SELECT * FROM "audit_{name}_published"')
+            name: engine.frame(f'SELECT * FROM "audit_{name}{suffix}"')
             for name in TABLES
-            if engine.table_exists(f"audit_{name}_published")
+            if engine.table_exists(f"audit_{name}{suffix}")
         }
     _, pairs = build_tables(engine, settings)
-    return {name: published for name, (_, published) in pairs.items()}
+    return {name: pair[1] if published else pair[0] for name, pair in pairs.items()}
+
+
+def published_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
+    """The audit's published tables: as the last audit wrote them, else made now."""
+    return _stored_or_built(engine, settings, published=True)
 
 
 def exact_tables(engine: Engine, settings: AuditSettings) -> dict[str, pl.DataFrame]:
     """The audit's exact tables (no disclosure control): as the last audit wrote them, else
     made now. For the internal report only."""
-    if engine.table_exists("audit_person_completeness"):
-        return {
-            name: engine.frame(f'SELECT * FROM "audit_{name}"')
-            for name in TABLES
-            if engine.table_exists(f"audit_{name}")
-        }
-    _, pairs = build_tables(engine, settings)
-    return {name: exact for name, (exact, _) in pairs.items()}
+    return _stored_or_built(engine, settings, published=False)
 
 
 def render_report(

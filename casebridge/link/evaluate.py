@@ -19,8 +19,6 @@ import polars as pl
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.constraints import Breaches, count_breaches, model_links_sql
-from casebridge.link.model import blocking_rule_sql, with_groups
-from casebridge.link.prepare import held_fields
 from casebridge.truth import read_truth, record_ids
 
 
@@ -184,20 +182,11 @@ def records_not_linked(engine: Engine, truth: pl.DataFrame) -> int:
     return truth.join(linked, on="record_id", how="anti").height
 
 
-def model_blocking_rules(engine: Engine) -> list[str]:
-    """The blocking rules the workspace's model uses, as SQL conditions over ``l`` and ``r``:
-    those on fields some record of ``link_input`` holds (as training chooses them)."""
-    return blocking_rule_sql(with_groups(held_fields(engine)))
-
-
-def blocking_recall(
-    engine: Engine, truth: pl.DataFrame, rules: list[str] | None = None
-) -> tuple[float, int]:
-    """Share of true matching pairs (``truth`` from :func:`load_truth`) that at least one
-    blocking rule compares, and how many true pairs there are. The rules are the model's
-    (:func:`model_blocking_rules`, over ``link_input``) unless ``rules`` names others: a rule
-    the model leaves out must not count, since it compares nothing in a run."""
-    rules = model_blocking_rules(engine) if rules is None else rules
+def blocking_recall(engine: Engine, truth: pl.DataFrame, rules: list[str]) -> tuple[float, int]:
+    """Share of true matching pairs (``truth`` from :func:`load_truth`) that at least one of
+    ``rules`` compares, and how many true pairs there are. Give the rules the workspace links
+    with (``link.saved.blocking_rules_in_use``): a rule its model leaves out must not count,
+    since it compares nothing in a run."""
     records = truth.select("record_id", "true_person_id")
     pairs = records.join(records, on="true_person_id", suffix="_r").filter(
         pl.col("record_id") < pl.col("record_id_r")

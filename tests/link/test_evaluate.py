@@ -10,9 +10,10 @@ from pathlib import Path
 import polars as pl
 
 from casebridge.ingest.run import ingest
-from casebridge.link.evaluate import blocking_recall, model_blocking_rules
+from casebridge.link.evaluate import blocking_recall
 from casebridge.link.model import blocking_rule_sql
 from casebridge.link.prepare import prepare_link_input
+from casebridge.link.saved import blocking_rules_in_use
 from tests.ingest.helpers import make_workspace
 
 NAMES_ONLY = """\
@@ -36,8 +37,8 @@ def test_blocking_recall_counts_only_the_rules_the_model_uses(tmp_path: Path) ->
     try:
         prepare_link_input(engine)
         every_rule = blocking_recall(engine, truth, blocking_rule_sql())
-        model = blocking_recall(engine, truth)
-        rules = model_blocking_rules(engine)
+        rules = blocking_rules_in_use(workspace, engine)
+        model = blocking_recall(engine, truth, rules)
     finally:
         engine.close()
     # a rule for records that know nothing of their person's age (forename key, the surname's
