@@ -685,6 +685,24 @@ def _score_stages(engine: Engine, chosen: Workspace, truth: Path, out: Emitter) 
             out.add(result)
 
 
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    insecure_cookies: Annotated[
+        bool,
+        typer.Option(help="Send cookies over plain HTTP (loopback only; docs/service.md)."),
+    ] = False,
+) -> None:
+    """Serve the review workspace: a JSON API (and pages) behind a sign-in (docs/service.md)."""
+    from casebridge.web.serve import serve_workspace
+
+    chosen = run_cleanly(lambda: open_workspace(workspace_of(ctx, workspace)))
+    run_cleanly(lambda: serve_workspace(chosen.root, host, port, not insecure_cookies))
+
+
 @app.command()
 def demo(
     out: Annotated[
