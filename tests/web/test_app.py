@@ -3,8 +3,6 @@ headers, and refuses a route that declares no permission."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -16,11 +14,11 @@ from casebridge.web.app import (
     check_declarations,
     create_app,
 )
-from casebridge.web.config import settings_for
+from casebridge.web.config import ServiceSettings
 
 
-def test_the_service_starts_on_a_migrated_database(tmp_path: Path) -> None:
-    app = create_app(settings_for(tmp_path, database_url=f"sqlite:///{tmp_path / 's.sqlite'}"))
+def test_the_service_starts_on_a_migrated_database(service_settings: ServiceSettings) -> None:
+    app = create_app(service_settings)
     tables = set(sa.inspect(app.state.engine).get_table_names())
     assert {"account", "trail_entry", "trail_checkpoint", "judgement"} <= tables
     with TestClient(app) as client:
@@ -30,8 +28,8 @@ def test_the_service_starts_on_a_migrated_database(tmp_path: Path) -> None:
         assert answer.headers[name] == value
 
 
-def test_a_route_without_a_permission_is_refused(tmp_path: Path) -> None:
-    app = create_app(settings_for(tmp_path, database_url=f"sqlite:///{tmp_path / 's.sqlite'}"))
+def test_a_route_without_a_permission_is_refused(service_settings: ServiceSettings) -> None:
+    app = create_app(service_settings)
     undeclared = APIRouter()
 
     @undeclared.get("/api/undeclared")
