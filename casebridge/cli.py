@@ -60,6 +60,7 @@ from casebridge.screen.run import ScreenSummary, screen
 from casebridge.standard.tables import record_run
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
+from casebridge.web.snapshot import publish_snapshot
 from casebridge.workspace import Workspace, init_workspace, open_workspace
 
 app = typer.Typer(
@@ -111,6 +112,12 @@ def run_stage(title: str, chosen: Workspace, action: Callable[[Engine], T]) -> T
     finally:
         engine.close()
     return result
+
+
+def publish(workspace: Path) -> None:
+    """Publish the workspace's results for the review service to read (docs/service.md,
+    "Snapshots"): after every command that changes them, once its connection is closed."""
+    run_cleanly(lambda: publish_snapshot(workspace))
 
 
 def read_only(chosen: Workspace) -> Engine:
@@ -238,7 +245,9 @@ def ingest_command(
     A source that fails is left as it was and the others still load; the summary gives each
     failure's reason and the exit status is 2."""
     out = Emitter(form, console)
-    reports = _ingest(workspace_of(ctx, workspace), sources)
+    chosen = workspace_of(ctx, workspace)
+    reports = _ingest(chosen, sources)
+    publish(chosen)
     out.add(results.ingest_result(reports))
     _refuse_failed_sources(reports, out)
     out.finish()
@@ -291,6 +300,7 @@ def _run(workspace: Path, out: Emitter) -> None:
     audited = timed("audit", lambda: _audit(workspace, None))
     out.add(results.audit_result(audited))
     report = timed("report", lambda: _report(workspace, None))
+    publish(workspace)
     out.add(results.report_result(report))
     summary = results.run_result(reports, linked, networks, screened, audited, report, seconds)
     out.add(summary)
@@ -310,6 +320,7 @@ def networks_command(
     if ctx.invoked_subcommand is None:
         out = Emitter(form, console)
         out.add(results.networks_result(_networks(chosen)))
+        publish(chosen)
         out.finish()
 
 
@@ -335,6 +346,7 @@ def screen_command(
     if ctx.invoked_subcommand is None:
         out = Emitter(form, console)
         out.add(results.screen_result(_screen(chosen)))
+        publish(chosen)
         out.finish()
 
 
@@ -404,6 +416,7 @@ def link_command(
     if ctx.invoked_subcommand is None:
         out = Emitter(form, console)
         out.add(results.link_result(_link(chosen, retrain)))
+        publish(chosen)
         out.finish()
 
 
@@ -591,7 +604,9 @@ def audit_command(
     shares of suspects and victims by ethnicity and nationality with their denominators and
     bounds; written to the database and as CSV and Parquet."""
     emitter = Emitter(form, console)
-    emitter.add(results.audit_result(_audit(workspace_of(ctx, workspace), out)))
+    chosen = workspace_of(ctx, workspace)
+    emitter.add(results.audit_result(_audit(chosen, out)))
+    publish(chosen)
     emitter.finish()
 
 

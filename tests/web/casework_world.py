@@ -1,0 +1,202 @@
+"""A small workspace for the casework tests, built once per test session, and the helpers that
+put a service over it with a signed-in principal.
+
+The workspace is ``casebridge synth --people 300`` plus one source written here by hand,
+``southmoor`` (agency Southmoor Police, which nothing else holds): one crime against a child by
+two suspects (a network of its own) and one incident with a witness, whose names and free text
+are hostile values (script tags, SQL, spreadsheet formula prefixes, a very long name and
+right-to-left text). Its suspect is written "Rupert Smyth" so that a search for "Robert Smith"
+finds him: the two spellings share a Soundex code (R163, S530) in the US National Archives'
+published Soundex rules, as the linker's phonetic keys follow.
+
+Until real sign-in is merged, :func:`sign_in` sets ``app.state.principal_of`` (deps.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from fastapi import FastAPI, Request
+from sqlalchemy.orm import Session
+
+from casebridge.ingest.run import ingest
+from casebridge.link.run import link
+from casebridge.networks.run import build_networks
+from casebridge.screen.rules import load_rules
+from casebridge.screen.run import screen
+from casebridge.synth.generate import generate
+from casebridge.synth.profile import load_profile
+from casebridge.web.app import create_app
+from casebridge.web.config import ServiceSettings
+from casebridge.web.deps import Principal
+from casebridge.web.models import Account, AccountScope
+from casebridge.web.snapshot import DATABASE, current_name, publish_snapshot, snapshots_folder
+from casebridge.workspace import Workspace, open_workspace
+
+PEOPLE = 300
+SEED = 5
+PLANTED = "southmoor"
+PLANTED_AGENCY = "Southmoor Police"
+NORTHSHIRE = "Northshire Police"
+LONG_NAME = "Ab" * 2500  # 5,000 characters
+HOSTILE = {
+    "victim_surname": "<script>alert('x')</script>",
+    "victim_forenames": '=HYPERLINK("http://example.invalid","open")',
+    "second_suspect_surname": LONG_NAME,
+    "second_suspect_forenames": "@SUM(A1:A9)",
+    "witness_surname": "Robert'); DROP TABLE person_record;--",
+    "witness_forenames": "+1-1",
+    # a right-to-left override, then Arabic and Hebrew letters
+    "witness_aliases": "\u202egnp.exe; \u0645\u0631\u064a\u0645; \u05d3\u05d5\u05d3",
+    "crime_detail": "<img src=x onerror=alert(1)> '; DROP TABLE event;-- -2+3",
+    "incident_detail": "=cmd|' /C calc'!A0 \u202edetail\u202c",
+}
+COLUMNS = ("CrimeRef", "PersonRef", "Role", "Surname", "Forenames", "AKA", "DateOfBirth", "Sex",
+           "Postcode", "OffenceCode", "ReportedDate", "Detail")  # fmt: skip
+CRIME = ("SM/2020/000001", "22B", "2020-06-01", HOSTILE["crime_detail"])
+INCIDENT = ("SM/2021/000002", "", "2021-03-04", HOSTILE["incident_detail"])
+ROWS = (
+    (*CRIME[:1], "SM-P0001", "Victim", HOSTILE["victim_surname"], HOSTILE["victim_forenames"],
+     "", "2006-05-01", "F", "SM1 2AB", *CRIME[1:]),
+    (*CRIME[:1], "SM-P0002", "Suspect", "Smyth", "Rupert", "", "1980-02-03", "M", "SM3 4BD",
+     *CRIME[1:]),
+    (*CRIME[:1], "SM-P0003", "Suspect", HOSTILE["second_suspect_surname"],
+     HOSTILE["second_suspect_forenames"], "", "1979-07-08", "M", "", *CRIME[1:]),
+    (*INCIDENT[:1], "SM-P0004", "Witness", HOSTILE["witness_surname"],
+     HOSTILE["witness_forenames"], HOSTILE["witness_aliases"], "1990-01-02", "F", "",
+     *INCIDENT[1:]),
+)  # fmt: skip
+MAPPING = """# Southmoor Police, written by hand for the casework tests.
+source: southmoor
+format: csv
+event:
+  local_id: CrimeRef
+  kind: {constant: crime}
+  date: {column: ReportedDate, formats: ["%Y-%m-%d"]}
+  offence: OffenceCode
+  detail: Detail
+persons:
+  - local_id: PersonRef
+    role: Role
+    surname: Surname
+    forenames: Forenames
+    aliases: AKA
+    date_of_birth: {column: DateOfBirth, formats: ["%Y-%m-%d"]}
+    sex: Sex
+    postcode: Postcode
+"""
+SOURCE = f"""
+[[sources]]
+key = "{PLANTED}"
+agency = "{PLANTED_AGENCY}"
+kind = "police"
+path = "extracts/southmoor.csv"
+mapping = "mappings/southmoor.yaml"
+"""
+
+
+@dataclass(frozen=True)
+class World:
+    """The built workspace."""
+
+    root: Path
+
+    @property
+    def workspace(self) -> Workspace:
+        return open_workspace(self.root)
+
+    def record(self, local_id: str) -> str:
+        return f"{PLANTED}:{local_id}"
+
+
+def plant_source(root: Path) -> None:
+    """Add the hand-written Southmoor source to a synthetic workspace."""
+    with (root / "extracts" / "southmoor.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerows(ROWS)
+    (root / "mappings" / "southmoor.yaml").write_text(MAPPING, encoding="utf-8")
+    with (root / "casebridge.toml").open("a", encoding="utf-8") as settings:
+        settings.write(SOURCE)
+
+
+def run_stages(workspace: Workspace) -> None:
+    """Ingest, link, networks and screen (what the service reads), then publish."""
+    ingest(workspace)
+    link(workspace)
+    engine = workspace.connect()
+    try:
+        build_networks(engine, workspace.settings.networks, workspace.settings.vocabulary)
+        screen(engine, load_rules(workspace.root / "rules"), workspace.settings.vocabulary)
+    finally:
+        engine.close()
+    publish_snapshot(workspace.root)
+
+
+_BUILT: dict[str, World] = {}
+
+
+def built_world(factory: Callable[[str], Path]) -> World:
+    """The session's workspace, built on first use (``factory`` is tmp_path_factory.mktemp)."""
+    if "world" not in _BUILT:
+        root = factory("casework") / "workspace"
+        generate(PEOPLE, SEED, load_profile("default"), root)
+        plant_source(root)
+        run_stages(open_workspace(root))
+        _BUILT["world"] = World(root)
+    return _BUILT["world"]
+
+
+def copy_world(world: World, target: Path) -> World:
+    """A copy of the workspace to change (a test that runs a stage or publishes)."""
+    shutil.copytree(world.root, target)
+    return World(target)
+
+
+@dataclass
+class SignedIn:
+    """Who the test client is signed in as; change ``principal`` to switch."""
+
+    principal: Principal | None = None
+
+    def __call__(self, request: Request) -> Principal | None:
+        return self.principal
+
+
+def service(settings: ServiceSettings, world: World) -> tuple[FastAPI, SignedIn]:
+    """The service over ``world`` with the test's database, and its sign-in switch."""
+    app = create_app(settings.model_copy(update={"workspace": world.root}))
+    app.state.snapshots.check_seconds = 0.0
+    signed_in = SignedIn()
+    app.state.principal_of = signed_in
+    return app, signed_in
+
+
+def add_account(app: FastAPI, username: str, role: str, scopes: set[str]) -> Principal:
+    """An account in the operational store, and the principal it signs in as."""
+    with app.state.sessions() as session, session.begin():
+        assert isinstance(session, Session)
+        account = Account(username=username, display_name=username.title(), role=role)
+        session.add(account)
+        session.flush()
+        session.add_all(AccountScope(account_id=account.id, agency=a) for a in sorted(scopes))
+        account_id = account.id
+    return Principal(account_id=account_id, username=username, role=role, scopes=frozenset(scopes))
+
+
+def snapshot_rows(
+    world: World, sql: str, params: list[object] | None = None
+) -> list[tuple[object, ...]]:
+    """Rows of a query on the world's current snapshot, read directly (a test's own oracle)."""
+    name = current_name(world.root)
+    assert name is not None
+    connection = duckdb.connect(str(snapshots_folder(world.root) / name / DATABASE), read_only=True)
+    try:
+        return connection.execute(sql, params or []).fetchall()
+    finally:
+        connection.close()
