@@ -4,15 +4,18 @@ the current copy read-only and moves to a new one without breaking a request in 
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 import duckdb
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from casebridge.cli import app as cli
 from casebridge.screen.rules import load_rules
 from casebridge.screen.run import screen
+from casebridge.web.config import ServiceSettings
 from casebridge.web.snapshot import (
     CURRENT,
     DATABASE,
@@ -26,9 +29,12 @@ from casebridge.web.snapshot import (
     snapshots_folder,
 )
 from tests.web.casework_world import (
+    NORTHSHIRE,
     World,
+    add_account,
     built_world,
     copy_world,
+    service,
 )
 
 
@@ -123,6 +129,44 @@ def test_the_store_looks_for_a_new_snapshot_at_most_every_so_often(copied: World
     current = store.current()
     assert current is not None and first is not None and current.name != first.name
     store.close()
+
+
+def test_a_stage_run_while_requests_are_served_breaks_none(
+    service_settings: ServiceSettings, copied: World
+) -> None:
+    app, signed_in = service(service_settings, copied)
+    signed_in.principal = add_account(app, "sam", "supervisor", {NORTHSHIRE})
+    answers: list[int] = []
+    totals: list[int] = []
+    answered, stop = threading.Event(), threading.Event()
+
+    def ask() -> None:
+        with TestClient(app) as client:
+            while not stop.is_set():
+                answer = client.get("/api/queue", params={"page_size": 5})
+                answers.append(answer.status_code)
+                totals.append(answer.json().get("total", -1))
+                answered.set()
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    try:
+        assert answered.wait(timeout=30)
+        _fewer_items(copied)
+        publish_snapshot(copied.root)
+        count = len(answers)
+        while len(answers) < count + 2 and asking.is_alive():
+            stop.wait(0.01)  # two more answers, after the switch
+    finally:
+        stop.set()
+        asking.join(timeout=60)
+    assert set(answers) == {200}
+    assert totals[0] > totals[-1] >= 0  # the old results, then the new
+    with TestClient(app) as client:
+        final = client.get("/api/queue").json()
+    assert final["snapshot"] == current_name(copied.root)
+    assert final["total"] == totals[-1]
+    app.state.snapshots.close()
 
 
 def test_a_stage_command_publishes(copied: World) -> None:

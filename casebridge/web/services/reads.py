@@ -1,0 +1,386 @@
+"""What the casework API reads from a snapshot, as SQL with named parameters.
+
+Every function takes a :class:`~casebridge.web.snapshot.SnapshotReader` and the parameters the
+scope expressions need (``$scopes``, ``$protected``); none checks a role or writes the trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from casebridge.web.services import scope
+from casebridge.web.snapshot import SnapshotReader
+
+Row = dict[str, Any]
+
+
+def exists(reader: SnapshotReader, sql: str, params: dict[str, object]) -> bool:
+    """Whether ``SELECT <sql>`` answers true."""
+    rows = reader.dicts(f"SELECT ({sql}) AS answer", params)
+    return bool(rows and rows[0]["answer"])
+
+
+def one(reader: SnapshotReader, sql: str, params: dict[str, object]) -> Row | None:
+    """The first row of a query, or None."""
+    rows = reader.dicts(sql, params)
+    return rows[0] if rows else None
+
+
+# ---- review items ------------------------------------------------------------------------
+
+ITEM_COLUMNS = """i.item_id, i.subject, i.event_id, i.person_id, i.source, i.kind, i.event_date,
+    i.rules, i.rule_count, i.priority, i.reason,
+    coalesce((SELECT list_sort(list(DISTINCT s.agency)) FROM review_evidence v
+        JOIN source s ON s.source = v.source WHERE v.item_id = i.item_id), []) AS agencies"""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue is narrowed to; None leaves a filter out."""
+
+    rule: str | None = None
+    priority_min: float | None = None
+    agency: str | None = None
+    status: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def queue(
+    reader: SnapshotReader,
+    params: dict[str, object],
+    casework: tuple[dict[str, str], dict[str, int | None]],
+    chosen: QueueFilter,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[Row]]:
+    """(total, one page of visible items with their status and assignee), highest priority
+    first. ``casework`` is (status by item, assignee by item) from the operational store."""
+    statuses, assignees = casework
+    conditions = [scope.item_visible("i")]
+    values: dict[str, object] = {
+        **params,
+        "status_items": list(statuses),
+        "status_values": list(statuses.values()),
+        "assigned_items": list(assignees),
+        "assignee_values": [str(v) if v is not None else None for v in assignees.values()],
+    }
+    for condition, name, value in _queue_conditions(chosen):
+        conditions.append(condition)
+        if name:
+            values[name] = value
+    filtered = f"""
+        WITH st AS (SELECT unnest(CAST($status_items AS VARCHAR[])) AS item_id,
+                           unnest(CAST($status_values AS VARCHAR[])) AS status),
+             asg AS (SELECT unnest(CAST($assigned_items AS VARCHAR[])) AS item_id,
+                            unnest(CAST($assignee_values AS VARCHAR[])) AS assignee),
+             q AS (SELECT {ITEM_COLUMNS}, coalesce(st.status, 'new') AS status,
+                       CAST(asg.assignee AS BIGINT) AS assignee_id
+                   FROM review_item i
+                   LEFT JOIN st ON st.item_id = i.item_id
+                   LEFT JOIN asg ON asg.item_id = i.item_id)
+        SELECT * FROM q i WHERE {" AND ".join(conditions)}"""
+    counted = one(reader, f"SELECT count(*) AS total FROM ({filtered})", values)
+    rows = reader.dicts(
+        f"""{filtered}
+        ORDER BY priority DESC, event_date DESC NULLS LAST, item_id
+        LIMIT $limit OFFSET $offset""",
+        {**values, "limit": page_size, "offset": (page - 1) * page_size},
+    )
+    return (int(counted["total"]) if counted else 0), rows
+
+
+def _queue_conditions(chosen: QueueFilter) -> list[tuple[str, str, object]]:
+    """(SQL condition, parameter name, value) for each filter given."""
+    conditions: list[tuple[str, str, object]] = []
+    if chosen.rule is not None:
+        conditions.append(("list_contains(i.rules, $rule)", "rule", chosen.rule))
+    if chosen.priority_min is not None:
+        conditions.append(("i.priority >= $priority_min", "priority_min", chosen.priority_min))
+    if chosen.agency is not None:
+        conditions.append(("list_contains(i.agencies, $agency)", "agency", chosen.agency))
+    if chosen.status is not None:
+        conditions.append(("i.status = $status", "status", chosen.status))
+    if chosen.assignee_id is not None:
+        conditions.append(("i.assignee_id = $assignee_id", "assignee_id", chosen.assignee_id))
+    if chosen.unassigned:
+        conditions.append(("i.assignee_id IS NULL", "", None))
+    if chosen.date_from is not None:
+        conditions.append(("i.event_date >= $date_from", "date_from", chosen.date_from))
+    if chosen.date_to is not None:
+        conditions.append(("i.event_date <= $date_to", "date_to", chosen.date_to))
+    return conditions
+
+
+def item(reader: SnapshotReader, params: dict[str, object], item_id: str) -> Row | None:
+    """A visible review item, or None."""
+    return one(
+        reader,
+        f"SELECT {ITEM_COLUMNS} FROM review_item i "
+        f"WHERE i.item_id = $id AND {scope.item_visible('i')}",
+        {**params, "id": item_id},
+    )
+
+
+def item_reasons(reader: SnapshotReader, item_id: str) -> list[Row]:
+    """Every rule that fired for an item, heaviest first (as ``casebridge screen explain``)."""
+    return reader.dicts(
+        "SELECT rule_id, title, weight, reason, basis, detail FROM review_reason "
+        "WHERE item_id = $id ORDER BY weight DESC, rule_id",
+        {"id": item_id},
+    )
+
+
+def item_evidence(reader: SnapshotReader, params: dict[str, object], item_id: str) -> list[Row]:
+    """The records an item cites, in ``screen explain``'s words, each marked visible or not."""
+    event_source = "coalesce(e.source, v.source)"
+    return reader.dicts(
+        f"""SELECT v.rule_id, v.evidence, v.source, v.local_id, v.event_id, v.record_id, v.role,
+            CASE WHEN v.evidence = 'event' THEN
+                coalesce(e.kind, 'event') || coalesce(' on ' || CAST(e.event_date AS VARCHAR), '')
+                || coalesce(', offence ' || e.offence_code, '')
+                || coalesce(', outcome ' || e.outcome_code, '')
+            ELSE coalesce(v.role, 'named') || coalesce(' in ' || e.source || ' ' || e.local_id, '')
+            END AS what,
+            CASE WHEN v.record_id IS NOT NULL THEN {scope.record_visible("v.record_id", "v.source")}
+                ELSE {scope.event_visible("v.event_id", event_source)} END AS visible
+        FROM review_evidence v LEFT JOIN event e ON e.event_id = v.event_id
+        WHERE v.item_id = $id
+        ORDER BY v.rule_id, v.event_id, v.evidence, v.source, v.local_id""",
+        {**params, "id": item_id},
+    )
+
+
+def items_of_person(reader: SnapshotReader, person_id: str) -> list[Row]:
+    """Review items about a person or about an event one of their records is involved in."""
+    return reader.dicts(
+        """SELECT item_id, subject, rules, priority FROM review_item
+        WHERE person_id = $id OR event_id IN (
+            SELECT i.event_id FROM involvement i JOIN person_link l ON l.record_id = i.record_id
+            WHERE l.person_id = $id)
+        ORDER BY priority DESC, item_id""",
+        {"id": person_id},
+    )
+
+
+def concerned(reader: SnapshotReader, items: list[str], kind: str, subject_id: str) -> bool:
+    """Whether a person, record, event, network or item is among what ``items`` concern."""
+    values: dict[str, object] = {"items": items, "id": subject_id}
+    persons = scope.CONCERNED_PERSON
+    checks = {
+        "person": f"$id IN ({persons})",
+        "record": f"(SELECT person_id FROM person_link WHERE record_id = $id) IN ({persons})",
+        "event": f"""$id IN (SELECT event_id FROM review_item
+                WHERE list_contains(CAST($items AS VARCHAR[]), item_id)
+                UNION SELECT event_id FROM review_evidence
+                WHERE list_contains(CAST($items AS VARCHAR[]), item_id))
+            OR EXISTS (SELECT 1 FROM involvement ci JOIN person_link cl
+                ON cl.record_id = ci.record_id WHERE ci.event_id = $id
+                AND cl.person_id IN ({persons}))""",
+        "network": f"""EXISTS (SELECT 1 FROM network_member cm WHERE cm.network_id = $id
+                AND cm.person_id IN ({persons}))""",
+    }
+    if not items:
+        return False
+    return exists(reader, checks[kind], values)
+
+
+# ---- persons and records -----------------------------------------------------------------
+
+RECORD_COLUMNS = f"""r.*, s.agency, l.person_id, l.probability AS link_probability,
+    (SELECT arg_min(o.file_name, o.row_number) FROM person_observation o
+        WHERE o.record_id = r.record_id) AS file_name,
+    (SELECT min(n.age_at_event) FROM involvement n WHERE n.record_id = r.record_id) AS youngest,
+    {scope.record_protected("r.record_id")} AS protected"""
+
+
+def person(reader: SnapshotReader, params: dict[str, object], person_id: str) -> Row | None:
+    """A visible person's best values, or None."""
+    return one(
+        reader,
+        f"""SELECT p.*, {scope.person_protected("p.person_id")} AS protected FROM person p
+        WHERE p.person_id = $id AND {scope.person_visible("p.person_id")}""",
+        {**params, "id": person_id},
+    )
+
+
+def records_of_person(
+    reader: SnapshotReader, params: dict[str, object], person_id: str
+) -> list[Row]:
+    """Every record of a person, with its source's agency and its first source file."""
+    return reader.dicts(
+        f"""SELECT {RECORD_COLUMNS} FROM person_link l
+        JOIN person_record r ON r.record_id = l.record_id
+        LEFT JOIN source s ON s.source = r.source
+        WHERE l.person_id = $id ORDER BY r.source, r.local_id""",
+        {"protected": params["protected"], "id": person_id},
+    )
+
+
+def record(reader: SnapshotReader, params: dict[str, object], record_id: str) -> Row | None:
+    """A visible record, or None."""
+    return one(
+        reader,
+        f"""SELECT {RECORD_COLUMNS} FROM person_record r
+        LEFT JOIN person_link l ON l.record_id = r.record_id
+        LEFT JOIN source s ON s.source = r.source
+        WHERE r.record_id = $id AND {scope.record_visible("r.record_id", "r.source")}""",
+        {**params, "id": record_id},
+    )
+
+
+def record_rows(reader: SnapshotReader, record_id: str) -> list[Row]:
+    """Every source row behind a record, in file order."""
+    return reader.dicts(
+        "SELECT * FROM person_observation WHERE record_id = $id ORDER BY file_name, row_number",
+        {"id": record_id},
+    )
+
+
+def record_identifiers(reader: SnapshotReader, record_id: str) -> list[Row]:
+    """The identifiers a record carries."""
+    if not reader.has("identifier"):
+        return []
+    return reader.dicts(
+        "SELECT DISTINCT scheme, value, value_raw FROM identifier WHERE record_id = $id "
+        "ORDER BY scheme, value",
+        {"id": record_id},
+    )
+
+
+def events_of_person(reader: SnapshotReader, person_id: str) -> list[Row]:
+    """A person's events, oldest first, with their role and age in each."""
+    return reader.dicts(
+        """SELECT e.event_id, e.source, s.agency, e.kind, e.event_date, e.offence_code,
+            e.offence_description, e.outcome_code, e.outcome_label, i.record_id, i.role,
+            i.age_at_event
+        FROM person_link l
+        JOIN involvement i ON i.record_id = l.record_id
+        JOIN event e ON e.event_id = i.event_id
+        LEFT JOIN source s ON s.source = e.source
+        WHERE l.person_id = $id
+        ORDER BY e.event_date NULLS LAST, e.event_id, i.record_id""",
+        {"id": person_id},
+    )
+
+
+def networks_of_person(reader: SnapshotReader, person_id: str) -> list[Row]:
+    """The networks a person is a member of."""
+    if not reader.has("network_member"):
+        return []
+    return reader.dicts(
+        "SELECT network_id, role, events, centrality FROM network_member "
+        "WHERE person_id = $id ORDER BY network_id",
+        {"id": person_id},
+    )
+
+
+# ---- events ------------------------------------------------------------------------------
+
+
+def event(reader: SnapshotReader, params: dict[str, object], event_id: str) -> Row | None:
+    """A visible event with its source's agency, or None."""
+    return one(
+        reader,
+        f"""SELECT e.*, s.agency,
+            EXISTS (SELECT 1 FROM involvement x WHERE x.event_id = e.event_id
+                AND {scope.record_protected("x.record_id")}) AS protected
+        FROM event e LEFT JOIN source s ON s.source = e.source
+        WHERE e.event_id = $id AND {scope.event_visible("e.event_id", "e.source")}""",
+        {**params, "id": event_id},
+    )
+
+
+def involvements(reader: SnapshotReader, params: dict[str, object], event_id: str) -> list[Row]:
+    """Who was involved in an event, each marked visible (to the scopes) and protected."""
+    return reader.dicts(
+        f"""SELECT i.record_id, l.person_id, i.role, i.role_raw, i.age_at_event,
+            r.forename, r.surname,
+            {scope.record_visible("i.record_id", "i.source")} AS visible,
+            {scope.record_protected("i.record_id")} AS protected
+        FROM involvement i
+        LEFT JOIN person_link l ON l.record_id = i.record_id
+        LEFT JOIN person_record r ON r.record_id = i.record_id
+        WHERE i.event_id = $id ORDER BY i.role, i.record_id""",
+        {**params, "id": event_id},
+    )
+
+
+# ---- pairs -------------------------------------------------------------------------------
+
+
+def scored_pair(reader: SnapshotReader, first: str, second: str) -> Row | None:
+    """The match_pair row of two records (in either order), or None."""
+    if not reader.has("match_pair"):
+        return None
+    left, right = sorted((first, second))
+    return one(
+        reader,
+        "SELECT * FROM match_pair WHERE least(record_l, record_r) = $l "
+        "AND greatest(record_l, record_r) = $r",
+        {"l": left, "r": right},
+    )
+
+
+# ---- networks ----------------------------------------------------------------------------
+
+NETWORK_COLUMNS = """n.network_id, n.suspects, n.victims, n.events, n.source_keys AS sources,
+    n.forces, n.first_date, n.last_date, n.central_suspects, n.charged_events,
+    n.cse_flagged_events, n.edges"""
+
+
+def network(reader: SnapshotReader, params: dict[str, object], network_id: str) -> Row | None:
+    """A visible network, or None."""
+    return one(
+        reader,
+        f"SELECT {NETWORK_COLUMNS} FROM network n "
+        f"WHERE n.network_id = $id AND {scope.network_visible('n.network_id')}",
+        {**params, "id": network_id},
+    )
+
+
+def networks(
+    reader: SnapshotReader, params: dict[str, object], page: int, page_size: int
+) -> tuple[int, list[Row]]:
+    """(total, one page of visible networks), most suspects first."""
+    rows = reader.dicts(
+        f"""SELECT {NETWORK_COLUMNS}, count(*) OVER () AS total FROM network n
+        WHERE {scope.network_visible("n.network_id")}
+        ORDER BY n.suspects DESC, n.events DESC, n.network_id
+        LIMIT $limit OFFSET $offset""",
+        {**params, "limit": page_size, "offset": (page - 1) * page_size},
+    )
+    if rows:
+        return int(rows[0]["total"]), rows
+    counted = one(
+        reader,
+        f"SELECT count(*) AS total FROM network n WHERE {scope.network_visible('n.network_id')}",
+        params,
+    )
+    return (int(counted["total"]) if counted else 0), rows
+
+
+def network_members(
+    reader: SnapshotReader, params: dict[str, object], network_id: str
+) -> list[Row]:
+    """A network's members, most central first, each marked visible to the scopes."""
+    return reader.dicts(
+        f"""SELECT m.person_id, m.role, m.events, m.centrality,
+            {scope.person_visible("m.person_id")} AS visible
+        FROM network_member m WHERE m.network_id = $id
+        ORDER BY m.centrality DESC NULLS LAST, m.person_id""",
+        {"scopes": params["scopes"], "id": network_id},
+    )
+
+
+def network_edges(reader: SnapshotReader, network_id: str) -> list[Row]:
+    """A network's ties."""
+    return reader.dicts(
+        "SELECT person_a, person_b, kind, events, sources FROM network_edge "
+        "WHERE network_id = $id ORDER BY person_a, person_b, kind",
+        {"id": network_id},
+    )
