@@ -24,7 +24,7 @@ from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.constraints import cannot_links_sql, directly_linked_sql
 from casebridge.link.ids import assign_ids
-from casebridge.link.judgements import latest_judgements_sql
+from casebridge.link.judgements import import_service_judgements, latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.recheck import contradictions
@@ -359,6 +359,7 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         started = time.perf_counter()
+        import_service_judgements(engine, workspace.root)  # the review service's judgements
         records = prepare_link_input(engine, duplicate_free_sources(workspace))
         if records < 2:
             raise UsageError("nothing to link: ingest some sources first ('casebridge ingest')")
