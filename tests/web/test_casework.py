@@ -411,3 +411,25 @@ def test_every_casework_route_declares_a_permission_and_a_schema(
             ok = answers.get("200") or answers.get("201")
             assert ok and ok["content"], declared.path
             assert {"403", "404"} <= set(answers)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (f"/api/items/{CRIME_ITEM}/notes", b'{"text": "a\\u0000b"}'),
+        (f"/api/items/{CRIME_ITEM}/notes", b'{"text": "\\ud800"}'),
+        ("/api/search", b'{"name": "\\udfffSmith", "reason": "r"}'),
+        ("/api/pairs/judgements",
+         b'{"first": "a", "second": "b", "verdict": "same", "reason": "\\u0000"}'),
+        (f"/api/items/{CRIME_ITEM}/assignment", b'{"assignee_id": 100000000000000000000}'),
+    ],
+)  # fmt: skip
+def test_text_no_database_can_store_is_refused_without_echoing_it(
+    served: tuple[FastAPI, SignedIn], path: str, body: bytes
+) -> None:
+    sign_in(served, "supervisor", PLANTED_AGENCY)
+    with TestClient(served[0]) as client:
+        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+        reason = client.get(f"/api/items/{CRIME_ITEM}", params={"reason": "a\x00b"})
+    assert answer.status_code == reason.status_code == 422
+    assert "input" not in answer.text and "Smith" not in answer.text

@@ -9,15 +9,32 @@ field masked for the caller's role is null and named in the ``masked`` list besi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ItemStatusName = Literal["new", "in_review", "referred", "no_further_action"]
 VerdictName = Literal["same", "different", "unsure"]
 ExportFormat = Literal["graphml", "gexf", "i2"]
 REASON_LIMIT = 2000
 NOTE_LIMIT = 10_000
+ACCOUNT_ID_LIMIT = 2**63 - 1  # the operational store's ids are 64-bit
+
+
+def storable(text: str) -> str:
+    """Text a database can store as it is: no NUL character (PostgreSQL refuses it) and no
+    lone surrogate (it is not Unicode text: JSON lets one through, UTF-8 cannot carry it)."""
+    if "\x00" in text:
+        raise ValueError("text may not hold a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be Unicode: it holds a lone surrogate") from None
+    return text
+
+
+# text that people send, stored or searched for
+Text = Annotated[str, AfterValidator(storable)]
 
 
 class _Out(BaseModel):
@@ -140,21 +157,21 @@ class StatusChange(BaseModel):
     """A new status for an item; no_further_action needs a reason."""
 
     status: ItemStatusName
-    reason: str | None = Field(default=None, max_length=REASON_LIMIT)
+    reason: Text | None = Field(default=None, max_length=REASON_LIMIT)
 
 
 class AssignmentChange(BaseModel):
     """Assign an item: to yourself (your account id, or leave it out), to another account
     (Permission.ASSIGN_OTHERS), or to nobody (``unassign``)."""
 
-    assignee_id: int | None = None
+    assignee_id: int | None = Field(default=None, ge=1, le=ACCOUNT_ID_LIMIT)
     unassign: bool = False
 
 
 class NoteIn(BaseModel):
     """A note's text."""
 
-    text: str = Field(min_length=1, max_length=NOTE_LIMIT)
+    text: Text = Field(min_length=1, max_length=NOTE_LIMIT)
 
 
 class RecordOut(_Out):
@@ -358,10 +375,10 @@ class PairDetail(_Out):
 class JudgementIn(BaseModel):
     """Two records are the same person, different people, or unsure; with why."""
 
-    first: str = Field(min_length=1, max_length=200)
-    second: str = Field(min_length=1, max_length=200)
+    first: Text = Field(min_length=1, max_length=200)
+    second: Text = Field(min_length=1, max_length=200)
     verdict: VerdictName
-    reason: str = Field(min_length=1, max_length=REASON_LIMIT)
+    reason: Text = Field(min_length=1, max_length=REASON_LIMIT)
 
 
 class NetworkSummary(_Out):
@@ -423,11 +440,11 @@ class NetworkPage(_Out):
 class SearchIn(BaseModel):
     """What to look for (at least one); a reason is required for every search."""
 
-    name: str | None = Field(default=None, max_length=400)
+    name: Text | None = Field(default=None, max_length=400)
     birth_date: dt.date | None = None
-    postcode: str | None = Field(default=None, max_length=40)
-    identifier: str | None = Field(default=None, max_length=100)
-    reason: str | None = Field(default=None, max_length=REASON_LIMIT)
+    postcode: Text | None = Field(default=None, max_length=40)
+    identifier: Text | None = Field(default=None, max_length=100)
+    reason: Text | None = Field(default=None, max_length=REASON_LIMIT)
 
 
 class SearchHit(_Out):
