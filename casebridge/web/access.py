@@ -17,7 +17,7 @@ For the signed-in principal it enforces, on every call:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import AccountScope, Assignment, ItemStatus, Judgement, Note
 from casebridge.web.permissions import Permission, Role, allowed
-from casebridge.web.services import masking, operational, reads, shapes
+from casebridge.web.services import operational, reads, shapes
 from casebridge.web.services.exports import ExportedFile, export_network
 from casebridge.web.services.masking import PROTECTED_ROLES
 from casebridge.web.services.schemas import (
@@ -44,19 +44,15 @@ from casebridge.web.services.schemas import (
     JudgementIn,
     JudgementOut,
     NetworkDetail,
-    NetworkEdge,
     NetworkMember,
     NetworkPage,
     NoteIn,
     NoteOut,
     PairDetail,
     PersonDetail,
-    PersonEvent,
-    PersonItem,
     PersonNetwork,
     QueuePage,
     RecordDetail,
-    SearchHit,
     SearchResults,
     SnapshotOut,
     StatusChange,
@@ -135,7 +131,6 @@ class Access:
     reader: SnapshotReader
     sessions: sessionmaker[Session]
     reason: str | None = None
-    _checked: dict[tuple[str, str], bool] = field(default_factory=dict, init=False)
 
     # ---- the policy --------------------------------------------------------------------
 
@@ -354,18 +349,9 @@ class Access:
             snapshot=self.reader.snapshot.name,
             person=shapes.person(row, hide),
             records=[shapes.record(r, self.hides_victims and r["protected"]) for r in records],
-            events=[_person_event(e, hide) for e in events],
+            events=[shapes.person_event(e, hide) for e in events],
             networks=[PersonNetwork(**n) for n in reads.networks_of_person(self.reader, person_id)],
-            items=[
-                PersonItem(
-                    item_id=i["item_id"],
-                    subject=i["subject"],
-                    rules=list(i["rules"]),
-                    priority=float(i["priority"]),
-                    status=statuses.get(i["item_id"], operational.DEFAULT_STATUS),
-                )  # fmt: skip
-                for i in items
-            ],
+            items=[shapes.person_item(i, statuses) for i in items],
         )
 
     def record(self, record_id: str) -> RecordDetail:
@@ -395,19 +381,10 @@ class Access:
             raise NotFoundError(NOT_FOUND)
         flagged = self._break_glass(("event", event_id))
         hide = self.hides_victims and bool(row["protected"])
-        fields, masked = masking.field_values(row, masking.EVENT_FIELDS, hide)
         parts = reads.involvements(self.reader, self.params, event_id)
         self._trail_read("read_event", "event", [event_id], flagged)
-        return EventDetail(
-            snapshot=self.reader.snapshot.name, event_id=row["event_id"], source=row["source"],
-            agency=row["agency"], local_id=row["local_id"], first_row=row["first_row"],
-            kind=row["kind"], event_date=row["event_date"],
-            offence_description=row["offence_description"], outcome_label=row["outcome_label"],
-            outcome_category=row["outcome_category"], is_sexual=row["is_sexual"],
-            victim_age_band=row["victim_age_band"], fields=fields,
-            involvements=[shapes.involvement(p, self.hides_victims) for p in parts],
-            masked=masked,
-        )  # fmt: skip
+        involvements = [shapes.involvement(p, self.hides_victims) for p in parts]
+        return shapes.event(self.reader.snapshot.name, row, involvements, hide)
 
     # ---- pairs and judgements ----------------------------------------------------------
 
@@ -508,16 +485,7 @@ class Access:
             snapshot=self.reader.snapshot.name,
             network=shapes.network(row),
             members=[NetworkMember(**m) for m in members],
-            edges=[
-                NetworkEdge(
-                    person_a=e["person_a"],
-                    person_b=e["person_b"],
-                    kind=e["kind"],
-                    events=list(e["events"] or []),
-                    sources=list(e["sources"] or []),
-                )  # fmt: skip
-                for e in edges
-            ],
+            edges=[shapes.network_edge(e) for e in edges],
         )
 
     def export_network(self, network_id: str, kind: str) -> ExportedFile:
@@ -543,23 +511,8 @@ class Access:
         if not terms.given():
             raise InvalidError("give a name, birth date, postcode or identifier to search for")
         rows = find_persons(self.reader, self.params, terms, self.hides_victims)
-        hits = [_hit(row, terms) for row in rows[:LIMIT]]
+        hits = [shapes.search_hit(row, terms.given()) for row in rows[:LIMIT]]
         self._trail_read("search", "person", [h.person_id for h in hits], self.bound_to_assignments)
         return SearchResults(
             snapshot=self.reader.snapshot.name, hits=hits, truncated=len(rows) > LIMIT
         )
-
-
-def _person_event(row: reads.Row, hide: bool) -> PersonEvent:
-    """An event of a person's; a masked person's exact age in it is left out (its band stays)."""
-    band = masking.age_band(row["age_at_event"])
-    return PersonEvent(**{**row, "age_at_event": None if hide else row["age_at_event"]},
-                       age_band=band)  # fmt: skip
-
-
-def _hit(row: reads.Row, terms: SearchTerms) -> SearchHit:
-    return SearchHit(
-        person_id=row["person_id"], records=int(row["records"]), sources=int(row["sources"]),
-        forename=row["forename"], surname=row["surname"], date_of_birth=row["date_of_birth"],
-        postcode=row["postcode"], matched_on=terms.given(), masked=[],
-    )  # fmt: skip

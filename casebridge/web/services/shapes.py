@@ -12,15 +12,20 @@ from casebridge.web.services.reads import Row
 from casebridge.web.services.schemas import (
     AssignmentOut,
     ComparedValue,
+    EventDetail,
     IdentifierOut,
     Involvement,
     ItemEvidence,
     JudgementOut,
+    NetworkEdge,
     NetworkSummary,
     NoteOut,
+    PersonEvent,
+    PersonItem,
     PersonSummary,
     QueueItem,
     RecordOut,
+    SearchHit,
     SourceRow,
     StatusEntry,
 )
@@ -174,6 +179,50 @@ def network(row: Row) -> NetworkSummary:
         central_suspects=list(row["central_suspects"] or []),
         charged_events=row["charged_events"], cse_flagged_events=row["cse_flagged_events"],
         edges=row["edges"],
+    )  # fmt: skip
+
+
+def person_event(row: Row, hide: bool) -> PersonEvent:
+    """An event of a person's; a masked person's exact age in it is left out (its band stays)."""
+    band = masking.age_band(row["age_at_event"])
+    return PersonEvent(**{**row, "age_at_event": None if hide else row["age_at_event"]},
+                       age_band=band)  # fmt: skip
+
+
+def person_item(row: Row, statuses: dict[str, str]) -> PersonItem:
+    """A review item about a person, with its status (new when nobody set one)."""
+    return PersonItem(
+        item_id=row["item_id"], subject=row["subject"], rules=list(row["rules"]),
+        priority=float(row["priority"]), status=statuses.get(row["item_id"], "new"),
+    )  # fmt: skip
+
+
+def event(snapshot: str, row: Row, involvements: list[Involvement], hide: bool) -> EventDetail:
+    """An event with its values raw beside standardised; its free text masked when ``hide``."""
+    fields, masked = masking.field_values(row, masking.EVENT_FIELDS, hide)
+    return EventDetail(
+        snapshot=snapshot, event_id=row["event_id"], source=row["source"], agency=row["agency"],
+        local_id=row["local_id"], first_row=row["first_row"], kind=row["kind"],
+        event_date=row["event_date"], offence_description=row["offence_description"],
+        outcome_label=row["outcome_label"], outcome_category=row["outcome_category"],
+        is_sexual=row["is_sexual"], victim_age_band=row["victim_age_band"], fields=fields,
+        involvements=involvements, masked=masked,
+    )  # fmt: skip
+
+
+def network_edge(row: Row) -> NetworkEdge:
+    return NetworkEdge(
+        person_a=row["person_a"], person_b=row["person_b"], kind=row["kind"],
+        events=list(row["events"] or []), sources=list(row["sources"] or []),
+    )  # fmt: skip
+
+
+def search_hit(row: Row, matched_on: list[str]) -> SearchHit:
+    """A person found (a protected one never reaches here for a role that masks them)."""
+    return SearchHit(
+        person_id=row["person_id"], records=int(row["records"]), sources=int(row["sources"]),
+        forename=row["forename"], surname=row["surname"], date_of_birth=row["date_of_birth"],
+        postcode=row["postcode"], matched_on=matched_on, masked=[],
     )  # fmt: skip
 
 
