@@ -196,6 +196,23 @@ class TrailCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(200))
 
 
+class TrailHead(Base):
+    """The trail's one head row: how many entries the service has appended, the last one's
+    hash and the Merkle frontier (the right edge's subtree roots, as a JSON list of hex).
+
+    Appending locks this row first, so two appends at once never fork the chain; checkpoints
+    sign the root the appender built, not whatever the table holds when they are written.
+    ``size`` is None until the first append after the migration builds it from the log.
+    """
+
+    __tablename__ = "trail_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    frontier: Mapped[str | None] = mapped_column(Text)
+
+
 class FlagReview(Base):
     """A supervisor's note that a flagged (break-glass) trail entry was looked at."""
 
