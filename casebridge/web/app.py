@@ -11,6 +11,7 @@ from casebridge.web.config import ServiceSettings
 from casebridge.web.db import make_engine, migrate, session_factory
 from casebridge.web.permissions import api_routes, permission_of
 from casebridge.web.routes import health
+from casebridge.web.routes.trail import mount_trail
 
 # one place for the headers every response carries (docs/service.md, "What it protects")
 SECURITY_HEADERS = {
@@ -56,6 +57,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.include_router(health.router)
+    mount_trail(app, settings)
 
     @app.middleware("http")
     async def security_headers(
