@@ -35,6 +35,7 @@ from casebridge.web.trail import GENESIS, HEAD_ID, entry_digest, entry_leaf, hea
 RENUMBER_REACH = 8
 # at most this many changed entries are compared with each other to find swapped contents
 SWAP_SEARCH_LIMIT = 256
+NOT_A_PREFIX = "not a prefix"
 
 
 class Verdict(enum.StrEnum):
@@ -127,9 +128,10 @@ def verify_trail(
     head = session.get(TrailHead, HEAD_ID) if has_head else None
     findings.extend(head_findings(head, entries, tree))
     rows = session.scalars(select(TrailCheckpoint).order_by(TrailCheckpoint.tree_size)).all()
-    findings.extend(stored_checkpoint_findings(rows, keys, tree))
+    log = Log(tree, entries[-1].seq + 1 if entries else 0)
+    findings.extend(stored_checkpoint_findings(rows, keys, log))
     for given in outside:
-        findings.append(outside_checkpoint_finding(given, keys, tree))
+        findings.append(outside_checkpoint_finding(given, keys, log))
     findings.extend(coverage_notes(rows, tree))
     return TrailReport(tree.size, tree.root(), findings)
 
@@ -361,17 +363,34 @@ def head_findings(
         )
 
 
+@dataclass(frozen=True)
+class Log:
+    """The log as it stands: its Merkle tree, and one past the highest entry number in it."""
+
+    tree: MerkleTree
+    numbered: int
+
+
 def stored_checkpoint_findings(
-    rows: Sequence[TrailCheckpoint], keys: dict[str, Ed25519PublicKey], tree: MerkleTree
+    rows: Sequence[TrailCheckpoint], keys: dict[str, Ed25519PublicKey], log: Log
 ) -> Iterator[Finding]:
-    """One finding per failing stored checkpoint, and one line for all that hold."""
+    """One finding per problem of a stored checkpoint (a run of checkpoints that are no
+    longer prefixes as one), and one line for all that hold."""
     holding = 0
+    unmatched: list[TrailCheckpoint] = []
     for row in rows:
-        where = f"checkpoint {row.id} (size {row.tree_size})"
-        problems = list(checkpoint_problems(stored(row), keys, tree))
+        problems = list(checkpoint_problems(stored(row), keys, log))
+        if [problem for problem, _ in problems] == [NOT_A_PREFIX]:
+            unmatched.append(row)
+            continue
+        if unmatched:
+            yield _not_prefixes(unmatched)
+            unmatched = []
         for problem, detail in problems:
-            yield Finding(Verdict.fail, problem, where, detail)
+            yield Finding(Verdict.fail, problem, _checkpoint_where(row), detail)
         holding += not problems
+    if unmatched:
+        yield _not_prefixes(unmatched)
     if holding:
         yield Finding(
             Verdict.ok,
@@ -381,8 +400,38 @@ def stored_checkpoint_findings(
         )
 
 
+def _checkpoint_where(row: TrailCheckpoint) -> str:
+    return f"checkpoint {row.id} (size {row.tree_size})"
+
+
+def _not_prefixes(rows: Sequence[TrailCheckpoint]) -> Finding:
+    if len(rows) == 1:
+        return Finding(
+            Verdict.fail,
+            NOT_A_PREFIX,
+            _checkpoint_where(rows[0]),
+            _not_prefix_detail(rows[0].tree_size),
+        )
+    first, last = rows[0], rows[-1]
+    return Finding(
+        Verdict.fail,
+        NOT_A_PREFIX,
+        f"checkpoints {first.id}-{last.id} (sizes {first.tree_size}-{last.tree_size})",
+        f"none of these {len(rows)} is a prefix of today's log (no consistency proof holds): "
+        f"its first {first.tree_size} entries already differ from what checkpoint {first.id} "
+        "signed",
+    )
+
+
+def _not_prefix_detail(size: int) -> str:
+    return (
+        f"the log's first {size} entries are not the ones it signed (no consistency proof "
+        "holds): entries up to it were changed, deleted, inserted or reordered"
+    )
+
+
 def outside_checkpoint_finding(
-    given: OutsideCheckpoint, keys: dict[str, Ed25519PublicKey], tree: MerkleTree
+    given: OutsideCheckpoint, keys: dict[str, Ed25519PublicKey], log: Log
 ) -> Finding:
     """Whether a checkpoint kept outside the database is signed and a prefix of the log."""
     where = f"checkpoint {given.source} (size {given.note.tree_size})"
@@ -394,7 +443,7 @@ def outside_checkpoint_finding(
             where,
             "not signed by any of the public keys given; give its key with --public-key",
         )
-    problems = list(checkpoint_problems(checkpoint, keys, tree))
+    problems = list(checkpoint_problems(checkpoint, keys, log))
     if problems:
         problem, detail = problems[0]
         return Finding(Verdict.fail, problem, where, detail)
@@ -404,27 +453,32 @@ def outside_checkpoint_finding(
 
 
 def checkpoint_problems(
-    checkpoint: Checkpoint, keys: dict[str, Ed25519PublicKey], tree: MerkleTree
+    checkpoint: Checkpoint, keys: dict[str, Ed25519PublicKey], log: Log
 ) -> Iterator[tuple[str, str]]:
     """What is wrong with one checkpoint: its signature, its size, its root."""
     signature = checkpoint.signature_problem(keys)
     if signature is not None:
         yield "signature", signature
-    size = checkpoint.tree_size
+    size, tree = checkpoint.tree_size, log.tree
     if size > tree.size:
-        yield (
-            "truncated",
-            f"it covers {size} entries but the log holds {tree.size}: entries "
-            f"{tree.size}-{size - 1} were deleted",
-        )
+        yield "truncated", _truncation(size, log)
         return
     proof = tree.consistency_proof(size)
     if not verify_consistency(size, tree.size, checkpoint.root, tree.root(), proof):
-        yield (
-            "not a prefix",
-            f"the log's first {size} entries are not the ones it signed (no consistency proof "
-            "holds): entries up to it were changed, deleted, inserted or reordered",
-        )
+        yield NOT_A_PREFIX, _not_prefix_detail(size)
+
+
+def _truncation(size: int, log: Log) -> str:
+    covers = f"it covers {size} entries but the log holds {log.tree.size}"
+    if log.numbered >= size:
+        return f"{covers}: entries were deleted"
+    cut = log.numbered
+    where = (
+        f"entry {cut} at the end was"
+        if cut == size - 1
+        else f"entries {cut}-{size - 1} at the end were"
+    )
+    return f"{covers}: {where} deleted"
 
 
 def coverage_notes(rows: Sequence[TrailCheckpoint], tree: MerkleTree) -> Iterator[Finding]:
