@@ -95,6 +95,11 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
             _write_new_key(path, Ed25519PrivateKey.generate())
         except FileExistsError:  # another process made it first: use theirs
             pass
+        except OSError:
+            raise TrailKeyError(
+                f"cannot make the trail signing key {path}; let the service's account write "
+                f"there, or name another file in {KEY_VARIABLE}"
+            ) from None
     return load_signing_key(path)
 
 
