@@ -1,12 +1,12 @@
-"""Fixtures for the service's tests: a fresh operational database for each test, on SQLite and
+"""Fixtures for the service's tests: an empty operational database for each test, on SQLite and
 on PostgreSQL.
 
 ``database_url`` is the one place a test's database comes from: every test that uses it (or
 ``service_settings``) runs twice, as ``test_x[sqlite]`` and ``test_x[postgresql]``. The
-PostgreSQL runs share one throwaway server per test session (per pytest-xdist worker) and get a
-new, empty database each. Without PostgreSQL's binaries they are skipped with a note, except
-under ``CI``, where they fail (as the report's browser test does without chromium): CI runs
-``make test`` as root, which installs them.
+PostgreSQL runs share one throwaway server per test session (per pytest-xdist worker) and get
+an empty database each: made for the test, or emptied after the test before it. Without
+PostgreSQL's binaries they are skipped with a note, except under ``CI``, where they fail (as the
+report's browser test does without chromium): CI runs ``make test`` as root, which installs them.
 """
 
 from __future__ import annotations
@@ -69,18 +69,18 @@ def engines_disposed() -> Iterator[None]:
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database: a SQLite file, or a database on the session's PostgreSQL."""
+    """An empty database: a new SQLite file, or an empty database on the session's PostgreSQL."""
     if request.param == "sqlite":
         with engines_disposed():
             yield f"sqlite:///{tmp_path / 'service.sqlite'}"
         return
     server: ThrowawayServer = request.getfixturevalue("postgresql_server")
-    name = server.create_database()
+    name = server.take_database()
     try:
         with engines_disposed():
             yield server.url(name)
     finally:
-        server.drop_database(name)
+        server.give_back_database(name)
 
 
 @pytest.fixture

@@ -92,25 +92,50 @@ def database_names(server: ThrowawayServer) -> set[str]:
         return {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
 
 
-def table_count(url: str) -> int:
-    """How many tables the database at ``url`` holds."""
-    query = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+def object_names(url: str) -> list[str]:
+    """Every schema and relation in the database at ``url`` outside the system's own."""
+    query = """
+        SELECT nspname FROM pg_namespace
+        WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+        UNION ALL
+        SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+        ORDER BY 1"""
     with psycopg.connect(url) as connection:
-        row = connection.execute(query).fetchone()
-    assert row is not None
-    return int(row[0])
+        return [row[0] for row in connection.execute(query)]
 
 
-def test_a_database_is_made_empty_and_dropped_with_its_connections(
+def test_a_database_given_back_is_emptied_for_the_next_test(
     postgresql_server: ThrowawayServer,
 ) -> None:
-    name = postgresql_server.create_database()
-    assert name in database_names(postgresql_server)
-    assert table_count(postgresql_server.url(name)) == 0
-    # a connection left open (as a test's engine might leave one) does not stop the drop
-    left_open = psycopg.connect(postgresql_server.url(name))
+    name = postgresql_server.take_database()
+    url = postgresql_server.url(name)
+    assert object_names(url) == ["public"]
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE public.note (id serial PRIMARY KEY, text text)")
+        connection.execute("CREATE SCHEMA own")
+        connection.execute("CREATE TYPE own.mood AS ENUM ('calm')")
+        connection.execute("CREATE VIEW own.notes AS SELECT * FROM public.note")
+    # a test that leaves a transaction open, holding a lock on its table
+    left_open = psycopg.connect(url)
+    left_open.execute("INSERT INTO note (text) VALUES ('held')")
     try:
-        postgresql_server.drop_database(name)
+        postgresql_server.give_back_database(name)
     finally:
         left_open.close()
+    assert postgresql_server.take_database() == name
+    assert object_names(url) == ["public"]
+    postgresql_server.give_back_database(name)
+
+
+def test_a_database_that_cannot_be_emptied_is_dropped(
+    postgresql_server: ThrowawayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = postgresql_server.take_database()
+    monkeypatch.setattr(throwaway_postgresql, "EMPTY_DATABASE", "SELECT no_such_function()")
+    postgresql_server.give_back_database(name)
     assert name not in database_names(postgresql_server)
+    monkeypatch.undo()
+    another = postgresql_server.take_database()
+    assert another != name
+    postgresql_server.give_back_database(another)
