@@ -26,7 +26,7 @@ from casebridge.web.merkle import verify_consistency, verify_inclusion
 from casebridge.web.models import Account, AccountScope, FlagReview, TrailEntry
 from casebridge.web.permissions import Role, api_routes
 from casebridge.web.routes.trail import PREFIX
-from casebridge.web.trail import record
+from casebridge.web.trail import as_utc, record
 
 NORTHSHIRE, EASTMOOR = "Northshire Police", "Eastmoor Council"
 # invented people, one account per role and agency the tests need
@@ -123,7 +123,7 @@ def test_auditors_filter_the_trail(seeded: Service) -> None:
 
 
 def test_times_in_another_zone_mean_the_same_instant(seeded: Service) -> None:
-    middle = seeded.entries()[3].at.replace(tzinfo=dt.UTC)
+    middle = as_utc(seeded.entries()[3].at)
     in_new_york = middle.astimezone(dt.timezone(dt.timedelta(hours=-5)))
     assert _seqs(seeded.get("/entries", since=in_new_york.isoformat(), flagged=False)) == [3, 5]
 
