@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from casebridge.errors import CasebridgeError
+from casebridge.web.auth.csrf import require_csrf_token
+from casebridge.web.auth.install import install_sign_in
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import make_engine, migrate, session_factory
 from casebridge.web.permissions import api_routes, permission_of
@@ -49,6 +51,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         title="casebridge review service",
         version="1",
         description="Review teams' access to the pipeline's results, scoped by agency.",
+        # every POST, PUT, PATCH and DELETE of every router must carry its CSRF token
+        dependencies=[Depends(require_csrf_token)],
     )
     engine = make_engine(settings.database_url)
     migrate(engine)
@@ -56,6 +60,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.include_router(health.router)
+    install_sign_in(app, settings)
 
     @app.middleware("http")
     async def security_headers(
