@@ -4,6 +4,7 @@ administrators' list of accounts. Every write is a trail entry naming the accoun
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -19,7 +20,7 @@ from casebridge.web.auth.passwords import MAXIMUM_LENGTH, PasswordPolicyError
 from casebridge.web.auth.times import as_utc
 from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
-from casebridge.web.models import Account, utc_now
+from casebridge.web.models import Account, AccountScope, utc_now
 from casebridge.web.permissions import Permission, Requires, Role
 from casebridge.web.trail import record
 
@@ -109,14 +110,14 @@ def _writing(request: Request) -> Iterator[Session]:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
 
 
-def _answer(db: Session, account: Account) -> AccountAnswer:
+def _answer(db: Session, account: Account, scopes: list[str] | None = None) -> AccountAnswer:
     locked_until = account.locked_until
     return AccountAnswer(
         id=account.id,
         username=account.username,
         display_name=account.display_name,
         role=Role(account.role),
-        scopes=accounts.agencies_of(db, account.id),
+        scopes=accounts.agencies_of(db, account.id) if scopes is None else scopes,
         active=account.active,
         second_factor_enrolled=account.totp_confirmed,
         must_change_password=account.must_change_password,
@@ -168,7 +169,12 @@ def list_accounts(principal: Administrator, request: Request) -> list[AccountAns
     """Every account, by username."""
     with transaction(request.app.state.sessions) as db:
         found = db.scalars(select(Account).order_by(Account.username)).all()
-        return [_answer(db, account) for account in found]
+        scopes: dict[int, list[str]] = defaultdict(list)
+        for account_id, agency in db.execute(
+            select(AccountScope.account_id, AccountScope.agency).order_by(AccountScope.agency)
+        ):
+            scopes[account_id].append(agency)
+        return [_answer(db, account, scopes[account.id]) for account in found]
 
 
 @router.post("/api/accounts", status_code=status.HTTP_201_CREATED)
