@@ -260,3 +260,25 @@ def test_changing_one_s_own_password_needs_the_current_one_and_ends_other_sessio
     actions = [e.action for e in _trail(app)]
     assert "account.password_change_refused" in actions
     assert "account.password_changed" in actions
+
+
+def test_an_administrator_maps_an_account_to_an_oidc_subject_once(
+    app: FastAPI, admin: tuple[TestClient, dict[str, str]]
+) -> None:
+    client, headers = admin
+    first = _create(client, headers, username="f.first")["account"]
+    second = _create(client, headers, username="s.second")["account"]
+    assert isinstance(first, dict) and isinstance(second, dict)
+    mapped = client.patch(
+        f"/api/accounts/{first['id']}", json={"oidc_subject": "248289761001"}, headers=headers
+    )
+    assert mapped.json()["oidc_subject"] == "248289761001"
+    clash = client.patch(
+        f"/api/accounts/{second['id']}", json={"oidc_subject": "248289761001"}, headers=headers
+    )
+    assert clash.status_code == 409
+    cleared = client.patch(
+        f"/api/accounts/{first['id']}", json={"oidc_subject": ""}, headers=headers
+    )
+    assert cleared.json()["oidc_subject"] is None
+    assert _trail(app)[-1].action == "account.oidc_subject_changed"

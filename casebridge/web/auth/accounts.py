@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from casebridge.errors import CasebridgeError
 from casebridge.web.auth import limits, passwords, totp
 from casebridge.web.auth.sessions import end_sessions_of
-from casebridge.web.models import Account, AccountScope
+from casebridge.web.models import Account, AccountScope, utc_now
 from casebridge.web.permissions import Role
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
@@ -142,6 +142,17 @@ def set_role(db: Session, account: Account, role: str, at: dt.datetime) -> None:
         _keep_an_administrator(db, account)
     account.role = chosen.value
     end_sessions_of(db, account.id, at)
+
+
+def set_oidc_subject(db: Session, account: Account, subject: str) -> None:
+    """Map an account to the subject an OIDC provider knows it by (``""``: no subject)."""
+    chosen = subject.strip() or None
+    if chosen is not None:
+        holder = db.scalars(select(Account).where(Account.oidc_subject == chosen)).first()
+        if holder is not None and holder.id != account.id:
+            raise AccountConflictError("another account has this OIDC subject")
+    account.oidc_subject = chosen
+    end_sessions_of(db, account.id, utc_now())
 
 
 def deactivate(db: Session, account: Account, at: dt.datetime) -> None:

@@ -61,6 +61,7 @@ class AccountAnswer(BaseModel):
     second_factor_enrolled: bool
     must_change_password: bool
     locked: bool
+    oidc_subject: str | None
     created_at: dt.datetime
 
 
@@ -74,10 +75,12 @@ class NewAccountRequest(BaseModel):
 
 
 class AccountChange(BaseModel):
-    """A new role, new agency scopes, or both."""
+    """A new role, new agency scopes, the subject an OIDC provider knows the account by
+    (``""`` to remove it), or any of them."""
 
     role: Role | None = None
     scopes: Scopes | None = None
+    oidc_subject: str | None = Field(default=None, max_length=400)
 
 
 class NewAccountAnswer(BaseModel):
@@ -122,6 +125,7 @@ def _answer(db: Session, account: Account, scopes: list[str] | None = None) -> A
         second_factor_enrolled=account.totp_confirmed,
         must_change_password=account.must_change_password,
         locked=locked_until is not None and as_utc(locked_until) > utc_now(),
+        oidc_subject=account.oidc_subject,
         created_at=as_utc(account.created_at),
     )
 
@@ -207,7 +211,8 @@ def get_account(account_id: AccountId, principal: Administrator, request: Reques
 def change_account(
     account_id: AccountId, body: AccountChange, principal: Administrator, request: Request
 ) -> AccountAnswer:
-    """Change an account's role or agency scopes (its sessions end when its role changes)."""
+    """Change an account's role, agency scopes or OIDC subject (its sessions end when its role
+    or subject changes)."""
     with _writing(request) as db:
         account = _account(db, account_id)
         if body.role is not None and body.role.value != account.role:
@@ -216,6 +221,9 @@ def change_account(
         if body.scopes is not None:
             accounts.set_scopes(db, account, body.scopes)
             _trail(db, principal, "account.scopes_changed", account)
+        if body.oidc_subject is not None:
+            accounts.set_oidc_subject(db, account, body.oidc_subject)
+            _trail(db, principal, "account.oidc_subject_changed", account)
         return _answer(db, account)
 
 
