@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -20,6 +22,16 @@ from casebridge.web.db import transaction
 
 # argon2id at its cheapest: for tests only; the service's own hasher is RFC 9106's profile
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+
+
+@contextmanager
+def closing(app: FastAPI) -> Iterator[FastAPI]:
+    """``app``, its database connections closed when the block ends (PostgreSQL warns about
+    connections left open at exit, and warnings are errors)."""
+    try:
+        yield app
+    finally:
+        app.state.engine.dispose()
 
 
 def use_fast_hasher(app: FastAPI) -> None:

@@ -19,17 +19,17 @@ from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import TrailEntry
 from casebridge.web.permissions import Role
-from tests.web.support import make_account, sign_in, use_fast_hasher
+from tests.web.support import closing, make_account, sign_in, use_fast_hasher
 
 CSRF = "X-CSRF-Token"
 AGENCIES = ["Northshire Police", "Northshire County Council"]
 
 
 @pytest.fixture
-def app(service_settings: ServiceSettings) -> FastAPI:
-    made = create_app(service_settings)
-    use_fast_hasher(made)
-    return made
+def app(service_settings: ServiceSettings) -> Iterator[FastAPI]:
+    with closing(create_app(service_settings)) as made:
+        use_fast_hasher(made)
+        yield made
 
 
 @pytest.fixture

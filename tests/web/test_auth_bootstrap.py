@@ -3,6 +3,7 @@ change its password), and the demo's accounts of each role, scoped from the work
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
@@ -62,8 +63,18 @@ ALL_AGENCIES = (
 )
 
 
-def _fast(app: FastAPI) -> FastAPI:
+@pytest.fixture
+def opened() -> Iterator[list[FastAPI]]:
+    """Applications a test opens, their database connections closed after it."""
+    apps: list[FastAPI] = []
+    yield apps
+    for app in apps:
+        app.state.engine.dispose()
+
+
+def _fast(app: FastAPI, opened: list[FastAPI]) -> FastAPI:
     use_fast_hasher(app)
+    opened.append(app)
     return app
 
 
@@ -73,10 +84,10 @@ def _workspace(settings: ServiceSettings) -> ServiceSettings:
 
 
 def test_the_first_start_makes_one_administrator_and_says_so_once(
-    service_settings: ServiceSettings,
+    service_settings: ServiceSettings, opened: list[FastAPI]
 ) -> None:
     said: list[str] = []
-    app = serve.prepare(service_settings, said.append)
+    app = _fast(serve.prepare(service_settings, said.append), opened)
     assert len(said) == 1
     assert "username:           admin" in said[0]
     with transaction(app.state.sessions) as db:
@@ -90,14 +101,14 @@ def test_the_first_start_makes_one_administrator_and_says_so_once(
         None,
         f'["{admin.id}"]',
     )
-    serve.prepare(service_settings, said.append)
+    _fast(serve.prepare(service_settings, said.append), opened)
     assert len(said) == 1
 
 
 def test_the_first_administrator_enrols_and_changes_its_password_then_manages_accounts(
-    service_settings: ServiceSettings,
+    service_settings: ServiceSettings, opened: list[FastAPI]
 ) -> None:
-    app = _fast(serve.create_app(service_settings))
+    app = _fast(serve.create_app(service_settings), opened)
     first = bootstrap.create_first_administrator(app.state.sessions, FAST_HASHER)
     assert first is not None and first.username == "admin"
     assert bootstrap.create_first_administrator(app.state.sessions, FAST_HASHER) is None
@@ -158,11 +169,11 @@ def _signs_in(app: FastAPI, account: bootstrap.DemoAccount) -> dict[str, object]
 
 
 def test_demo_accounts_of_every_role_sign_in_with_what_is_printed(
-    service_settings: ServiceSettings,
+    service_settings: ServiceSettings, opened: list[FastAPI]
 ) -> None:
     settings = _workspace(service_settings)
     said: list[str] = []
-    app = _fast(serve.prepare_demo(settings.workspace, "127.0.0.1", 8123, said.append))
+    app = _fast(serve.prepare_demo(settings.workspace, "127.0.0.1", 8123, said.append), opened)
     with transaction(app.state.sessions) as db:
         usernames = set(db.scalars(select(Account.username)))
     assert usernames == {f"demo-{role.value}" for role in Role}
@@ -178,9 +189,11 @@ def test_demo_accounts_of_every_role_sign_in_with_what_is_printed(
     assert reviewer.scopes == ("Fernbrook Constabulary",)
 
 
-def test_demo_accounts_made_again_get_new_passwords(service_settings: ServiceSettings) -> None:
+def test_demo_accounts_made_again_get_new_passwords(
+    service_settings: ServiceSettings, opened: list[FastAPI]
+) -> None:
     settings = _workspace(service_settings)
-    app = _fast(serve.create_app(settings))
+    app = _fast(serve.create_app(settings), opened)
     first = bootstrap.create_demo_accounts(app.state.sessions, FAST_HASHER, settings.workspace)
     again = bootstrap.create_demo_accounts(app.state.sessions, FAST_HASHER, settings.workspace)
     assert {a.password for a in first}.isdisjoint(a.password for a in again)
@@ -192,9 +205,12 @@ def test_demo_accounts_made_again_get_new_passwords(service_settings: ServiceSet
 def quiet_uvicorn(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """uvicorn.run replaced: the address it was asked to serve on is noted instead."""
     served: list[tuple[str, int]] = []
-    monkeypatch.setattr(
-        serve.uvicorn, "run", lambda app, host, port, **_: served.append((host, port))
-    )
+
+    def run(app: FastAPI, host: str, port: int, **_: object) -> None:
+        served.append((host, port))
+        app.state.engine.dispose()
+
+    monkeypatch.setattr(serve.uvicorn, "run", run)
     return served
 
 

@@ -23,7 +23,7 @@ from casebridge.web.permissions import (
     api_routes,
     permission_of,
 )
-from tests.web.support import sign_in
+from tests.web.support import closing, sign_in
 
 
 def _casework_router() -> APIRouter:
@@ -54,10 +54,10 @@ def _casework_router() -> APIRouter:
 
 
 @pytest.fixture
-def app(service_settings: ServiceSettings) -> FastAPI:
-    made = create_app(service_settings)
-    made.include_router(_casework_router())
-    return made
+def app(service_settings: ServiceSettings) -> Iterator[FastAPI]:
+    with closing(create_app(service_settings)) as made:
+        made.include_router(_casework_router())
+        yield made
 
 
 @pytest.fixture

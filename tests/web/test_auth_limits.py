@@ -19,7 +19,7 @@ from casebridge.web.auth.limits import username_key
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, LoginAttempt, TrailEntry
-from tests.web.support import current_code, make_account
+from tests.web.support import closing, current_code, make_account
 
 LOCKOUT_AFTER = 3
 
@@ -37,11 +37,12 @@ class CountingHasher(PasswordHasher):
 
 
 @pytest.fixture
-def app(service_settings: ServiceSettings) -> FastAPI:
+def app(service_settings: ServiceSettings) -> Iterator[FastAPI]:
     settings = service_settings.model_copy(
         update={"lockout_after": LOCKOUT_AFTER, "lockout_minutes": 15, "address_attempts": 10}
     )
-    return create_app(settings)
+    with closing(create_app(settings)) as made:
+        yield made
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, TrailEntry
 from casebridge.web.permissions import api_routes
-from tests.web.support import current_code, make_account
+from tests.web.support import closing, current_code, make_account
 
 ISSUER = "https://idp.force.example"
 CLIENT_ID = "casebridge-review"
@@ -59,9 +59,8 @@ def _subject(token: str, key: ECKey) -> str:
 
 def test_oidc_is_off_by_default_and_its_routes_absent(service_settings: ServiceSettings) -> None:
     assert not oidc.oidc_configured(service_settings)
-    app = create_app(service_settings)
-    assert not [r for r in api_routes(app.routes) if "/oidc/" in r.path]
-    with TestClient(app) as client:
+    with closing(create_app(service_settings)) as app, TestClient(app) as client:
+        assert not [r for r in api_routes(app.routes) if "/oidc/" in r.path]
         assert client.get("/api/auth/oidc/start").status_code == 404
         assert client.get("/api/auth/oidc/callback?code=x&state=y").status_code == 404
 
@@ -146,11 +145,11 @@ def configured(service_settings: ServiceSettings) -> ServiceSettings:
 
 
 @pytest.fixture
-def app(configured: ServiceSettings) -> FastAPI:
-    made = create_app(configured)
-    assert isinstance(made.state.oidc_client, oidc.AuthlibClient)
-    made.state.oidc_client = StandInProvider("248289761001")
-    return made
+def app(configured: ServiceSettings) -> Iterator[FastAPI]:
+    with closing(create_app(configured)) as made:
+        assert isinstance(made.state.oidc_client, oidc.AuthlibClient)
+        made.state.oidc_client = StandInProvider("248289761001")
+        yield made
 
 
 @pytest.fixture

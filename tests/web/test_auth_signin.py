@@ -21,16 +21,23 @@ from casebridge.web.auth.sessions import COOKIE_NAME
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, WebSession
-from tests.web.support import FAST_HASHER, current_code, make_account, sign_in, use_fast_hasher
+from tests.web.support import (
+    FAST_HASHER,
+    closing,
+    current_code,
+    make_account,
+    sign_in,
+    use_fast_hasher,
+)
 
 CSRF = "X-CSRF-Token"
 
 
 @pytest.fixture
-def app(service_settings: ServiceSettings) -> FastAPI:
-    made = create_app(service_settings)
-    use_fast_hasher(made)
-    return made
+def app(service_settings: ServiceSettings) -> Iterator[FastAPI]:
+    with closing(create_app(service_settings)) as made:
+        use_fast_hasher(made)
+        yield made
 
 
 @pytest.fixture
@@ -125,9 +132,9 @@ def test_the_cookie_is_httponly_strict_and_only_its_digest_is_kept(
 def test_cookies_are_secure_unless_the_settings_say_otherwise(
     service_settings: ServiceSettings,
 ) -> None:
-    app = create_app(service_settings.model_copy(update={"secure_cookies": True}))
-    username, password, _secret = make_account(app, "analyst", [])
-    with TestClient(app) as client:
+    secure = service_settings.model_copy(update={"secure_cookies": True})
+    with closing(create_app(secure)) as app, TestClient(app) as client:
+        username, password, _secret = make_account(app, "analyst", [])
         answer = client.post("/api/auth/login", json={"username": username, "password": password})
     assert "Secure" in answer.headers["set-cookie"]
 
