@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from casebridge import cli
 from casebridge.web import serve
-from casebridge.web.auth import bootstrap
+from casebridge.web.auth import bootstrap, install
 from casebridge.web.config import DATABASE_URL_VARIABLE, ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, TrailEntry
@@ -61,6 +61,12 @@ ALL_AGENCIES = (
     "Fernbrook City Council",
     "Fernbrook Health Trust",
 )
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Applications made inside the code under test hash with the cheap test parameters."""
+    monkeypatch.setattr(install, "default_hasher", lambda: FAST_HASHER)
 
 
 @pytest.fixture

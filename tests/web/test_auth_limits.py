@@ -19,7 +19,7 @@ from casebridge.web.auth.limits import username_key
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, LoginAttempt, TrailEntry
-from tests.web.support import closing, current_code, make_account
+from tests.web.support import closing, current_code, make_account, use_fast_hasher
 
 LOCKOUT_AFTER = 3
 
@@ -42,6 +42,7 @@ def app(service_settings: ServiceSettings) -> Iterator[FastAPI]:
         update={"lockout_after": LOCKOUT_AFTER, "lockout_minutes": 15, "address_attempts": 10}
     )
     with closing(create_app(settings)) as made:
+        use_fast_hasher(made)
         yield made
 
 
