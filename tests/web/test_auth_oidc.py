@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from casebridge.web.app import create_app
 from casebridge.web.auth import oidc
+from casebridge.web.auth.install import install_sign_in
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, TrailEntry
@@ -80,6 +81,12 @@ def test_oidc_settings_come_from_the_environment(
     )
     settings = settings.model_validate(settings.model_dump(exclude={"oidc_redirect_url"}))
     assert oidc.oidc_configured(settings)
+
+
+def test_a_half_configured_oidc_refuses_to_start(service_settings: ServiceSettings) -> None:
+    half = service_settings.model_copy(update={"oidc_client_id": CLIENT_ID})
+    with pytest.raises(oidc.OidcError, match="set all three or none"):
+        install_sign_in(FastAPI(), half)
 
 
 def test_a_valid_id_token_gives_its_subject(signing_key: ECKey) -> None:
@@ -207,10 +214,12 @@ def test_a_callback_with_another_state_or_no_cookie_is_refused(
     assert client.get("/api/auth/oidc/callback?code=good-code&state=x").status_code == 400
 
 
-def test_a_code_the_provider_does_not_exchange_is_refused(client: TestClient) -> None:
+def test_a_code_the_provider_does_not_exchange_or_none_is_refused(client: TestClient) -> None:
     state = _start(client)
     answer = client.get(f"/api/auth/oidc/callback?code=bad-code&state={state}")
     assert answer.status_code == 401
+    denied = client.get(f"/api/auth/oidc/callback?error=access_denied&state={state}")
+    assert denied.status_code == 401
 
 
 def test_the_authlib_client_asks_for_a_code_with_pkce_state_and_nonce(

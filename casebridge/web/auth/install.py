@@ -22,6 +22,8 @@ def install_sign_in(app: FastAPI, settings: ServiceSettings) -> None:
     app.state.password_hasher = default_hasher()
     app.include_router(auth.router)
     app.include_router(accounts.router)
-    if oidc.oidc_configured(settings):
+    given = (settings.oidc_metadata_url, settings.oidc_client_id, settings.oidc_redirect_url)
+    if any(given):
+        # refuses to start when only some of the three are given (a half-configured OIDC)
         app.state.oidc_client = oidc.AuthlibClient(settings)
         app.include_router(auth.oidc_router)

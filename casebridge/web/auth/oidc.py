@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
@@ -125,11 +126,17 @@ class AuthlibClient:
     discovery document, which is read at the first sign-in and kept."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        assert settings.oidc_metadata_url and settings.oidc_client_id
-        assert settings.oidc_redirect_url
-        self.metadata_url = settings.oidc_metadata_url
-        self.client_id = settings.oidc_client_id
-        self.redirect_url = settings.oidc_redirect_url
+        metadata_url = settings.oidc_metadata_url
+        client_id = settings.oidc_client_id
+        redirect_url = settings.oidc_redirect_url
+        if not (metadata_url and client_id and redirect_url):
+            raise OidcError(
+                "OIDC needs CASEBRIDGE_OIDC_METADATA_URL, CASEBRIDGE_OIDC_CLIENT_ID and "
+                "CASEBRIDGE_OIDC_REDIRECT_URL; set all three or none"
+            )
+        self.metadata_url = metadata_url
+        self.client_id = client_id
+        self.redirect_url = redirect_url
         self._metadata: dict[str, Any] | None = None
 
     def _session(self) -> Any:
@@ -151,7 +158,8 @@ class AuthlibClient:
                 answer = session.get(url, timeout=TIMEOUT_SECONDS, withhold_token=True)
                 answer.raise_for_status()
                 found = answer.json()
-        except Exception:
+        except (OSError, ValueError):
+            # requests' errors are OSErrors; a body that is not JSON is a ValueError
             raise OidcError("the identity provider could not be reached") from None
         if not isinstance(found, dict):
             raise OidcError("the identity provider's answer is not a JSON object")
@@ -185,7 +193,7 @@ class AuthlibClient:
                     code_verifier=pending.code_verifier,
                     timeout=TIMEOUT_SECONDS,
                 )
-        except Exception:
+        except (OSError, ValueError, AuthlibBaseError):
             raise OidcError("the identity provider did not exchange the code") from None
         id_token = token.get("id_token")
         if not isinstance(id_token, str):

@@ -229,8 +229,11 @@ def oidc_callback(
 ) -> HTMLResponse:
     """Take the provider's answer: a known subject gets a session awaiting its TOTP code."""
     pending = oidc.PendingSignIn.from_cookie(request.cookies.get(OIDC_COOKIE))
-    if pending is None or not code or not hmac.compare_digest(state, pending.state):
+    if pending is None or not hmac.compare_digest(state.encode(), pending.state.encode()):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "sign-in not started here")
+    if not code:
+        # the provider said no (its error parameter), or sent nothing to exchange
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, NOT_ACCEPTED)
     try:
         subject = _oidc_client(request).subject(code, pending)
     except oidc.OidcError:
