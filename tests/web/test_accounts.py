@@ -282,3 +282,31 @@ def test_an_administrator_maps_an_account_to_an_oidc_subject_once(
     )
     assert cleared.json()["oidc_subject"] is None
     assert _trail(app)[-1].action == "account.oidc_subject_changed"
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"display_name": "\x00"}, 422),
+        ({"display_name": "\ud800"}, 422),
+        ({"scopes": ["Fernbrook\x00"]}, 422),
+        ({"username": "ab\x00cd"}, 422),
+        ({"display_name": "<script>alert(1)</script>"}, 201),
+        ({"display_name": "\u202eevil\u202c =cmd|' /C calc'!A0"}, 201),
+        ({"scopes": ["'; DROP TABLE account_scope; --"]}, 201),
+    ],
+)
+def test_hostile_account_values_are_refused_or_kept_as_they_are(
+    admin: tuple[TestClient, dict[str, str]], fields: dict[str, object], status: int
+) -> None:
+    client, headers = admin
+    body = {"username": "h.ostile", "role": "reviewer", "scopes": [], **fields}
+    # json.dumps escapes a lone surrogate as \\udXXX, as a hostile client would send it
+    sent = {"Content-Type": "application/json", **headers}
+    answer = client.post("/api/accounts", content=json.dumps(body), headers=sent)
+    assert answer.status_code == status, answer.text
+    if status == 201:
+        account = answer.json()["account"]
+        for name, value in fields.items():
+            assert account[name] == value
+        assert answer.headers["content-type"] == "application/json"

@@ -191,3 +191,40 @@ def test_a_successful_sign_in_resets_the_count(app: FastAPI, client: TestClient)
     for _ in range(LOCKOUT_AFTER - 1):
         _try(client, username, "not the password at all")
     assert _try(client, username, password).status_code == 200
+
+
+JSON = {"Content-Type": "application/json"}
+HOSTILE = [
+    "\x00",
+    "\ud800",
+    "a\udfffb",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE account; --",
+    '=HYPERLINK("http://x")',
+    "\u202eevil\u202c",
+    "x" * 200,
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_text_at_the_login_is_refused_cleanly(
+    app: FastAPI, client: TestClient, hostile: str
+) -> None:
+    username, password, _secret = make_account(app, "analyst", [])
+    for body in (
+        {"username": hostile, "password": password},
+        {"username": username, "password": hostile},
+    ):
+        # json.dumps escapes a lone surrogate as \\udXXX, as a hostile client would send it
+        answer = client.post("/api/auth/login", content=json.dumps(body), headers=JSON)
+        assert answer.status_code in (401, 422), answer.text
+        assert "Traceback" not in answer.text
+    assert _try(client, username, password).status_code == 200
+
+
+def test_a_refused_body_is_not_echoed_back(client: TestClient) -> None:
+    secret_password = "my real password is this one " * 40
+    answer = _try(client, "someone", secret_password)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "my real password" not in answer.text

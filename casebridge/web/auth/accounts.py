@@ -72,8 +72,11 @@ def normal_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 def find_account(db: Session, username: str) -> Account | None:
-    """The account with this username (any case), if there is one."""
+    """The account with this username (any case), if there is one; a name no account could
+    have is not even looked up."""
     normal = username.strip().casefold()
+    if not USERNAME_PATTERN.fullmatch(normal):
+        return None
     return db.scalars(select(Account).where(Account.username == normal)).first()
 
 

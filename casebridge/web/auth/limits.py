@@ -34,7 +34,8 @@ class Refusal(StrEnum):
 def username_key(username: str) -> str:
     """The digest a typed username is counted under (case and outer spaces ignored)."""
     normal = username.strip().casefold()
-    return hashlib.sha256(f"casebridge-login:{normal}".encode()).hexdigest()
+    # surrogatepass: any str has a digest, even one no account could have
+    return hashlib.sha256(f"casebridge-login:{normal}".encode(errors="surrogatepass")).hexdigest()
 
 
 def refusal(

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casebridge.errors import CasebridgeError
+from casebridge.web.auth.text import printable
 from casebridge.web.config import ServiceSettings
 from casebridge.web.models import Account
 
@@ -116,6 +117,10 @@ def subject_of_id_token(
 
 def account_for_subject(db: Session, subject: str) -> Account | None:
     """The active account the provider's subject is mapped to; None for an unknown subject."""
+    try:
+        printable(subject)
+    except ValueError:
+        return None
     return db.scalars(
         select(Account).where(Account.oidc_subject == subject, Account.active.is_(True))
     ).first()

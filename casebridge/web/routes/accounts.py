@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from casebridge.web.auth import accounts, signin
 from casebridge.web.auth.passwords import MAXIMUM_LENGTH, PasswordPolicyError
+from casebridge.web.auth.text import PrintableText, StorableText
 from casebridge.web.auth.times import as_utc
 from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
@@ -30,7 +31,7 @@ OwnAccount = Annotated[Principal, Depends(Requires(Permission.OWN_ACCOUNT))]
 Administrator = Annotated[Principal, Depends(Requires(Permission.MANAGE_ACCOUNTS))]
 # PostgreSQL's BIGINT: a larger id names no account (and must not reach the database)
 AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Agency = Annotated[str, Field(min_length=1, max_length=accounts.AGENCY_LENGTH)]
+Agency = Annotated[PrintableText, Field(min_length=1, max_length=accounts.AGENCY_LENGTH)]
 Scopes = Annotated[list[Agency], Field(max_length=200)]
 
 
@@ -45,8 +46,8 @@ class MeAnswer(BaseModel):
 class PasswordChange(BaseModel):
     """The current password, and the new one (at least 12 characters, not the username)."""
 
-    current_password: str = Field(max_length=MAXIMUM_LENGTH * 4)
-    new_password: str = Field(max_length=MAXIMUM_LENGTH * 4)
+    current_password: StorableText = Field(max_length=MAXIMUM_LENGTH * 4)
+    new_password: StorableText = Field(max_length=MAXIMUM_LENGTH * 4)
 
 
 class AccountAnswer(BaseModel):
@@ -68,8 +69,10 @@ class AccountAnswer(BaseModel):
 class NewAccountRequest(BaseModel):
     """A new account: username, role, agency scopes (names of agencies in casebridge.toml)."""
 
-    username: str = Field(max_length=64)
-    display_name: str | None = Field(default=None, max_length=accounts.DISPLAY_NAME_LENGTH)
+    username: StorableText = Field(max_length=64)
+    display_name: PrintableText | None = Field(
+        default=None, max_length=accounts.DISPLAY_NAME_LENGTH
+    )
     role: Role
     scopes: Scopes = []
 
@@ -80,7 +83,7 @@ class AccountChange(BaseModel):
 
     role: Role | None = None
     scopes: Scopes | None = None
-    oidc_subject: str | None = Field(default=None, max_length=400)
+    oidc_subject: PrintableText | None = Field(default=None, max_length=400)
 
 
 class NewAccountAnswer(BaseModel):

@@ -23,6 +23,7 @@ from casebridge.web.auth.sessions import (
     session_of,
     set_session_cookie,
 )
+from casebridge.web.auth.text import StorableText
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import WebSession, utc_now
@@ -38,20 +39,20 @@ WRONG_STEP = "this sign-in step is not the next one"
 class Credentials(BaseModel):
     """A username and password."""
 
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=MAXIMUM_LENGTH * 4)
+    username: StorableText = Field(max_length=200)
+    password: StorableText = Field(max_length=MAXIMUM_LENGTH * 4)
 
 
 class Code(BaseModel):
     """A six-digit code from the account's authenticator app."""
 
-    code: str = Field(max_length=20)
+    code: StorableText = Field(max_length=20)
 
 
 class NewPassword(BaseModel):
     """The password the account's owner chooses."""
 
-    new_password: str = Field(max_length=MAXIMUM_LENGTH * 4)
+    new_password: StorableText = Field(max_length=MAXIMUM_LENGTH * 4)
 
 
 class StepAnswer(BaseModel):
