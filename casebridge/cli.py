@@ -711,11 +711,23 @@ def demo(
     ] = None,
     people: PeopleOption = 20_000,
     seed: SeedOption = 1,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve it on 127.0.0.1 with an account of each role (docs/service.md).",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port to serve the demo on.")] = 8000,
 ) -> None:
     """Make a synthetic workspace and run every stage on it."""
     folder = out or Path(tempfile.mkdtemp(prefix="casebridge-demo-"))
     synth(out=folder / "synthetic", people=people, seed=seed, profile="default")
     _run(folder / "synthetic", Emitter(OutputFormat.table, console))
+    if serve:
+        from casebridge.web.serve import serve_demo
+
+        run_cleanly(lambda: serve_demo(folder / "synthetic", "127.0.0.1", port))
 
 
 trail_app = typer.Typer(help="Check, sign and export the service's tamper-evident access trail.")

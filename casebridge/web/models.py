@@ -50,6 +50,8 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(400))
     totp_secret: Mapped[str | None] = mapped_column(String(100))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the time step of the last code accepted, so that no code is accepted twice
+    last_totp_step: Mapped[int | None] = mapped_column(BigInteger)
     # the subject an OIDC identity provider gives this account, when it signs in that way
     oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
