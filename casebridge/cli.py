@@ -726,8 +726,135 @@ def demo(
     ] = None,
     people: PeopleOption = 20_000,
     seed: SeedOption = 1,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve it on 127.0.0.1 with an account of each role (docs/service.md).",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port to serve the demo on.")] = 8000,
 ) -> None:
     """Make a synthetic workspace and run every stage on it."""
     folder = out or Path(tempfile.mkdtemp(prefix="casebridge-demo-"))
     synth(out=folder / "synthetic", people=people, seed=seed, profile="default")
     _run(folder / "synthetic", Emitter(OutputFormat.table, console))
+    if serve:
+        from casebridge.web.serve import serve_demo
+
+        run_cleanly(lambda: serve_demo(folder / "synthetic", "127.0.0.1", port))
+
+
+trail_app = typer.Typer(help="Check, sign and export the service's tamper-evident access trail.")
+app.add_typer(trail_app, name="trail")
+PublicKeysOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--public-key",
+        help="A trail public key (PEM) to check signatures with; repeat for retired keys. "
+        "Default: the workspace's own keys.",
+    ),
+]
+CheckpointFilesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        help="A checkpoint exported earlier ('trail checkpoint --out'); repeat for several.",
+    ),
+]
+OutFileOption = Annotated[
+    Path | None, typer.Option("--out", help="The file to write (default: standard output).")
+]
+
+
+@trail_app.callback()
+def trail_command(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
+    """The service's access trail: every access, hash-chained, with signed checkpoints."""
+    workspace_of(ctx, workspace)
+
+
+@trail_app.command("verify")
+def trail_verify(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    public_keys: PublicKeysOption = None,
+    checkpoints: CheckpointFilesOption = None,
+    form: FormatOption = OutputFormat.table,
+) -> None:
+    """Recompute the chain and the Merkle roots; report every edited, deleted, inserted or
+    reordered entry and every bad checkpoint, and prove each checkpoint a prefix of the log.
+    Exit status 1 when anything fails."""
+    from casebridge.web import trail_admin
+
+    root = workspace_of(ctx, workspace)
+    report = run_cleanly(
+        lambda: trail_admin.verify_workspace(root, public_keys or [], checkpoints or [])
+    )
+    out = Emitter(form, console)
+    out.add(trail_admin.verify_result(report))
+    out.finish()
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+@trail_app.command("export")
+def trail_export(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    form: Annotated[
+        OutputFormat, typer.Option("--format", help="csv or json (table for a quick look).")
+    ] = OutputFormat.csv,
+) -> None:
+    """Print every entry of the trail, as stored, for auditors (ids only, never names)."""
+    from casebridge.web import trail_admin
+
+    entries = run_cleanly(lambda: trail_admin.export_entries(workspace_of(ctx, workspace)))
+    out = Emitter(form, console)
+    out.add(trail_admin.entries_result(entries))
+    out.finish()
+
+
+@trail_app.command("checkpoint")
+def trail_checkpoint(
+    ctx: typer.Context, workspace: WorkspaceOption = None, out: OutFileOption = None
+) -> None:
+    """Sign a checkpoint of the trail now, store it, and write it as a signed note: keep the
+    file off this machine, and give it to 'trail verify --checkpoint' later."""
+    from casebridge.web import trail_admin
+
+    root = workspace_of(ctx, workspace)
+    checkpoint, public = run_cleanly(lambda: trail_admin.checkpoint_workspace(root))
+    note = checkpoint.note(public)
+    if out is None:
+        console.file.write(note)
+        return
+    out.write_text(note, encoding="utf-8")
+    notes.print(f"wrote a checkpoint of {checkpoint.tree_size} entries to {out}", soft_wrap=True)
+
+
+@trail_app.command("public-key")
+def trail_public_key(
+    ctx: typer.Context, workspace: WorkspaceOption = None, out: OutFileOption = None
+) -> None:
+    """Write the trail's public key (PEM), for whoever verifies checkpoints from outside."""
+    from casebridge.web import trail_admin
+    from casebridge.web.checkpoints import public_pem
+
+    public = run_cleanly(lambda: trail_admin.public_key_of(workspace_of(ctx, workspace)))
+    for line in trail_admin.key_lines(public):
+        notes.print(line, soft_wrap=True)
+    if out is None:
+        console.file.write(public_pem(public))
+    else:
+        out.write_text(public_pem(public), encoding="utf-8")
+
+
+@trail_app.command("rotate-key")
+def trail_rotate_key(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
+    """Sign a last checkpoint with the current key, keep its public half beside the new key,
+    delete its private half, and sign a first checkpoint with a new key."""
+    from casebridge.web import trail_admin
+    from casebridge.web.checkpoints import key_id
+
+    old, new = run_cleanly(lambda: trail_admin.rotate_workspace_key(workspace_of(ctx, workspace)))
+    console.print(f"retired key {key_id(old)}; signing with key {key_id(new)}", soft_wrap=True)

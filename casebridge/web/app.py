@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from casebridge.errors import CasebridgeError
+from casebridge.web.auth.csrf import require_csrf_token
+from casebridge.web.auth.install import install_sign_in
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import make_engine, migrate, session_factory
 from casebridge.web.permissions import api_routes, permission_of
 from casebridge.web.routes import health
 from casebridge.web.routes.casework import install_casework
+from casebridge.web.routes.trail import mount_trail
 
 # one place for the headers every response carries (docs/service.md, "What it protects")
 SECURITY_HEADERS = {
@@ -46,17 +50,33 @@ def check_declarations(app: FastAPI) -> None:
 
 def create_app(settings: ServiceSettings) -> FastAPI:
     """The service for one workspace, its database migrated to the newest schema."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
     app = FastAPI(
         title="casebridge review service",
         version="1",
         description="Review teams' access to the pipeline's results, scoped by agency.",
+        # every POST, PUT, PATCH and DELETE of every router must carry its CSRF token
+        dependencies=[Depends(require_csrf_token)],
+        lifespan=lifespan,
+        # the schema is served behind a sign-in (routes/health.py); Swagger's pages would load
+        # scripts from a CDN, which an air-gapped network and the CSP both refuse
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.include_router(health.router)
+    mount_trail(app, settings)
+    install_sign_in(app, settings)
     install_casework(app)
 
     @app.middleware("http")

@@ -8,6 +8,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 DATABASE_URL_VARIABLE = "CASEBRIDGE_DATABASE_URL"
+# OIDC sign-in (docs/service.md, "OIDC"): off unless the metadata URL and client id are given
+OIDC_METADATA_URL_VARIABLE = "CASEBRIDGE_OIDC_METADATA_URL"
+OIDC_CLIENT_ID_VARIABLE = "CASEBRIDGE_OIDC_CLIENT_ID"
+OIDC_REDIRECT_URL_VARIABLE = "CASEBRIDGE_OIDC_REDIRECT_URL"
 SERVICE_DATABASE = "service.sqlite"
 
 
@@ -27,6 +31,25 @@ class ServiceSettings(BaseModel):
     # failed logins before an account is locked, and for how long
     lockout_after: int = Field(default=5, gt=0)
     lockout_minutes: int = Field(default=15, gt=0)
+    # failed sign-ins from one address within lockout_minutes before it must wait
+    address_attempts: int = Field(default=30, gt=0)
+    # the identity provider's discovery document (.well-known/openid-configuration), the
+    # client id it gave casebridge, and the callback URL registered with it; the client secret
+    # is read from CASEBRIDGE_OIDC_CLIENT_SECRET when it is needed, never kept here
+    oidc_metadata_url: str | None = Field(
+        default_factory=lambda: _environment(OIDC_METADATA_URL_VARIABLE)
+    )
+    oidc_client_id: str | None = Field(
+        default_factory=lambda: _environment(OIDC_CLIENT_ID_VARIABLE)
+    )
+    oidc_redirect_url: str | None = Field(
+        default_factory=lambda: _environment(OIDC_REDIRECT_URL_VARIABLE)
+    )
+
+
+def _environment(variable: str) -> str | None:
+    """The variable's value, or None when it is unset or blank."""
+    return os.environ.get(variable, "").strip() or None
 
 
 def default_database_url(workspace: Path) -> str:

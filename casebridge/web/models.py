@@ -50,6 +50,8 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(400))
     totp_secret: Mapped[str | None] = mapped_column(String(100))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the time step of the last code accepted, so that no code is accepted twice
+    last_totp_step: Mapped[int | None] = mapped_column(BigInteger)
     # the subject an OIDC identity provider gives this account, when it signs in that way
     oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -194,6 +196,23 @@ class TrailCheckpoint(Base):
     at: Mapped[dt.datetime]
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(200))
+
+
+class TrailHead(Base):
+    """The trail's one head row: how many entries the service has appended, the last one's
+    hash and the Merkle frontier (the right edge's subtree roots, as a JSON list of hex).
+
+    Appending locks this row first, so two appends at once never fork the chain; checkpoints
+    sign the root the appender built, not whatever the table holds when they are written.
+    ``size`` is None until the first append after the migration builds it from the log.
+    """
+
+    __tablename__ = "trail_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    frontier: Mapped[str | None] = mapped_column(Text)
 
 
 class FlagReview(Base):

@@ -25,7 +25,6 @@ from fastapi import (
     Response,
     status,
 )
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -284,22 +283,6 @@ def search(terms: SearchIn, access: CaseworkAccess) -> SearchResults:
     )
 
 
-async def _invalid(request: Request, exc: Exception) -> Response:
-    """A request that does not fit the schema: where and why, without echoing the input (a
-    search term is personal data, and a lone surrogate in it could not even be encoded)."""
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    detail = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": _encodable(error.get("msg")),
-         "type": str(error.get("type", ""))}
-        for error in errors
-    ]  # fmt: skip
-    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-
-
-def _encodable(message: object) -> str:
-    return str(message).encode("utf-8", "replace").decode("utf-8")
-
-
 async def _refused(request: Request, exc: Exception) -> Response:
     code = exc.status if isinstance(exc, AccessError) else status.HTTP_503_SERVICE_UNAVAILABLE
     return JSONResponse({"detail": str(exc)}, status_code=code)
@@ -308,12 +291,10 @@ async def _refused(request: Request, exc: Exception) -> Response:
 def install_casework(app: FastAPI) -> None:
     """Serve the casework API on ``app``: its routes, the snapshot store of the workspace
     (publishing a first snapshot if the workspace has results but none yet) and the answers
-    its refusals become. A request that does not fit the schema is answered without its input
-    echoed back (for every route: FastAPI's default answer echoes it)."""
+    its refusals become."""
     workspace = app.state.settings.workspace
     ensure_snapshot(workspace)
     app.state.snapshots = SnapshotStore(workspace)
     app.include_router(router)
     app.add_exception_handler(AccessError, _refused)
     app.add_exception_handler(NoSnapshotError, _refused)
-    app.add_exception_handler(RequestValidationError, _invalid)

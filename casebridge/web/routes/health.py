@@ -1,10 +1,13 @@
-"""Whether the service is up: the one route a load balancer may call without signing in."""
+"""Whether the service is up (the one route a load balancer may call without signing in), and
+the API's OpenAPI schema for signed-in clients."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
 
-from casebridge.web.permissions import PUBLIC
+from fastapi import APIRouter, Depends, Request
+
+from casebridge.web.permissions import PUBLIC, Permission, Requires
 
 router = APIRouter(tags=["service"])
 
@@ -13,3 +16,14 @@ router = APIRouter(tags=["service"])
 def health() -> dict[str, str]:
     """The service answers."""
     return {"status": "ok"}
+
+
+@router.get(
+    "/api/openapi.json",
+    dependencies=[Depends(Requires(Permission.OWN_ACCOUNT))],
+    include_in_schema=False,
+)
+def openapi_schema(request: Request) -> dict[str, Any]:
+    """The API's OpenAPI schema, for any signed-in account."""
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
