@@ -219,7 +219,7 @@ class Access:
             casework = operational.statuses(session), operational.assignees(session)
         total, rows = reads.queue(self.reader, self.params, casework, chosen, page, page_size)
         items = [shapes.queue_item(r, r["status"], r["assignee_id"]) for r in rows]
-        self._trail_read("read_queue", "review_item", [item.item_id for item in items])
+        self._trail_read("casework.read_queue", "review_item", [item.item_id for item in items])
         return QueuePage(
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
             items=items,
@@ -243,7 +243,7 @@ class Access:
             statuses = operational.status_history(session, item_id)
             assignment = operational.assignment_of(session, item_id)
             notes = operational.notes_on(session, "review_item", item_id)
-            self._trail(session, "read_item", "review_item", [item_id], flagged)
+            self._trail(session, "casework.read_item", "review_item", [item_id], flagged)
         status = statuses[-1].status if statuses else operational.DEFAULT_STATUS
         return ItemDetail(
             snapshot=self.reader.snapshot.name,
@@ -271,7 +271,7 @@ class Access:
                 account_id=self.principal.account_id,
             )  # fmt: skip
             operational.add(session, [row])
-            self._trail(session, "set_item_status", "review_item", [item_id])
+            self._trail(session, "casework.set_item_status", "review_item", [item_id])
         return shapes.status_entry(row)
 
     def _require_holder(self, session: Session, item_id: str) -> None:
@@ -299,7 +299,7 @@ class Access:
                 self._check_assignee(session, target, item_id)
             row = Assignment(item_id=item_id, assignee_id=target, assigned_by=me)
             operational.add(session, [row])
-            self._trail(session, "assign_item", "review_item", [item_id])
+            self._trail(session, "casework.assign_item", "review_item", [item_id])
         return shapes.assignment(row)
 
     def _check_assignee(self, session: Session, account_id: int, item_id: str) -> None:
@@ -324,7 +324,7 @@ class Access:
                 account_id=self.principal.account_id,
             )  # fmt: skip
             operational.add(session, [row])
-            self._trail(session, "add_note", "review_item", [item_id], flagged)
+            self._trail(session, "casework.add_note", "review_item", [item_id], flagged)
         return shapes.note(row)
 
     # ---- persons, records, events ------------------------------------------------------
@@ -344,7 +344,7 @@ class Access:
             "review_item") else []  # fmt: skip
         with transaction(self.sessions) as session:
             statuses = operational.statuses(session)
-            self._trail(session, "read_person", "person", [person_id], flagged)
+            self._trail(session, "casework.read_person", "person", [person_id], flagged)
         return PersonDetail(
             snapshot=self.reader.snapshot.name,
             person=shapes.person(row, hide),
@@ -364,7 +364,7 @@ class Access:
         hide = self.hides_victims and bool(row["protected"])
         rows = [shapes.source_row(r, hide) for r in reads.record_rows(self.reader, record_id)]
         identifiers = [] if hide else reads.record_identifiers(self.reader, record_id)
-        self._trail_read("read_record", "record", [record_id], flagged)
+        self._trail_read("casework.read_record", "record", [record_id], flagged)
         return RecordDetail(
             snapshot=self.reader.snapshot.name,
             record=shapes.record(row, hide),
@@ -382,7 +382,7 @@ class Access:
         flagged = self._break_glass(("event", event_id))
         hide = self.hides_victims and bool(row["protected"])
         parts = reads.involvements(self.reader, self.params, event_id)
-        self._trail_read("read_event", "event", [event_id], flagged)
+        self._trail_read("casework.read_event", "event", [event_id], flagged)
         involvements = [shapes.involvement(p, self.hides_victims) for p in parts]
         return shapes.event(self.reader.snapshot.name, row, involvements, hide)
 
@@ -415,7 +415,7 @@ class Access:
         left, right = sorted((first, second))
         with transaction(self.sessions) as session:
             judgements = operational.judgements_on(session, left, right)
-            self._trail(session, "read_pair", "record", [first, second], flagged)
+            self._trail(session, "casework.read_pair", "record", [first, second], flagged)
         return PairDetail(
             snapshot=self.reader.snapshot.name, first=first, second=second,
             first_person_id=one["person_id"], second_person_id=other["person_id"],
@@ -449,7 +449,7 @@ class Access:
                 reason=given.reason.strip(), account_id=self.principal.account_id,
             )  # fmt: skip
             operational.add(session, [row])
-            self._trail(session, "judge_pair", "record", [left, right], flagged)
+            self._trail(session, "casework.judge_pair", "record", [left, right], flagged)
         return shapes.judgement(row)
 
     # ---- networks ----------------------------------------------------------------------
@@ -460,7 +460,7 @@ class Access:
         self._needs("network", "network_member")
         total, rows = reads.networks(self.reader, self.params, page, page_size)
         found = [shapes.network(r) for r in rows]
-        self._trail_read("read_networks", "network", [n.network_id for n in found])
+        self._trail_read("casework.read_networks", "network", [n.network_id for n in found])
         return NetworkPage(
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
             networks=found,
@@ -480,7 +480,7 @@ class Access:
         flagged = self._break_glass(("network", network_id))
         members = reads.network_members(self.reader, self.params, network_id)
         edges = reads.network_edges(self.reader, network_id)
-        self._trail_read("read_network", "network", [network_id], flagged)
+        self._trail_read("casework.read_network", "network", [network_id], flagged)
         return NetworkDetail(
             snapshot=self.reader.snapshot.name,
             network=shapes.network(row),
@@ -494,7 +494,7 @@ class Access:
         self._network_row(network_id)
         flagged = self._break_glass(("network", network_id))
         exported = export_network(self.reader, network_id, kind)
-        self._trail_read("export_network", "network", [network_id], flagged)
+        self._trail_read("casework.export_network", "network", [network_id], flagged)
         return exported
 
     # ---- search ------------------------------------------------------------------------
@@ -512,7 +512,9 @@ class Access:
             raise InvalidError("give a name, birth date, postcode or identifier to search for")
         rows = find_persons(self.reader, self.params, terms, self.hides_victims)
         hits = [shapes.search_hit(row, terms.given()) for row in rows[:LIMIT]]
-        self._trail_read("search", "person", [h.person_id for h in hits], self.bound_to_assignments)
+        self._trail_read(
+            "casework.search", "person", [h.person_id for h in hits], self.bound_to_assignments
+        )
         return SearchResults(
             snapshot=self.reader.snapshot.name, hits=hits, truncated=len(rows) > LIMIT
         )

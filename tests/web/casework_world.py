@@ -9,20 +9,23 @@ right-to-left text). Its suspect is written "Rupert Smyth" so that a search for 
 finds him: the two spellings share a Soundex code (R163, S530) in the US National Archives'
 published Soundex rules, as the linker's phonetic keys follow.
 
-Until real sign-in is merged, :func:`sign_in` sets ``app.state.principal_of`` (deps.py).
+Tests sign in through the real sign-in steps (:func:`login`, ``tests/web/support.py``).
 """
 
 from __future__ import annotations
 
 import csv
+import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from fastapi import FastAPI, Request
-from sqlalchemy.orm import Session
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from casebridge.ingest.run import ingest
 from casebridge.link.run import link
@@ -32,11 +35,12 @@ from casebridge.screen.run import screen
 from casebridge.synth.generate import generate
 from casebridge.synth.profile import load_profile
 from casebridge.web.app import create_app
+from casebridge.web.auth.csrf import CSRF_HEADER
 from casebridge.web.config import ServiceSettings
-from casebridge.web.deps import Principal
-from casebridge.web.models import Account, AccountScope
+from casebridge.web.models import Account
 from casebridge.web.snapshot import DATABASE, current_name, publish_snapshot, snapshots_folder
 from casebridge.workspace import Workspace, open_workspace
+from tests.web.support import closing, sign_in
 
 PEOPLE = 300
 SEED = 5
@@ -158,35 +162,41 @@ def copy_world(world: World, target: Path) -> World:
     return World(target)
 
 
-@dataclass
-class SignedIn:
-    """Who the test client is signed in as; change ``principal`` to switch."""
-
-    principal: Principal | None = None
-
-    def __call__(self, request: Request) -> Principal | None:
-        return self.principal
-
-
-def service(settings: ServiceSettings, world: World) -> tuple[FastAPI, SignedIn]:
-    """The service over ``world`` with the test's database, and its sign-in switch."""
+def service(settings: ServiceSettings, world: World) -> FastAPI:
+    """The service over ``world`` with the test's database; it looks for a new snapshot on
+    every request."""
     app = create_app(settings.model_copy(update={"workspace": world.root}))
     app.state.snapshots.check_seconds = 0.0
-    signed_in = SignedIn()
-    app.state.principal_of = signed_in
-    return app, signed_in
+    return app
 
 
-def add_account(app: FastAPI, username: str, role: str, scopes: set[str]) -> Principal:
-    """An account in the operational store, and the principal it signs in as."""
-    with app.state.sessions() as session, session.begin():
-        assert isinstance(session, Session)
-        account = Account(username=username, display_name=username.title(), role=role)
-        session.add(account)
-        session.flush()
-        session.add_all(AccountScope(account_id=account.id, agency=a) for a in sorted(scopes))
-        account_id = account.id
-    return Principal(account_id=account_id, username=username, role=role, scopes=frozenset(scopes))
+@contextmanager
+def serving(settings: ServiceSettings, world: World) -> Iterator[FastAPI]:
+    """:func:`service`, its snapshot and database connections closed when the block ends."""
+    with closing(service(settings, world)) as app:
+        try:
+            yield app
+        finally:
+            app.state.snapshots.close()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The account a test client is signed in as."""
+
+    account_id: int
+    username: str
+    role: str
+
+
+def login(client: TestClient, app: FastAPI, role: str, *scopes: str) -> SignedIn:
+    """Sign ``client`` in as a new account of ``role`` seeing ``scopes``, through the real
+    sign-in steps; every request of the client then carries the session's CSRF token."""
+    username = f"{role}-{secrets.token_hex(4)}"
+    client.headers[CSRF_HEADER] = sign_in(client, app, role, sorted(scopes), username)
+    with app.state.sessions() as session:
+        account_id = session.scalars(select(Account.id).where(Account.username == username)).one()
+    return SignedIn(account_id, username, role)
 
 
 def snapshot_rows(

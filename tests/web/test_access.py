@@ -17,17 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from casebridge.web.config import ServiceSettings
-from casebridge.web.deps import Principal
 from casebridge.web.models import TrailEntry
 from tests.web.casework_world import (
     HOSTILE,
     NORTHSHIRE,
     PLANTED_AGENCY,
-    SignedIn,
     World,
-    add_account,
     built_world,
-    service,
+    login,
+    serving,
     snapshot_rows,
 )
 
@@ -44,10 +42,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture
-def served(service_settings: ServiceSettings, world: World) -> Iterator[tuple[FastAPI, SignedIn]]:
-    app, signed_in = service(service_settings, world)
-    yield app, signed_in
-    app.state.snapshots.close()
+def served(service_settings: ServiceSettings, world: World) -> Iterator[FastAPI]:
+    with serving(service_settings, world) as app:
+        yield app
 
 
 def person_of(world: World, record_id: str) -> str:
@@ -62,25 +59,20 @@ def persons_in(world: World, agency: str) -> set[str]:
 
 
 def trail(app: FastAPI) -> list[TrailEntry]:
+    """The casework entries of the trail (signing in writes entries of its own)."""
     with app.state.sessions() as session:
-        return list(session.scalars(select(TrailEntry).order_by(TrailEntry.seq)))
+        entries = session.scalars(select(TrailEntry).order_by(TrailEntry.seq))
+        return [entry for entry in entries if entry.action.startswith("casework.")]
 
 
-def as_role(app: FastAPI, signed_in: SignedIn, role: str, *scopes: str) -> Principal:
-    signed_in.principal = add_account(app, f"{role}{len(trail(app))}", role, set(scopes))
-    return signed_in.principal
-
-
-def test_outside_its_scope_a_person_does_not_exist(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, "analyst", NORTHSHIRE)
+def test_outside_its_scope_a_person_does_not_exist(served: FastAPI, world: World) -> None:
+    app = served
     everyone = {str(row[0]) for row in snapshot_rows(world, "SELECT person_id FROM person")}
     inside = persons_in(world, NORTHSHIRE)
     outside = everyone - inside
     assert inside and outside
     with TestClient(app) as client:
+        login(client, app, "analyst", NORTHSHIRE)
         missing = client.get("/api/persons/PN9999999")
         for person in sorted(inside)[:8]:
             assert client.get(f"/api/persons/{person}").status_code == 200
@@ -91,10 +83,9 @@ def test_outside_its_scope_a_person_does_not_exist(
 
 
 def test_a_person_known_to_another_agency_brings_their_other_records_into_view(
-    served: tuple[FastAPI, SignedIn], world: World
+    served: FastAPI, world: World
 ) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, "analyst", NORTHSHIRE)
+    app = served
     crossing = snapshot_rows(
         world,
         """SELECT l.person_id, r.record_id FROM person_link l
@@ -113,6 +104,7 @@ def test_a_person_known_to_another_agency_brings_their_other_records_into_view(
     assert crossing and lonely
     person, elsewhere = str(crossing[0][0]), str(crossing[0][1])
     with TestClient(app) as client:
+        login(client, app, "analyst", NORTHSHIRE)
         shown = client.get(f"/api/persons/{person}").json()
         assert elsewhere in {record["record_id"] for record in shown["records"]}
         agencies = {record["agency"] for record in shown["records"]}
@@ -121,11 +113,8 @@ def test_a_person_known_to_another_agency_brings_their_other_records_into_view(
         assert client.get(f"/api/records/{lonely[0][0]}").status_code == 404
 
 
-def test_the_queue_holds_exactly_the_items_in_scope(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, "analyst", NORTHSHIRE)
+def test_the_queue_holds_exactly_the_items_in_scope(served: FastAPI, world: World) -> None:
+    app = served
     inside = persons_in(world, NORTHSHIRE)
     expected = set()
     for item, event, person, source in snapshot_rows(
@@ -150,6 +139,7 @@ def test_the_queue_holds_exactly_the_items_in_scope(
     everything = {str(row[0]) for row in snapshot_rows(world, "SELECT item_id FROM review_item")}
     assert expected and everything - expected
     with TestClient(app) as client:
+        login(client, app, "analyst", NORTHSHIRE)
         listed = set()
         for page in (1, 2, 3, 4, 5):
             answer = client.get("/api/queue", params={"page": page, "page_size": 100}).json()
@@ -161,11 +151,8 @@ def test_the_queue_holds_exactly_the_items_in_scope(
         assert client.get(f"/api/items/{sorted(expected)[0]}").status_code == 200
 
 
-def test_a_network_is_visible_when_one_of_its_members_is(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, "analyst", PLANTED_AGENCY)
+def test_a_network_is_visible_when_one_of_its_members_is(served: FastAPI, world: World) -> None:
+    app = served
     planted = persons_in(world, PLANTED_AGENCY)
     expected = {
         str(network)
@@ -177,6 +164,7 @@ def test_a_network_is_visible_when_one_of_its_members_is(
     everything = {str(row[0]) for row in snapshot_rows(world, "SELECT network_id FROM network")}
     assert expected and everything - expected
     with TestClient(app) as client:
+        login(client, app, "analyst", PLANTED_AGENCY)
         listed = client.get("/api/networks").json()
         assert {n["network_id"] for n in listed["networks"]} == expected
         for network in everything - expected:
@@ -186,17 +174,17 @@ def test_a_network_is_visible_when_one_of_its_members_is(
 
 
 def test_victims_details_are_masked_for_roles_that_do_not_need_them(
-    served: tuple[FastAPI, SignedIn], world: World
+    served: FastAPI, world: World
 ) -> None:
-    app, signed_in = served
+    app = served
     victim = person_of(world, VICTIM)
     with TestClient(app) as client:
-        as_role(app, signed_in, "analyst", PLANTED_AGENCY)
+        login(client, app, "analyst", PLANTED_AGENCY)
         masked = client.get(f"/api/persons/{victim}").json()
         record = client.get(f"/api/records/{VICTIM}").json()
         event = client.get("/api/events/southmoor:SM/2020/000001").json()
         suspect = client.get(f"/api/persons/{person_of(world, SUSPECT)}").json()
-        as_role(app, signed_in, "supervisor", PLANTED_AGENCY)
+        login(client, app, "supervisor", PLANTED_AGENCY)
         shown = client.get(f"/api/records/{VICTIM}").json()
     person = masked["person"]
     assert person["protected"] and person["surname"] is None and person["date_of_birth"] is None
@@ -218,11 +206,8 @@ def test_victims_details_are_masked_for_roles_that_do_not_need_them(
     assert surname["raw"] == HOSTILE["victim_surname"] and not shown["record"]["masked"]
 
 
-def test_a_reviewer_needs_a_reason_beyond_their_assignments(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    app, signed_in = served
-    reviewer = as_role(app, signed_in, "reviewer", PLANTED_AGENCY)
+def test_a_reviewer_needs_a_reason_beyond_their_assignments(served: FastAPI, world: World) -> None:
+    app = served
     suspect, witness = person_of(world, SUSPECT), person_of(world, WITNESS)
     network = str(
         snapshot_rows(
@@ -230,6 +215,7 @@ def test_a_reviewer_needs_a_reason_beyond_their_assignments(
         )[0][0]
     )
     with TestClient(app) as client:
+        reviewer = login(client, app, "reviewer", PLANTED_AGENCY)
         refused = client.get(f"/api/persons/{suspect}")
         assert refused.status_code == 403 and "reason" in refused.json()["detail"]
         allowed = client.get(f"/api/persons/{suspect}", headers={"X-Access-Reason": "duty call"})
@@ -251,29 +237,27 @@ def test_a_reviewer_needs_a_reason_beyond_their_assignments(
     entries = [e for e in trail(app) if e.account_id == reviewer.account_id]
     flagged = [(e.action, json.loads(e.subject_ids), e.reason) for e in entries if e.flagged]
     assert flagged == [
-        ("read_person", [suspect], "duty call"),
-        ("read_person", [witness], "checking"),
+        ("casework.read_person", [suspect], "duty call"),
+        ("casework.read_person", [witness], "checking"),
     ]
 
 
 @pytest.mark.parametrize("role", ["analyst", "supervisor"])
 def test_analysts_and_supervisors_are_not_bound_to_assignments(
-    served: tuple[FastAPI, SignedIn], world: World, role: str
+    served: FastAPI, world: World, role: str
 ) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, role, PLANTED_AGENCY)
+    app = served
     with TestClient(app) as client:
+        login(client, app, role, PLANTED_AGENCY)
         assert client.get(f"/api/persons/{person_of(world, WITNESS)}").status_code == 200
     assert not any(entry.flagged for entry in trail(app))
 
 
-def test_every_read_and_write_is_trailed_with_ids_only(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    app, signed_in = served
-    supervisor = as_role(app, signed_in, "supervisor", PLANTED_AGENCY)
+def test_every_read_and_write_is_trailed_with_ids_only(served: FastAPI, world: World) -> None:
+    app = served
     victim = person_of(world, VICTIM)
     with TestClient(app) as client:
+        supervisor = login(client, app, "supervisor", PLANTED_AGENCY)
         client.get("/api/queue")
         client.get(f"/api/persons/{victim}")
         client.get(f"/api/records/{VICTIM}")
@@ -282,7 +266,7 @@ def test_every_read_and_write_is_trailed_with_ids_only(
         client.post(f"/api/items/{CRIME_ITEM}/notes", json={"text": "Rupert Smyth phoned"})
         client.post(f"/api/items/{CRIME_ITEM}/status", json={"status": "in_review"})
     entries = [e for e in trail(app) if e.account_id == supervisor.account_id]
-    assert [e.action for e in entries] == [
+    assert [e.action.removeprefix("casework.") for e in entries] == [
         "read_queue", "read_person", "read_record", "read_pair", "search", "add_note",
         "set_item_status",
     ]  # fmt: skip
@@ -301,18 +285,16 @@ def test_every_read_and_write_is_trailed_with_ids_only(
     [("auditor", "/api/queue"), ("administrator", "/api/persons/PN0000001"),
      ("analyst", "/api/pairs/judgements"), ("reviewer", "/api/networks/N-1/export")],
 )  # fmt: skip
-def test_a_role_without_the_permission_is_refused(
-    served: tuple[FastAPI, SignedIn], role: str, path: str
-) -> None:
-    app, signed_in = served
-    as_role(app, signed_in, role, PLANTED_AGENCY)
+def test_a_role_without_the_permission_is_refused(served: FastAPI, role: str, path: str) -> None:
+    app = served
     with TestClient(app) as client:
+        login(client, app, role, PLANTED_AGENCY)
         answer = client.post(path, json={}) if path.endswith("judgements") else client.get(path)
     assert answer.status_code == 403
     assert trail(app) == []
 
 
-def test_without_a_sign_in_nothing_is_served(served: tuple[FastAPI, SignedIn]) -> None:
-    app, _ = served
+def test_without_a_sign_in_nothing_is_served(served: FastAPI) -> None:
+    app = served
     with TestClient(app) as client:
         assert client.get("/api/queue").status_code == 401

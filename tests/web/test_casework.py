@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import math
 import zipfile
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from casebridge.web.config import ServiceSettings
-from casebridge.web.deps import Principal
 from casebridge.web.permissions import Permission, api_routes, permission_of
 from casebridge.web.services.exports import FORMULA_STARTS, neutralise_cell
 from tests.web.casework_world import (
@@ -25,15 +23,13 @@ from tests.web.casework_world import (
     LONG_NAME,
     NORTHSHIRE,
     PLANTED_AGENCY,
-    SignedIn,
     World,
-    add_account,
     built_world,
-    service,
+    login,
+    serving,
     snapshot_rows,
 )
 
-ACCOUNTS = itertools.count()
 CRIME = "southmoor:SM/2020/000001"
 CRIME_ITEM = f"event:{CRIME}"
 VICTIM, SUSPECT, SECOND, WITNESS = (f"southmoor:SM-P000{n}" for n in (1, 2, 3, 4))
@@ -45,20 +41,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture
-def served(service_settings: ServiceSettings, world: World) -> Iterator[tuple[FastAPI, SignedIn]]:
-    app, signed_in = service(service_settings, world)
-    yield app, signed_in
-    app.state.snapshots.close()
+def served(service_settings: ServiceSettings, world: World) -> Iterator[FastAPI]:
+    with serving(service_settings, world) as app:
+        yield app
 
 
 def agencies(world: World) -> set[str]:
     return {str(row[0]) for row in snapshot_rows(world, "SELECT agency FROM source")}
-
-
-def sign_in(served: tuple[FastAPI, SignedIn], role: str, *scopes: str) -> Principal:
-    app, signed_in = served
-    signed_in.principal = add_account(app, f"{role}{next(ACCOUNTS)}", role, set(scopes))
-    return signed_in.principal
 
 
 def person_of(world: World, record_id: str) -> str:
@@ -71,11 +60,9 @@ def person_of(world: World, record_id: str) -> str:
 # ---- the queue and its items -------------------------------------------------------------
 
 
-def test_the_queue_is_ordered_paged_and_filtered(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    sign_in(served, "supervisor", *agencies(world))
-    with TestClient(served[0]) as client:
+def test_the_queue_is_ordered_paged_and_filtered(served: FastAPI, world: World) -> None:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", *agencies(world))
         everything = client.get("/api/queue", params={"page_size": 100}).json()
         items = everything["items"]
         assert (
@@ -126,11 +113,9 @@ def test_the_queue_is_ordered_paged_and_filtered(
     assert client.get("/api/queue", params={"page_size": 101}).status_code == 422
 
 
-def test_an_item_gives_what_screen_explain_gives(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    sign_in(served, "supervisor", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+def test_an_item_gives_what_screen_explain_gives(served: FastAPI, world: World) -> None:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", PLANTED_AGENCY)
         item = client.get(f"/api/items/{CRIME_ITEM}").json()
     reasons = snapshot_rows(
         world,
@@ -146,11 +131,9 @@ def test_an_item_gives_what_screen_explain_gives(
     assert item["item"]["status"] == "new" and item["assignment"] is None
 
 
-def test_status_assignment_and_notes_follow_the_rules(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    first = sign_in(served, "reviewer", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+def test_status_assignment_and_notes_follow_the_rules(served: FastAPI, world: World) -> None:
+    with TestClient(served) as client:
+        first = login(client, served, "reviewer", PLANTED_AGENCY)
         status = f"/api/items/{CRIME_ITEM}/status"
         assign = f"/api/items/{CRIME_ITEM}/assignment"
         assert client.post(status, json={"status": "in_review"}).status_code == 403  # not theirs
@@ -160,11 +143,11 @@ def test_status_assignment_and_notes_follow_the_rules(
         assert closed.status_code == 200 and closed.json()["reason"] == "reviewed"
         note = client.post(f"/api/items/{CRIME_ITEM}/notes", json={"text": "called the OIC"})
         assert note.status_code == 201
-        second = sign_in(served, "reviewer", PLANTED_AGENCY)
+        second = login(client, served, "reviewer", PLANTED_AGENCY)
         assert client.post(assign, json={}).status_code == 409  # held by the first
         assert client.post(assign, json={"assignee_id": first.account_id}).status_code == 403
-        outsider = sign_in(served, "reviewer", NORTHSHIRE)
-        supervisor = sign_in(served, "supervisor", PLANTED_AGENCY)
+        outsider = login(client, served, "reviewer", NORTHSHIRE)
+        supervisor = login(client, served, "supervisor", PLANTED_AGENCY)
         assert client.post(assign, json={"assignee_id": outsider.account_id}).status_code == 422
         moved = client.post(assign, json={"assignee_id": second.account_id})
         assert moved.json()["assignee_id"] == second.account_id
@@ -180,14 +163,14 @@ def test_status_assignment_and_notes_follow_the_rules(
 
 
 def test_a_person_shows_records_with_provenance_events_networks_and_items(
-    served: tuple[FastAPI, SignedIn], world: World
+    served: FastAPI, world: World
 ) -> None:
-    sign_in(served, "supervisor", *agencies(world))
     multi = snapshot_rows(
         world, "SELECT person_id FROM person WHERE sources > 1 ORDER BY person_id"
     )
     suspect = person_of(world, SUSPECT)
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", *agencies(world))
         person = client.get(f"/api/persons/{multi[0][0]}").json()
         planted = client.get(f"/api/persons/{suspect}").json()
     assert len({r["source"] for r in person["records"]}) == person["person"]["sources"] > 1
@@ -207,10 +190,10 @@ def test_a_person_shows_records_with_provenance_events_networks_and_items(
 
 
 def test_an_event_shows_its_values_raw_beside_standardised_and_who_was_involved(
-    served: tuple[FastAPI, SignedIn],
+    served: FastAPI,
 ) -> None:
-    sign_in(served, "supervisor", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", PLANTED_AGENCY)
         event = client.get(f"/api/events/{CRIME}").json()
     fields = {f["field"]: f for f in event["fields"]}
     assert fields["offence"] == {"field": "offence", "raw": "22B", "value": "22B"}
@@ -225,16 +208,14 @@ def test_an_event_shows_its_values_raw_beside_standardised_and_who_was_involved(
 # ---- pairs and judgements ----------------------------------------------------------------
 
 
-def test_a_pair_is_explained_weight_by_weight(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    sign_in(served, "supervisor", *agencies(world))
+def test_a_pair_is_explained_weight_by_weight(served: FastAPI, world: World) -> None:
     left, right, weight, probability = snapshot_rows(
         world,
         "SELECT record_l, record_r, match_weight, match_probability FROM match_pair "
         "ORDER BY match_probability DESC, record_l LIMIT 1",
     )[0]
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", *agencies(world))
         pair = client.get("/api/pairs", params={"first": right, "second": left}).json()
         unscored = client.get("/api/pairs", params={"first": VICTIM, "second": WITNESS}).json()
         same = client.get("/api/pairs", params={"first": VICTIM, "second": VICTIM})
@@ -252,9 +233,9 @@ def test_a_pair_is_explained_weight_by_weight(
     assert same.status_code == 422
 
 
-def test_a_judgement_is_stored_with_its_pair(served: tuple[FastAPI, SignedIn]) -> None:
-    reviewer = sign_in(served, "reviewer", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+def test_a_judgement_is_stored_with_its_pair(served: FastAPI) -> None:
+    with TestClient(served) as client:
+        reviewer = login(client, served, "reviewer", PLANTED_AGENCY)
         body = {"first": WITNESS, "second": VICTIM, "verdict": "different", "reason": "ages"}
         refused = client.post("/api/pairs/judgements", json=body)
         judged = client.post("/api/pairs/judgements", json=body, headers={"X-Access-Reason": "x"})
@@ -279,10 +260,10 @@ def planted_network(world: World) -> str:
     return str(found[0][0])
 
 
-def test_a_network_shows_members_and_ties(served: tuple[FastAPI, SignedIn], world: World) -> None:
-    sign_in(served, "analyst", PLANTED_AGENCY)
+def test_a_network_shows_members_and_ties(served: FastAPI, world: World) -> None:
     network = planted_network(world)
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "analyst", PLANTED_AGENCY)
         shown = client.get(f"/api/networks/{network}").json()
     members = {m["person_id"]: m["role"] for m in shown["members"]}
     assert members == {
@@ -295,13 +276,11 @@ def test_a_network_shows_members_and_ties(served: tuple[FastAPI, SignedIn], worl
     assert shown["network"]["sources"] == ["southmoor"]
 
 
-def test_a_network_exports_as_graphml_gexf_and_i2(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    sign_in(served, "analyst", PLANTED_AGENCY)
+def test_a_network_exports_as_graphml_gexf_and_i2(served: FastAPI, world: World) -> None:
     network = planted_network(world)
     path = f"/api/networks/{network}/export"
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "analyst", PLANTED_AGENCY)
         graphml = client.get(path, params={"format": "graphml"})
         gexf = client.get(path, params={"format": "gexf"})
         i2 = client.get(path, params={"format": "i2"})
@@ -329,12 +308,10 @@ def test_a_formula_in_a_csv_cell_is_neutralised(value: str) -> None:
 # ---- search ------------------------------------------------------------------------------
 
 
-def test_search_needs_a_reason_and_finds_spelling_variants(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    sign_in(served, "supervisor", PLANTED_AGENCY)
+def test_search_needs_a_reason_and_finds_spelling_variants(served: FastAPI, world: World) -> None:
     suspect = person_of(world, SUSPECT)
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", PLANTED_AGENCY)
         refused = client.post("/api/search", json={"name": "Robert Smith"})
         by_name = client.post("/api/search", json={"name": "Robert Smith", "reason": "call"})
         by_header = client.post(
@@ -355,13 +332,11 @@ def test_search_needs_a_reason_and_finds_spelling_variants(
     assert both.json()["hits"] == [] and nothing.status_code == 422
 
 
-def test_search_keeps_to_scope_and_hides_masked_victims(
-    served: tuple[FastAPI, SignedIn], world: World
-) -> None:
-    with TestClient(served[0]) as client:
-        sign_in(served, "supervisor", NORTHSHIRE)
+def test_search_keeps_to_scope_and_hides_masked_victims(served: FastAPI, world: World) -> None:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", NORTHSHIRE)
         elsewhere = client.post("/api/search", json={"name": "Robert Smith", "reason": "r"})
-        sign_in(served, "analyst", PLANTED_AGENCY)
+        login(client, served, "analyst", PLANTED_AGENCY)
         masked = client.post("/api/search", json={"postcode": "SM1 2AB", "reason": "r"})
     assert elsewhere.json()["hits"] == [] and masked.json()["hits"] == []
 
@@ -369,9 +344,9 @@ def test_search_keeps_to_scope_and_hides_masked_victims(
 # ---- hostile values and the schema -------------------------------------------------------
 
 
-def test_hostile_values_come_back_exactly_as_written(served: tuple[FastAPI, SignedIn]) -> None:
-    sign_in(served, "supervisor", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+def test_hostile_values_come_back_exactly_as_written(served: FastAPI) -> None:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", PLANTED_AGENCY)
         victim = client.get(f"/api/records/{VICTIM}")
         second = client.get(f"/api/records/{SECOND}").json()
         witness = client.get(f"/api/records/{WITNESS}").json()
@@ -396,11 +371,12 @@ def test_hostile_values_come_back_exactly_as_written(served: tuple[FastAPI, Sign
 
 
 def test_every_casework_route_declares_a_permission_and_a_schema(
-    served: tuple[FastAPI, SignedIn],
+    served: FastAPI,
 ) -> None:
-    app, _ = served
+    app = served
     with TestClient(app) as client:
-        schema = client.get("/openapi.json").json()
+        login(client, app, "analyst", PLANTED_AGENCY)
+        schema = client.get("/api/openapi.json").json()
     casework = [r for r in api_routes(app.routes) if "casework" in (r.route.tags or [])]
     assert len(casework) == 15
     for declared in casework:
@@ -425,10 +401,10 @@ def test_every_casework_route_declares_a_permission_and_a_schema(
     ],
 )  # fmt: skip
 def test_text_no_database_can_store_is_refused_without_echoing_it(
-    served: tuple[FastAPI, SignedIn], path: str, body: bytes
+    served: FastAPI, path: str, body: bytes
 ) -> None:
-    sign_in(served, "supervisor", PLANTED_AGENCY)
-    with TestClient(served[0]) as client:
+    with TestClient(served) as client:
+        login(client, served, "supervisor", PLANTED_AGENCY)
         answer = client.post(path, content=body, headers={"content-type": "application/json"})
         reason = client.get(f"/api/items/{CRIME_ITEM}", params={"reason": "a\x00b"})
     assert answer.status_code == reason.status_code == 422

@@ -15,10 +15,10 @@ from casebridge.web.config import DATABASE_URL_VARIABLE, ServiceSettings
 from casebridge.web.snapshot import publish_snapshot
 from tests.web.casework_world import (
     World,
-    add_account,
     built_world,
     copy_world,
-    service,
+    login,
+    serving,
     snapshot_rows,
 )
 
@@ -45,24 +45,21 @@ def test_judgements_made_in_the_service_steer_the_next_link(
         ORDER BY a.person_id LIMIT 1""",
     )[0]
     agencies = {str(row[0]) for row in snapshot_rows(copied, "SELECT agency FROM source")}
-    app, signed_in = service(service_settings, copied)
-    signed_in.principal = add_account(app, "sam", "supervisor", agencies)
-    with TestClient(app) as client:
+    with serving(service_settings, copied) as app, TestClient(app) as client:
+        account = login(client, app, "supervisor", *agencies).account_id
         for first, second, verdict in ((*merged, "different"), (VICTIM, WITNESS, "same")):
             before = client.get("/api/pairs", params={"first": first, "second": second}).json()
             assert before["same_person"] == (verdict == "different")
             body = {"first": first, "second": second, "verdict": verdict, "reason": "checked"}
             assert client.post("/api/pairs/judgements", json=body).status_code == 201
-    # the pipeline finds the service's database as `casebridge serve` does
-    monkeypatch.setenv(DATABASE_URL_VARIABLE, database_url)
-    link(copied.workspace)
-    publish_snapshot(copied.root)
-    with TestClient(app) as client:
+        # the pipeline finds the service's database as `casebridge serve` does
+        monkeypatch.setenv(DATABASE_URL_VARIABLE, database_url)
+        link(copied.workspace)
+        publish_snapshot(copied.root)
         split = client.get("/api/pairs", params={"first": merged[0], "second": merged[1]}).json()
         joined = client.get("/api/pairs", params={"first": VICTIM, "second": WITNESS}).json()
     assert not split["same_person"] and joined["same_person"]
     stored = snapshot_rows(copied, "SELECT verdict, judged_by FROM match_judgement ORDER BY 1")
-    account = signed_in.principal.account_id
     assert stored == [
         ("different", SERVICE_JUDGE.format(account)),
         ("same", SERVICE_JUDGE.format(account)),
@@ -74,7 +71,6 @@ def test_judgements_made_in_the_service_steer_the_next_link(
         assert engine.scalar("SELECT count(*) FROM match_judgement") == 2
     finally:
         engine.close()
-    app.state.snapshots.close()
 
 
 def test_without_a_service_database_there_is_nothing_to_import(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -31,10 +32,10 @@ from casebridge.web.snapshot import (
 from tests.web.casework_world import (
     NORTHSHIRE,
     World,
-    add_account,
     built_world,
     copy_world,
-    service,
+    login,
+    serving,
 )
 
 
@@ -134,39 +135,39 @@ def test_the_store_looks_for_a_new_snapshot_at_most_every_so_often(copied: World
 def test_a_stage_run_while_requests_are_served_breaks_none(
     service_settings: ServiceSettings, copied: World
 ) -> None:
-    app, signed_in = service(service_settings, copied)
-    signed_in.principal = add_account(app, "sam", "supervisor", {NORTHSHIRE})
     answers: list[int] = []
     totals: list[int] = []
     answered, stop = threading.Event(), threading.Event()
 
-    def ask() -> None:
+    def ask(app: FastAPI) -> None:
         with TestClient(app) as client:
+            login(client, app, "supervisor", NORTHSHIRE)
             while not stop.is_set():
                 answer = client.get("/api/queue", params={"page_size": 5})
                 answers.append(answer.status_code)
                 totals.append(answer.json().get("total", -1))
                 answered.set()
 
-    asking = threading.Thread(target=ask)
-    asking.start()
-    try:
-        assert answered.wait(timeout=30)
-        _fewer_items(copied)
-        publish_snapshot(copied.root)
-        count = len(answers)
-        while len(answers) < count + 2 and asking.is_alive():
-            stop.wait(0.01)  # two more answers, after the switch
-    finally:
-        stop.set()
-        asking.join(timeout=60)
+    with serving(service_settings, copied) as app:
+        asking = threading.Thread(target=ask, args=(app,))
+        asking.start()
+        try:
+            assert answered.wait(timeout=60)
+            _fewer_items(copied)
+            publish_snapshot(copied.root)
+            count = len(answers)
+            while len(answers) < count + 2 and asking.is_alive():
+                stop.wait(0.01)  # two more answers, after the switch
+        finally:
+            stop.set()
+            asking.join(timeout=60)
+        with TestClient(app) as client:
+            login(client, app, "supervisor", NORTHSHIRE)
+            final = client.get("/api/queue").json()
     assert set(answers) == {200}
     assert totals[0] > totals[-1] >= 0  # the old results, then the new
-    with TestClient(app) as client:
-        final = client.get("/api/queue").json()
     assert final["snapshot"] == current_name(copied.root)
     assert final["total"] == totals[-1]
-    app.state.snapshots.close()
 
 
 def test_a_stage_command_publishes(copied: World) -> None:
