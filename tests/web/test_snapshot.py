@@ -177,3 +177,16 @@ def test_a_stage_command_publishes(copied: World) -> None:
     name = current_name(copied.root)
     assert name is not None and name != before
     assert _items(snapshots_folder(copied.root) / name) > 0
+
+
+def test_the_service_closes_its_snapshot_when_it_stops(
+    service_settings: ServiceSettings, world: World
+) -> None:
+    with serving(service_settings, world) as app:
+        with TestClient(app) as client:
+            login(client, app, "analyst", NORTHSHIRE)
+            assert client.get("/api/snapshot").json()["name"] == current_name(world.root)
+            served = app.state.snapshots.current()
+        assert served is not None
+        with pytest.raises(duckdb.Error):
+            served.connection.execute("SELECT 1")

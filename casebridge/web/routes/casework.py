@@ -11,8 +11,9 @@ logs; a reason may come as the ``reason`` parameter or the ``X-Access-Reason`` h
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
@@ -290,11 +291,21 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 def install_casework(app: FastAPI) -> None:
     """Serve the casework API on ``app``: its routes, the snapshot store of the workspace
-    (publishing a first snapshot if the workspace has results but none yet) and the answers
-    its refusals become."""
+    (publishing a first snapshot if the workspace has results but none yet, and closed when
+    the application stops) and the answers its refusals become."""
     workspace = app.state.settings.workspace
     ensure_snapshot(workspace)
-    app.state.snapshots = SnapshotStore(workspace)
+    store = SnapshotStore(workspace)
+    app.state.snapshots = store
     app.include_router(router)
     app.add_exception_handler(AccessError, _refused)
     app.add_exception_handler(NoSnapshotError, _refused)
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(running: FastAPI) -> AsyncIterator[Any]:
+        async with started(running) as state:
+            yield state
+        store.close()
+
+    app.router.lifespan_context = lifespan
