@@ -27,6 +27,7 @@ from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
+from casebridge.link.pruning import RuleYield
 from casebridge.link.recheck import contradictions
 from casebridge.link.saved import MODEL_FILE as MODEL_FILE
 from casebridge.link.saved import (
@@ -56,11 +57,18 @@ class LinkReport:
     multi_record_persons: int
     seconds: dict[str, float]
     ties: TieEvidence | None = None
+    rules: tuple[RuleYield, ...] = ()
+
+    @property
+    def left_out(self) -> tuple[RuleYield, ...]:
+        """The blocking rules whose pairs were not scored: too few matches for their pairs."""
+        return tuple(rule for rule in self.rules if not rule.kept)
 
 
-def _keep_pairs(engine: Engine, trained: Trained) -> None:
-    with predicted(engine, trained, REVIEW_FLOOR) as predictions:
-        columns = engine.columns(predictions.physical_name)
+def _keep_pairs(engine: Engine, trained: Trained) -> list[RuleYield]:
+    """Score the blocked pairs into ``match_pair``; return what each blocking rule added."""
+    with predicted(engine, trained, REVIEW_FLOOR) as (predictions, yields):
+        columns = engine.columns(predictions)
         compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
         detail = [
             c
@@ -71,8 +79,9 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
             "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
             "unique_id_r AS record_r, match_weight, match_probability, "
             + ", ".join(f'"{c}"' for c in detail)
-            + f' FROM "{predictions.physical_name}"'
+            + f" FROM {predictions}"
         )
+    return yields
 
 
 def write_edges(engine: Engine, threshold: float) -> None:
@@ -373,7 +382,7 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         else:
             trained = make_linker(engine, model, choices=choices)
         seconds["train"] = time.perf_counter() - started
-        _keep_pairs(engine, trained)
+        rules = _keep_pairs(engine, trained)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
         write_edges(engine, settings.threshold)
         ties = _add_tie_evidence(engine, trained)
@@ -389,7 +398,7 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         persons = int(engine.scalar("SELECT count(*) FROM person"))
         multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))
         pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))
-        report = LinkReport(records, pairs, persons, multi, seconds, ties)
+        report = LinkReport(records, pairs, persons, multi, seconds, ties, tuple(rules))
         parameters = {**settings.model_dump(mode="json"), "retrain": retrain}
         _record_run(engine, started_at, parameters, report)
     finally:
@@ -403,5 +412,7 @@ def _record_run(
     """The link stage's row in ``run``: records in, persons out."""
     record_run(
         engine, "link", started, json.dumps(parameters),
-        json.dumps({"scored_pairs": report.scored_pairs}), report.records, report.persons,
+        json.dumps({"scored_pairs": report.scored_pairs, "rules_left_out": [
+            {"rule": r.name, "pairs": r.pairs, "expected_matches": r.expected_matches}
+            for r in report.left_out]}), report.records, report.persons,
     )  # fmt: skip

@@ -109,19 +109,16 @@ def apply_ties(engine: Engine, evidence: TieEvidence) -> None:
     kept = [
         c for c in engine.columns("match_pair") if c not in ("match_weight", "match_probability")
     ]
-    weight = f"m.match_weight + w.{WEIGHT_COLUMN}"
     engine.execute(
         f"""CREATE OR REPLACE TABLE match_pair AS
-        SELECT {", ".join(f'm."{c}"' for c in kept)},
-            {weight} AS match_weight,
-            1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability,
-            w.{LEVEL_COLUMN}, w.{WEIGHT_COLUMN}
-        FROM match_pair m
-        JOIN (SELECT p.record_l, p.record_r,
-                CASE WHEN s.record_l IS NULL THEN 0 ELSE 1 END AS {LEVEL_COLUMN},
-                CASE WHEN s.record_l IS NULL THEN ? ELSE ? END AS {WEIGHT_COLUMN}
-            FROM match_pair p
-            LEFT JOIN cb_shared s ON s.record_l = p.record_l AND s.record_r = p.record_r) w
-          ON w.record_l = m.record_l AND w.record_r = m.record_r""",
+        SELECT {", ".join(f'"{c}"' for c in kept)},
+            match_weight + cb_tie AS match_weight,
+            1.0 / (1.0 + pow(2.0, -(match_weight + cb_tie))) AS match_probability,
+            cb_tie_level AS {LEVEL_COLUMN}, cb_tie AS {WEIGHT_COLUMN}
+        FROM (SELECT m.*, CASE WHEN s.record_l IS NULL THEN 0 ELSE 1 END AS cb_tie_level,
+                CASE WHEN s.record_l IS NULL THEN ? ELSE ? END AS cb_tie
+            FROM match_pair m
+            LEFT JOIN (SELECT DISTINCT record_l, record_r FROM cb_shared) s
+              ON s.record_l = m.record_l AND s.record_r = m.record_r)""",
         [evidence.disagree_weight, evidence.agree_weight],
     )
