@@ -26,19 +26,21 @@ what leaving it out saves. No rule is named here: which rules go is the data's a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from splink import Linker
 
 from casebridge.engine import Engine
-from casebridge.link.score import score
+from casebridge.link.score import score, scoring_sql
 
 MIN_YIELD = 1_000.0  # expected matches per million pairs: one match per thousand pairs scored
 SAMPLE_PAIRS = 10_000  # pairs of a rule scored to estimate what it adds
 CANDIDATE_PAIRS = 4 * SAMPLE_PAIRS  # a rule adding fewer pairs is scored whole
-SAMPLE = "cb_yield_sample"
-KEPT = "cb_kept_pairs"
-SCORED = "cb_scored_pairs"
+SAMPLE = "cb_yield_sample"  # the drawn pairs
+SAMPLE_SCORED = "cb_yield_sample_scored"
+KEPT = "cb_kept_pairs"  # the pairs of the rules kept, less those drawn
+REST = "cb_rest_scored"
+SCORED = "cb_scored_pairs"  # both scored tables, less the drawn pairs of rules left out
 # the draw: a pair is sampled when this hash of its record numbers falls below the rule's share
 # of HASH_RANGE (integer arithmetic, the same on every engine)
 HASH_RANGE = 1_000_003
@@ -91,54 +93,60 @@ def score_pruned(
     """Score the pairs of ``pairs`` (match_key, number_l, number_r) at or above ``floor``,
     leaving out the rules that add too few matches (see the module's docstring); return the
     name of a view of the scored pairs (as Splink's ``predict`` gives them) and what each rule
-    added. ``names`` are the rules' names by position. Drop the tables with :func:`drop`."""
+    added. ``names`` are the rules' names by position. Drop what it made with :func:`drop`."""
+    sql = scoring_sql(linker, floor)
     counts = dict(engine.query(f"SELECT match_key, count(*) FROM {pairs} GROUP BY match_key"))
-    shares = {int(rule): _share(int(n)) for rule, n in counts.items() if int(n) >= CANDIDATE_PAIRS}
-    yields = {
-        int(rule): RuleYield(int(rule), names[int(rule)], int(n)) for rule, n in counts.items()
-    }
+    yields = {int(k): RuleYield(int(k), names[int(k)], int(n)) for k, n in counts.items()}
+    shares = {rule: _share(y.pairs) for rule, y in yields.items() if y.pairs >= CANDIDATE_PAIRS}
     if not shares:
-        scored = score(linker, pairs, floor)
-        engine.execute(
-            f'CREATE OR REPLACE TEMP VIEW {SCORED} AS SELECT * FROM "{scored.physical_name}"'
-        )
+        score(engine, sql, pairs, REST)
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {SCORED} AS SELECT * FROM {REST}")
         return SCORED, sorted(yields.values(), key=lambda y: y.position)
     drawn = _drawn(shares)
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {SAMPLE} AS SELECT * FROM {pairs} WHERE {drawn}")
-    sample = score(linker, SAMPLE, floor)
-    sampled = dict(engine.query(f"SELECT match_key, count(*) FROM {SAMPLE} GROUP BY match_key"))
-    found = dict(
-        engine.query(
-            f'SELECT match_key, sum(match_probability) FROM "{sample.physical_name}" '
-            "GROUP BY match_key"
-        )
-    )
-    for rule in shares:
-        drawn_pairs = int(sampled.get(rule, 0))
-        whole = yields[rule].pairs
-        expected = float(found.get(rule, 0.0)) * whole / drawn_pairs if drawn_pairs else None
-        kept = expected is None or expected / whole * 1e6 >= MIN_YIELD
-        yields[rule] = RuleYield(rule, yields[rule].name, whole, drawn_pairs, expected, kept)
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {SAMPLE} AS SELECT * FROM {pairs} WHERE {drawn}")
+    score(engine, sql, SAMPLE, SAMPLE_SCORED)
+    yields |= {y.position: y for y in _judged(engine, [yields[rule] for rule in shares])}
     dropped = sorted(rule for rule in shares if not yields[rule].kept)
-    estimated = sorted(rule for rule in shares if yields[rule].kept)
+    reused = sorted(rule for rule in shares if yields[rule].kept)
     left_out = f"match_key NOT IN ({', '.join(map(str, dropped))})" if dropped else "true"
     engine.execute(
         f"CREATE OR REPLACE TEMP VIEW {KEPT} AS SELECT * FROM {pairs} "
         f"WHERE {left_out} AND NOT ({drawn})"
     )
-    rest = score(linker, KEPT, floor)
-    reused = f"match_key IN ({', '.join(map(str, estimated))})" if estimated else "false"
+    score(engine, sql, KEPT, REST)
+    kept_sample = f"match_key IN ({', '.join(map(str, reused))})" if reused else "false"
     engine.execute(
         f"""CREATE OR REPLACE TEMP VIEW {SCORED} AS
-        SELECT * FROM "{rest.physical_name}"
+        SELECT * FROM {REST}
         UNION ALL
-        SELECT * FROM "{sample.physical_name}" WHERE {reused}"""
+        SELECT * FROM {SAMPLE_SCORED} WHERE {kept_sample}"""
     )
     return SCORED, sorted(yields.values(), key=lambda y: y.position)
 
 
+def _judged(engine: Engine, sampled_rules: list[RuleYield]) -> list[RuleYield]:
+    """Each of ``sampled_rules`` with what its drawn pairs (``SAMPLE``, scored into
+    ``SAMPLE_SCORED``) say of it: the matches it holds, and whether it is kept."""
+    drawn = dict(engine.query(f"SELECT match_key, count(*) FROM {SAMPLE} GROUP BY match_key"))
+    found = dict(
+        engine.query(
+            f"SELECT match_key, sum(match_probability) FROM {SAMPLE_SCORED} GROUP BY match_key"
+        )
+    )
+    judged = []
+    for rule in sampled_rules:
+        sampled = int(drawn.get(rule.position, 0))
+        if sampled:
+            expected = float(found.get(rule.position, 0.0)) * rule.pairs / sampled
+            kept = expected / rule.pairs * 1e6 >= MIN_YIELD
+            rule = replace(rule, sampled=sampled, expected_matches=expected, kept=kept)
+        judged.append(rule)
+    return judged
+
+
 def drop(engine: Engine) -> None:
-    """Drop what :func:`score_pruned` made (Splink's scored tables go with its linker's)."""
-    engine.execute(f"DROP VIEW IF EXISTS {SCORED}")
-    engine.execute(f"DROP VIEW IF EXISTS {KEPT}")
-    engine.execute(f"DROP TABLE IF EXISTS {SAMPLE}")
+    """Drop what :func:`score_pruned` made."""
+    for view in (SCORED, KEPT, SAMPLE):
+        engine.execute(f"DROP VIEW IF EXISTS {view}")
+    for table in (REST, SAMPLE_SCORED):
+        engine.execute(f"DROP TABLE IF EXISTS {table}")

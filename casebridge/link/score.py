@@ -10,7 +10,9 @@ Here the records are read with their term frequencies and their number
 (``link/blocking.py``: match_key, number_l, number_r) are joined to it on the numbers. What is
 computed for each pair (the comparison vectors, the weights, the probability, the threshold)
 is Splink's SQL, taken from Splink's functions, so that the scores are Splink's own (a test
-compares them).
+compares them). The statement is built once and run on each table of pairs (a sample, then the
+rest: ``link/pruning.py``), into a temporary table: Splink writes its scores into the
+workspace's database file, in which they never stay.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from splink.internals.comparison_vector_values import (
 )
 from splink.internals.pipeline import CTEPipeline
 from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
-from splink.internals.splink_dataframe import SplinkDataFrame
 
 from casebridge.engine import Engine
 from casebridge.link.prepare import LINK_INPUT
@@ -54,16 +55,21 @@ def drop_scoring(engine: Engine) -> None:
     engine.execute(f"DROP VIEW IF EXISTS {SCORE_INPUT}")
 
 
-def score(linker: Linker, pairs: str, floor: float | None) -> SplinkDataFrame:
-    """Every pair of ``pairs`` (match_key, number_l, number_r: record numbers of
-    ``link_input``) scored by the linker's model, keeping those with match probability at or
-    above ``floor`` (all, for None); :func:`prepare_scoring` must have run."""
+PAIRS = "cb_pairs_to_score"  # where the statement of :func:`scoring_sql` reads its pairs
+
+
+def scoring_sql(linker: Linker, floor: float | None) -> str:
+    """The statement that scores the pairs of table ``PAIRS`` (match_key, number_l, number_r:
+    record numbers of ``link_input``) with the linker's model, keeping those with match
+    probability at or above ``floor`` (all, for None); :func:`prepare_scoring` must have run.
+    Made once and run for each table of pairs (:func:`score`): building Splink's statements
+    costs as much as running them on a small workspace."""
     settings = linker._settings_obj
     columns = ",\n".join([*settings._columns_to_select_for_blocking, "b.match_key"])
     pipeline = CTEPipeline()
     pipeline.enqueue_sql(
         f"""SELECT {columns}
-        FROM {pairs} AS b
+        FROM {PAIRS} AS b
         JOIN {SCORE_INPUT} AS l ON l.record_number = b.number_l
         JOIN {SCORE_INPUT} AS r ON r.record_number = b.number_r""",
         "blocked_with_cols",
@@ -89,4 +95,16 @@ def score(linker: Linker, pairs: str, floor: float | None) -> SplinkDataFrame:
     pipeline.enqueue_list_of_sqls(
         predict_from_comparison_vectors_sqls_using_settings(settings, floor, None)
     )
-    return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    return pipeline.generate_cte_pipeline_sql()
+
+
+def score(engine: Engine, sql: str, pairs: str, scored: str) -> str:
+    """Score the pairs of table or view ``pairs`` with ``sql`` (from :func:`scoring_sql`) into
+    the temporary table ``scored`` (as Splink's ``predict`` gives them, with ``match_key``);
+    return its name."""
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {PAIRS} AS SELECT * FROM {pairs}")
+    try:
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS {sql}")
+    finally:
+        engine.execute(f"DROP VIEW {PAIRS}")
+    return scored

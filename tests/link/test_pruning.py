@@ -17,7 +17,7 @@ from casebridge.link import pruning
 from casebridge.link.blocking import blocked_pairs, rules_of
 from casebridge.link.model import names_of
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
-from casebridge.link.score import drop_scoring, prepare_scoring, score
+from casebridge.link.score import drop_scoring, prepare_scoring, score, scoring_sql
 from casebridge.link.train import train
 from casebridge.synth.generate import generate
 from casebridge.synth.profile import load_profile
@@ -49,6 +49,10 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, L
         engine.close()
 
 
+def _scored(engine: Engine, linker: Linker, pairs: str) -> str:
+    return score(engine, scoring_sql(linker, FLOOR), pairs, "cb_test_scored")
+
+
 def _weights(engine: Engine, table: str) -> pl.DataFrame:
     return engine.frame(
         f'SELECT unique_id_l, unique_id_r, match_key, match_weight FROM "{table}"'
@@ -57,7 +61,7 @@ def _weights(engine: Engine, table: str) -> pl.DataFrame:
 
 def test_scores_on_record_numbers_are_splinks_own(scored: tuple[Engine, Linker, str]) -> None:
     engine, linker, pairs = scored
-    ours = _weights(engine, score(linker, pairs, FLOOR).physical_name)
+    ours = _weights(engine, _scored(engine, linker, pairs))
     theirs = _weights(
         engine, linker.inference.predict(FLOOR, warning_mode="never").physical_name
     ).with_columns(pl.col("match_key").cast(pl.Int64))
@@ -73,7 +77,7 @@ def test_a_rule_finding_too_few_matches_is_left_out(
 ) -> None:
     engine, linker, pairs = scored
     names = names_of(rules_of(linker.misc.save_model_to_json(None)))
-    everything = _weights(engine, score(linker, pairs, FLOOR).physical_name)
+    everything = _weights(engine, _scored(engine, linker, pairs))
     monkeypatch.setattr(pruning, "SAMPLE_PAIRS", 8)
     monkeypatch.setattr(pruning, "CANDIDATE_PAIRS", 16)
     # first with no bar, to learn each rule's yield; then with a bar between two of them
@@ -115,7 +119,7 @@ def test_an_estimate_is_its_sample_scaled_to_the_rule(
     sample = f"(SELECT * FROM {pairs} WHERE {drawn})"
     engine.execute(f"CREATE OR REPLACE TEMP TABLE cb_test_sample AS SELECT * FROM {sample}")
     found = engine.frame(
-        f'SELECT match_probability FROM "{score(linker, "cb_test_sample", FLOOR).physical_name}"'
+        f"SELECT match_probability FROM {_scored(engine, linker, 'cb_test_sample')}"
     )
     assert rule.sampled == engine.scalar("SELECT count(*) FROM cb_test_sample")
     assert rule.expected_matches == pytest.approx(
@@ -131,7 +135,7 @@ def test_a_rule_adding_few_pairs_is_scored_whole(scored: tuple[Engine, Linker, s
     table, yields = pruning.score_pruned(engine, linker, pairs, FLOOR, names)
     assert all(y.kept and y.sampled == 0 for y in yields)
     assert engine.scalar(f"SELECT count(*) FROM {table}") == engine.scalar(
-        f'SELECT count(*) FROM "{score(linker, pairs, FLOOR).physical_name}"'
+        f"SELECT count(*) FROM {_scored(engine, linker, pairs)}"
     )
     assert "names_birth_year" in {y.name for y in yields}
     pruning.drop(engine)
