@@ -28,10 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from splink import Linker
-
 from casebridge.engine import Engine
-from casebridge.link.score import score, scoring_sql
+from casebridge.link.score import score
 
 MIN_YIELD = 1_000.0  # expected matches per million pairs: one match per thousand pairs scored
 SAMPLE_PAIRS = 10_000  # pairs of a rule scored to estimate what it adds
@@ -88,23 +86,23 @@ def _drawn(shares: dict[int, int]) -> str:
 
 
 def score_pruned(
-    engine: Engine, linker: Linker, pairs: str, floor: float | None, names: list[str]
+    engine: Engine, sql: str, pairs: str, floor: float | None, names: list[str]
 ) -> tuple[str, list[RuleYield]]:
     """Score the pairs of ``pairs`` (match_key, number_l, number_r) at or above ``floor``,
     leaving out the rules that add too few matches (see the module's docstring); return the
     name of a view of the scored pairs (as Splink's ``predict`` gives them) and what each rule
-    added. ``names`` are the rules' names by position. Drop what it made with :func:`drop`."""
-    sql = scoring_sql(linker, floor)
+    added. ``sql`` scores pairs (``link/score.py``); ``names`` are the rules' names by
+    position. Drop what it made with :func:`drop`."""
     counts = dict(engine.query(f"SELECT match_key, count(*) FROM {pairs} GROUP BY match_key"))
     yields = {int(k): RuleYield(int(k), names[int(k)], int(n)) for k, n in counts.items()}
     shares = {rule: _share(y.pairs) for rule, y in yields.items() if y.pairs >= CANDIDATE_PAIRS}
     if not shares:
-        score(engine, sql, pairs, REST)
+        score(engine, sql, pairs, REST, floor)
         engine.execute(f"CREATE OR REPLACE TEMP VIEW {SCORED} AS SELECT * FROM {REST}")
         return SCORED, sorted(yields.values(), key=lambda y: y.position)
     drawn = _drawn(shares)
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {SAMPLE} AS SELECT * FROM {pairs} WHERE {drawn}")
-    score(engine, sql, SAMPLE, SAMPLE_SCORED)
+    score(engine, sql, SAMPLE, SAMPLE_SCORED, floor)
     yields |= {y.position: y for y in _judged(engine, [yields[rule] for rule in shares])}
     dropped = sorted(rule for rule in shares if not yields[rule].kept)
     reused = sorted(rule for rule in shares if yields[rule].kept)
@@ -113,7 +111,7 @@ def score_pruned(
         f"CREATE OR REPLACE TEMP VIEW {KEPT} AS SELECT * FROM {pairs} "
         f"WHERE {left_out} AND NOT ({drawn})"
     )
-    score(engine, sql, KEPT, REST)
+    score(engine, sql, KEPT, REST, floor)
     kept_sample = f"match_key IN ({', '.join(map(str, reused))})" if reused else "false"
     engine.execute(
         f"""CREATE OR REPLACE TEMP VIEW {SCORED} AS

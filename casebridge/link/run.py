@@ -38,6 +38,7 @@ from casebridge.link.saved import (
     record_choices,
     use_frozen_model,
 )
+from casebridge.link.score import drop_scoring, prepare_scoring
 from casebridge.link.ties import WEIGHT_COLUMN, TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predicted, save_model, train
 from casebridge.standard.tables import record_run
@@ -66,9 +67,14 @@ class LinkReport:
         return tuple(rule for rule in self.rules if not rule.kept)
 
 
-def _keep_pairs(engine: Engine, trained: Trained) -> list[RuleYield]:
-    """Score the blocked pairs into ``match_pair``; return what each blocking rule added."""
-    with predicted(engine, trained, REVIEW_FLOOR) as (predictions, yields):
+SCORED = "cb_match_pair"  # the scored pairs before the shared-tie weight: match_pair's columns
+
+
+def _keep_pairs(engine: Engine, trained: Trained, sql: str) -> list[RuleYield]:
+    """Score the blocked pairs into SCORED; return what each blocking rule added. The
+    workspace's ``match_pair`` is written once, from SCORED with the shared-tie weight
+    (:func:`_write_match_pairs`)."""
+    with predicted(engine, trained, REVIEW_FLOOR, sql) as (predictions, yields):
         columns = engine.columns(predictions)
         compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
         detail = [
@@ -77,7 +83,7 @@ def _keep_pairs(engine: Engine, trained: Trained) -> list[RuleYield]:
             if c.startswith(("gamma_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
         ]
         engine.execute(
-            "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
+            f"CREATE OR REPLACE TEMP TABLE {SCORED} AS SELECT unique_id_l AS record_l, "
             "unique_id_r AS record_r, match_weight, match_probability, "
             + ", ".join(f'"{c}"' for c in detail)
             + f" FROM {predictions}"
@@ -85,15 +91,16 @@ def _keep_pairs(engine: Engine, trained: Trained) -> list[RuleYield]:
     return yields
 
 
-def write_edges(engine: Engine, threshold: float) -> None:
-    """Pairs at or above the threshold, less cannot-links, plus must-links (``cb_edges``); and
-    those of them the model links on its own weight, without the shared-tie weight
-    (``cb_direct``: only these let a birth conflict off, see link/constraints.py)."""
+def write_edges(engine: Engine, threshold: float, pairs: str = "match_pair") -> None:
+    """Pairs of ``pairs`` (``match_pair``'s shape) at or above the threshold, less cannot-links,
+    plus must-links (``cb_edges``); and those of them the model links on its own weight,
+    without the shared-tie weight (``cb_direct``: only these let a birth conflict off, see
+    link/constraints.py)."""
     judged = latest_judgements_sql()
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_edges AS
         SELECT m.record_l AS unique_id_l, m.record_r AS unique_id_r, m.match_probability
-        FROM match_pair m
+        FROM {pairs} m
         LEFT JOIN ({judged}) j ON j.record_l = least(m.record_l, m.record_r)
             AND j.record_r = greatest(m.record_l, m.record_r)
         WHERE m.match_probability >= {threshold} AND coalesce(j.verdict, '') <> 'different'
@@ -102,7 +109,7 @@ def write_edges(engine: Engine, threshold: float) -> None:
     )
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE cb_direct AS SELECT record_l, record_r FROM "
-        + directly_linked_sql(threshold, tie_weighted=WEIGHT_COLUMN in engine.columns("match_pair"))
+        + directly_linked_sql(threshold, WEIGHT_COLUMN in engine.columns(pairs), pairs)
     )
 
 
@@ -153,15 +160,20 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"record_number": numbers, "cluster_number": lowest[component]})
 
 
-def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
-    """Cluster once, then weigh into every scored pair whether its records share a tie."""
+def _write_match_pairs(engine: Engine) -> TieEvidence | None:
+    """Cluster once, then weigh into every scored pair (SCORED) whether its records share a
+    tie, writing the workspace's ``match_pair``; return the tie evidence (None: too little to
+    estimate from, and ``match_pair`` is SCORED as it is)."""
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE cb_first AS SELECT unique_id AS record_id, cluster_id "
         f'FROM "{_components_sql(engine)}"'
     )
-    evidence = estimate_ties(engine, "cb_first")
+    evidence = estimate_ties(engine, "cb_first", SCORED)
     if evidence is not None:
-        apply_ties(engine, evidence)
+        apply_ties(engine, evidence, SCORED)
+    else:
+        engine.execute(f"CREATE OR REPLACE TABLE match_pair AS SELECT * FROM {SCORED}")
+    engine.execute(f"DROP TABLE {SCORED}")
     return evidence
 
 
@@ -406,10 +418,11 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         else:
             trained = make_linker(engine, model, choices=choices)
         seconds["train"] = time.perf_counter() - started
-        rules = _keep_pairs(engine, trained)
+        scoring = prepare_scoring(engine, trained.linker)
+        rules = _keep_pairs(engine, trained, scoring.sql)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
-        write_edges(engine, settings.threshold)
-        ties = _add_tie_evidence(engine, trained)
+        write_edges(engine, settings.threshold, SCORED)
+        ties = _write_match_pairs(engine)
         if ties is not None:
             write_edges(engine, settings.threshold)
         with engine.transaction():
@@ -418,6 +431,7 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
             _write_persons(engine, links)
         seconds["cluster"] = time.perf_counter() - started - seconds["train"] - seconds["predict"]
         # Splink's working tables hold names and birth dates: none stays in the workspace
+        drop_scoring(engine, scoring)
         trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
         persons = int(engine.scalar("SELECT count(*) FROM person"))
         multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))

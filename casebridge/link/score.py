@@ -17,53 +17,77 @@ workspace's database file, in which they never stay.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from splink import Linker
 from splink.internals.comparison_vector_values import (
     compute_comparison_vector_values_from_id_pairs_sqls,
 )
+from splink.internals.misc import threshold_args_to_match_weight
 from splink.internals.pipeline import CTEPipeline
 from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
 
 from casebridge.engine import Engine
 from casebridge.link.prepare import LINK_INPUT
 
 SCORE_INPUT = "cb_score_input"
+TF_PREFIX = "cb_term_frequency_"
 
 
-def prepare_scoring(engine: Engine, linker: Linker) -> str:
-    """Create the view pairs are scored from: every record of ``link_input`` with the term
-    frequencies of the linker's model (Splink's tables, made by Splink, dropped with the
-    linker's working tables); return its name. Drop it with :func:`drop_scoring`.
+@dataclass(frozen=True)
+class Scoring:
+    """What :func:`prepare_scoring` made: the statement that scores pairs (:func:`score`) and
+    the tables of term frequencies it reads."""
 
-    A view, not a copy: each side's join reads the records once to build its table."""
-    selected, joined = ["i.*"], []
+    sql: str
+    tables: tuple[str, ...]
+
+
+def prepare_scoring(engine: Engine, linker: Linker) -> Scoring:
+    """Create the view pairs are scored from (SCORE_INPUT: every record of ``link_input`` with
+    the term frequencies of the columns the linker's model adjusts for them) and return the
+    statement that scores pairs (:func:`scoring_sql`) with the tables it reads. Drop them with
+    :func:`drop_scoring`.
+
+    The term frequencies are Splink's statement (a value's share of the records that hold the
+    column) run here into tables of its own, not through Splink's cache: a linker made later
+    on the same connection (the second look inside clusters, ``link/recheck.py``) would take
+    them from that cache instead of counting over its own records. A view, not a copy: each
+    side's join reads the records once to build its table."""
+    selected, joined, tables = ["i.*"], [], []
     columns = linker._settings_obj._term_frequency_columns
     for number, column in enumerate(sorted(columns, key=lambda c: c.unquote().name)):
-        name = column.unquote().name
-        table = linker.table_management.compute_tf_table(name).physical_name
+        table = f"{TF_PREFIX}{number}"
+        tables.append(table)
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            + term_frequencies_for_single_column_sql(column, LINK_INPUT)
+        )
         selected.append(f"t{number}.{column.tf_name}")
-        joined.append(f'LEFT JOIN "{table}" t{number} ON t{number}.{column.name} = i.{column.name}')
+        joined.append(f"LEFT JOIN {table} t{number} ON t{number}.{column.name} = i.{column.name}")
     engine.execute(
         f"CREATE OR REPLACE TEMP VIEW {SCORE_INPUT} AS SELECT {', '.join(selected)} "
         f"FROM {LINK_INPUT} i {' '.join(joined)}"
     )
-    return SCORE_INPUT
+    return Scoring(scoring_sql(linker), tuple(tables))
 
 
-def drop_scoring(engine: Engine) -> None:
-    """Drop the table :func:`prepare_scoring` made."""
+def drop_scoring(engine: Engine, scoring: Scoring) -> None:
+    """Drop the view and tables :func:`prepare_scoring` made."""
     engine.execute(f"DROP VIEW IF EXISTS {SCORE_INPUT}")
+    for table in scoring.tables:
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 PAIRS = "cb_pairs_to_score"  # where the statement of :func:`scoring_sql` reads its pairs
 
 
-def scoring_sql(linker: Linker, floor: float | None) -> str:
-    """The statement that scores the pairs of table ``PAIRS`` (match_key, number_l, number_r:
-    record numbers of ``link_input``) with the linker's model, keeping those with match
-    probability at or above ``floor`` (all, for None); :func:`prepare_scoring` must have run.
-    Made once and run for each table of pairs (:func:`score`): building Splink's statements
-    costs as much as running them on a small workspace."""
+def scoring_sql(linker: Linker) -> str:
+    """The statement that scores every pair of table ``PAIRS`` (match_key, number_l, number_r:
+    record numbers of ``link_input``) with the linker's model, reading SCORE_INPUT. Made once
+    and run for each table of pairs (:func:`score`): building Splink's statements costs as much
+    as running them on a small workspace."""
     settings = linker._settings_obj
     columns = ",\n".join([*settings._columns_to_select_for_blocking, "b.match_key"])
     pipeline = CTEPipeline()
@@ -93,18 +117,21 @@ def scoring_sql(linker: Linker, floor: float | None) -> str:
         raise AssertionError("Splink's comparison-vector statements changed shape")
     pipeline.enqueue_list_of_sqls(vectors[1:])
     pipeline.enqueue_list_of_sqls(
-        predict_from_comparison_vectors_sqls_using_settings(settings, floor, None)
+        predict_from_comparison_vectors_sqls_using_settings(settings, None, None)
     )
     return pipeline.generate_cte_pipeline_sql()
 
 
-def score(engine: Engine, sql: str, pairs: str, scored: str) -> str:
+def score(engine: Engine, sql: str, pairs: str, scored: str, floor: float | None = None) -> str:
     """Score the pairs of table or view ``pairs`` with ``sql`` (from :func:`scoring_sql`) into
-    the temporary table ``scored`` (as Splink's ``predict`` gives them, with ``match_key``);
-    return its name."""
+    the temporary table ``scored`` (as Splink's ``predict`` gives them, with ``match_key``),
+    keeping those with match probability at or above ``floor`` (all, for None), as Splink's
+    threshold does (on the match weight the probability gives); return its name."""
+    weight = threshold_args_to_match_weight(floor, None)
+    kept = "" if weight is None else f" WHERE match_weight >= {weight}"
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {PAIRS} AS SELECT * FROM {pairs}")
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS {sql}")
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS SELECT * FROM ({sql}){kept}")
     finally:
         engine.execute(f"DROP VIEW {PAIRS}")
     return scored

@@ -31,7 +31,6 @@ from casebridge.link.model import (
 from casebridge.link.prepare import LINK_INPUT, held_fields
 from casebridge.link.pruning import RuleYield, score_pruned
 from casebridge.link.pruning import drop as drop_pruning
-from casebridge.link.score import drop_scoring, prepare_scoring
 
 logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
@@ -218,29 +217,19 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def predicted(
-    engine: Engine, trained: Trained, floor: float
+    engine: Engine, trained: Trained, floor: float, sql: str
 ) -> Iterator[tuple[str, list[RuleYield]]]:
-    """Every blocked pair scored, keeping those with match probability at or above ``floor``,
-    less the pairs of the rules that add too few matches (``link/pruning.py``): the name of the
-    scored table, which lasts as long as the ``with`` block, and what each rule added. The
-    pairs are the union of the model's rules, computed by ``link/blocking.py`` and scored by
-    ``link/score.py``."""
-    model = trained.linker.misc.save_model_to_json(None)
-    # a linker of its own, whose working tables (term frequencies, scores) go when it is done
-    db_api = DuckDBAPI(connection=engine.connection)
-    linker = Linker(
-        db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False
-    )
-    rules = rules_of(model)
+    """Every blocked pair scored with ``sql`` (``link/score.py``'s ``prepare_scoring``),
+    keeping those with match probability at or above ``floor``, less the pairs of the rules
+    that add too few matches (``link/pruning.py``): the name of the scored table, which lasts
+    as long as the ``with`` block, and what each rule added. The pairs are the union of the
+    model's rules, computed by ``link/blocking.py``."""
+    rules = rules_of(trained.linker.misc.save_model_to_json(None))
     pairs = blocked_pairs(engine, rules)
     try:
-        prepare_scoring(engine, linker)
-        yield score_pruned(engine, linker, pairs, floor, names_of(rules))
+        yield score_pruned(engine, sql, pairs, floor, names_of(rules))
     finally:
-        # Splink's working tables hold names and birth dates: none stays in the workspace
         drop_pruning(engine)
-        drop_scoring(engine)
-        linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
         engine.execute(f"DROP TABLE IF EXISTS {pairs}")
 
 

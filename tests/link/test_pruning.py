@@ -17,7 +17,7 @@ from casebridge.link import pruning
 from casebridge.link.blocking import blocked_pairs, rules_of
 from casebridge.link.model import names_of
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
-from casebridge.link.score import drop_scoring, prepare_scoring, score, scoring_sql
+from casebridge.link.score import drop_scoring, prepare_scoring, score
 from casebridge.link.train import train
 from casebridge.synth.generate import generate
 from casebridge.synth.profile import load_profile
@@ -28,8 +28,11 @@ FLOOR = None  # every pair, so that a small workspace has enough of them
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Linker, str]]:
-    """A small linked workspace: its engine, a linker with a trained model, and its pairs."""
+def scored(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Engine, Linker, str, str]]:
+    """A small linked workspace: its engine, a linker with a trained model, its pairs and the
+    statement that scores them."""
     root = tmp_path_factory.mktemp("pruning") / "ws"
     generate(1_500, 11, load_profile("messy"), root)
     ingest(open_workspace(root))
@@ -41,16 +44,17 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, L
         log_level=logging.ERROR, validate_settings=False,
     )  # fmt: skip
     pairs = blocked_pairs(engine, rules_of(model))
-    prepare_scoring(engine, linker)
+    scoring = prepare_scoring(engine, linker)
+    sql = scoring.sql
     try:
-        yield engine, linker, pairs
+        yield engine, linker, pairs, sql
     finally:
-        drop_scoring(engine)
+        drop_scoring(engine, scoring)
         engine.close()
 
 
-def _scored(engine: Engine, linker: Linker, pairs: str) -> str:
-    return score(engine, scoring_sql(linker, FLOOR), pairs, "cb_test_scored")
+def _scored(engine: Engine, sql: str, pairs: str, floor: float | None = FLOOR) -> str:
+    return score(engine, sql, pairs, "cb_test_scored", floor)
 
 
 def _weights(engine: Engine, table: str) -> pl.DataFrame:
@@ -59,13 +63,16 @@ def _weights(engine: Engine, table: str) -> pl.DataFrame:
     ).sort("unique_id_l", "unique_id_r")
 
 
-def test_scores_on_record_numbers_are_splinks_own(scored: tuple[Engine, Linker, str]) -> None:
-    engine, linker, pairs = scored
-    ours = _weights(engine, _scored(engine, linker, pairs))
+@pytest.mark.parametrize("floor", [None, 0.01])
+def test_scores_on_record_numbers_are_splinks_own(
+    scored: tuple[Engine, Linker, str, str], floor: float | None
+) -> None:
+    engine, linker, pairs, sql = scored
+    ours = _weights(engine, _scored(engine, sql, pairs, floor))
     theirs = _weights(
-        engine, linker.inference.predict(FLOOR, warning_mode="never").physical_name
+        engine, linker.inference.predict(floor, warning_mode="never").physical_name
     ).with_columns(pl.col("match_key").cast(pl.Int64))
-    assert ours.height > 150
+    assert ours.height > (150 if floor is None else 100)
     assert ours.select("unique_id_l", "unique_id_r", "match_key").equals(
         theirs.select("unique_id_l", "unique_id_r", "match_key")
     )
@@ -73,21 +80,21 @@ def test_scores_on_record_numbers_are_splinks_own(scored: tuple[Engine, Linker, 
 
 
 def test_a_rule_finding_too_few_matches_is_left_out(
-    scored: tuple[Engine, Linker, str], monkeypatch: pytest.MonkeyPatch
+    scored: tuple[Engine, Linker, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, linker, pairs = scored
+    engine, linker, pairs, sql = scored
     names = names_of(rules_of(linker.misc.save_model_to_json(None)))
-    everything = _weights(engine, _scored(engine, linker, pairs))
+    everything = _weights(engine, _scored(engine, sql, pairs))
     monkeypatch.setattr(pruning, "SAMPLE_PAIRS", 8)
     monkeypatch.setattr(pruning, "CANDIDATE_PAIRS", 16)
     # first with no bar, to learn each rule's yield; then with a bar between two of them
     monkeypatch.setattr(pruning, "MIN_YIELD", 0.0)
-    _, measured = pruning.score_pruned(engine, linker, pairs, FLOOR, names)
+    _, measured = pruning.score_pruned(engine, sql, pairs, FLOOR, names)
     estimated = sorted(y.per_million for y in measured if y.per_million is not None)
     assert len(estimated) >= 2 and all(y.kept for y in measured)
     monkeypatch.setattr(pruning, "MIN_YIELD", (estimated[0] + estimated[-1]) / 2)
     engine.statements.clear()
-    table, yields = pruning.score_pruned(engine, linker, pairs, FLOOR, names)
+    table, yields = pruning.score_pruned(engine, sql, pairs, FLOOR, names)
     assert untranspilable(engine.statements) == []
     # the estimates do not change between runs: the draw is fixed by the record numbers
     assert [(y.pairs, y.sampled, y.expected_matches) for y in yields] == [
@@ -107,20 +114,18 @@ def test_a_rule_finding_too_few_matches_is_left_out(
 
 
 def test_an_estimate_is_its_sample_scaled_to_the_rule(
-    scored: tuple[Engine, Linker, str], monkeypatch: pytest.MonkeyPatch
+    scored: tuple[Engine, Linker, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, linker, pairs = scored
+    engine, linker, pairs, sql = scored
     names = names_of(rules_of(linker.misc.save_model_to_json(None)))
     monkeypatch.setattr(pruning, "SAMPLE_PAIRS", 8)
     monkeypatch.setattr(pruning, "CANDIDATE_PAIRS", 16)
-    _, yields = pruning.score_pruned(engine, linker, pairs, FLOOR, names)
+    _, yields = pruning.score_pruned(engine, sql, pairs, FLOOR, names)
     rule = max((y for y in yields if y.sampled), key=lambda y: y.pairs)
     drawn = pruning._drawn({rule.position: pruning._share(rule.pairs)})
     sample = f"(SELECT * FROM {pairs} WHERE {drawn})"
     engine.execute(f"CREATE OR REPLACE TEMP TABLE cb_test_sample AS SELECT * FROM {sample}")
-    found = engine.frame(
-        f"SELECT match_probability FROM {_scored(engine, linker, 'cb_test_sample')}"
-    )
+    found = engine.frame(f"SELECT match_probability FROM {_scored(engine, sql, 'cb_test_sample')}")
     assert rule.sampled == engine.scalar("SELECT count(*) FROM cb_test_sample")
     assert rule.expected_matches == pytest.approx(
         found["match_probability"].sum() * rule.pairs / rule.sampled
@@ -128,14 +133,14 @@ def test_an_estimate_is_its_sample_scaled_to_the_rule(
     pruning.drop(engine)
 
 
-def test_a_rule_adding_few_pairs_is_scored_whole(scored: tuple[Engine, Linker, str]) -> None:
-    engine, linker, pairs = scored
+def test_a_rule_adding_few_pairs_is_scored_whole(scored: tuple[Engine, Linker, str, str]) -> None:
+    engine, linker, pairs, sql = scored
     names = names_of(rules_of(linker.misc.save_model_to_json(None)))
     # the shipped sample is larger than this workspace's rules: nothing is estimated or dropped
-    table, yields = pruning.score_pruned(engine, linker, pairs, FLOOR, names)
+    table, yields = pruning.score_pruned(engine, sql, pairs, FLOOR, names)
     assert all(y.kept and y.sampled == 0 for y in yields)
     assert engine.scalar(f"SELECT count(*) FROM {table}") == engine.scalar(
-        f"SELECT count(*) FROM {_scored(engine, linker, pairs)}"
+        f"SELECT count(*) FROM {_scored(engine, sql, pairs)}"
     )
     assert "names_birth_year" in {y.name for y in yields}
     pruning.drop(engine)
