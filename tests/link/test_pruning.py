@@ -11,12 +11,14 @@ import polars as pl
 import pytest
 from splink import DuckDBAPI, Linker
 
+from casebridge.cli_results import link_result
 from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
 from casebridge.link import pruning
 from casebridge.link.blocking import blocked_pairs, rules_of
 from casebridge.link.model import names_of
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
+from casebridge.link.run import LinkReport
 from casebridge.link.score import drop_scoring, prepare_scoring, score
 from casebridge.link.train import train
 from casebridge.synth.generate import generate
@@ -162,3 +164,15 @@ def test_the_draw_takes_about_its_share_of_a_rule(tmp_path: Path) -> None:
             assert abs(count - pruning.SAMPLE_PAIRS) < 0.05 * pruning.SAMPLE_PAIRS
     finally:
         engine.close()
+
+
+def test_the_link_report_names_the_rules_left_out_and_what_they_held() -> None:
+    left_out = pruning.RuleYield(7, "dob_surname_initial", 42_709, 10_006, 2.8, kept=False)
+    kept = pruning.RuleYield(0, "names_birth_year", 24_682)
+    report = LinkReport(10, 5, 8, 2, {"train": 1.0}, None, (kept, left_out))
+    assert report.left_out == (left_out,)
+    assert left_out.per_million == pytest.approx(2.8 / 42_709 * 1e6)
+    sentence = link_result(report).sentence
+    assert sentence is not None
+    assert "dob_surname_initial (42,709 pairs, 2.8 matches estimated among them)" in sentence
+    assert "names_birth_year" not in sentence
