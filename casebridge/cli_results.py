@@ -65,6 +65,12 @@ def link_result(report: LinkReport) -> Result:
             f"\nrecords tied to the same third person: weight {ties.agree_weight:+.1f} "
             f"(m {ties.m:.3f}, u {ties.u:.1e})"
         )
+    if report.left_out:
+        sentence += "\nrules left out (too few matches for their pairs): " + ", ".join(
+            f"{rule.name} ({rule.pairs:,} pairs, {rule.expected_matches or 0:.1f} matches "
+            "estimated among them)"
+            for rule in report.left_out
+        )
     stages = list(report.seconds)
     columns = [Column("records"), Column("persons"), Column("multi_record_persons"),
                Column("scored_pairs"), Column("tie_weight")]  # fmt: skip

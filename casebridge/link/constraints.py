@@ -73,9 +73,12 @@ def _conflict(left: str, right: str) -> str:
             OR {other_low} - {high} > {ESTIMATED_YEARS_APART} END)"""
 
 
-def directly_linked_sql(threshold: float, tie_weighted: bool = False) -> str:
+def directly_linked_sql(
+    threshold: float, tie_weighted: bool = False, pairs: str = "match_pair"
+) -> str:
     """(record_l, record_r), record_l < record_r, in brackets: the pairs the model itself links
-    (scored at or above ``threshold`` in ``match_pair``) that no analyst judged different, and
+    (scored at or above ``threshold`` in ``pairs``, ``match_pair`` or a table of its shape)
+    that no analyst judged different, and
     the pairs an analyst judged the same.
 
     "Itself": where ``match_pair`` holds the shared-tie weight (``tie_weighted``: see
@@ -88,7 +91,7 @@ def directly_linked_sql(threshold: float, tie_weighted: bool = False) -> str:
     model_only = (
         f" AND 1.0 / (1.0 + pow(2.0, -({own}))) >= {float(threshold)}" if tie_weighted else ""
     )
-    return f"""(SELECT {low} AS record_l, {high} AS record_r FROM match_pair m
+    return f"""(SELECT {low} AS record_l, {high} AS record_r FROM {pairs} m
         WHERE m.match_probability >= {float(threshold)}{model_only} AND NOT EXISTS (
             SELECT 1 FROM ({latest_judgements_sql()}) j WHERE j.verdict = 'different'
                 AND j.record_l = {low} AND j.record_r = {high})

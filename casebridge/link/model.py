@@ -569,6 +569,17 @@ def rule_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name, _, _ in _rules_by_field()))
 
 
+def names_of(rules: list[str]) -> list[str]:
+    """The menu name of each rule of ``rules`` (SQL over ``l`` and ``r``, as a saved model
+    holds them), ``rule N`` (its position) for a rule that is not the menu's."""
+    known: dict[str, str] = {}
+    for name, _, rule in [*_rules_by_field(), *_extra_rules()]:
+        sql = rule.get_blocking_rule(DIALECT).blocking_rule_sql
+        known.setdefault(sql, name)
+        known.setdefault(within_dedupe_sources(sql), name)
+    return [known.get(rule, f"rule {position}") for position, rule in enumerate(rules)]
+
+
 def extra_rule_names() -> tuple[str, ...]:
     """The names of the rules a workspace may add (``blocking_add``)."""
     return tuple(name for name, _, _ in _extra_rules())

@@ -16,6 +16,8 @@ middle names as words (``middle_tokens``: a surname one record gives may be a mi
 another) and whether the surname is a name a custom gives in place of a family surname
 (``surname_title``: Singh, Kaur, Begum …; NULL otherwise). ``dedupe`` is the setting of the
 record's source (false: the source holds each person once), which the blocking rules read.
+``record_number`` numbers the records in the order of their ids: blocked pairs are pairs of
+numbers (``link/blocking.py``), joined and scored on integers.
 
 Many systems write 1 January when only the year of birth is known. Where a source holds far
 more birth dates on 1 January than the calendar gives (more than PLACEHOLDER_EXCESS times one
@@ -34,6 +36,9 @@ from casebridge.standard.datafiles import read_standard
 from casebridge.standard.sql import address_key, first_word, skeleton_key, squash, surname_of
 
 LINK_INPUT = "link_input"
+FORENAME_KEYS = "cb_forename_keys"
+SURNAME_KEYS = "cb_surname_keys"
+ADDRESS_KEYS = "cb_address_keys"
 PLACEHOLDER_EXCESS = 4
 PLACEHOLDER_MINIMUM = 10  # fewer is no pattern
 # identifiers issued to one person nationally, compared exactly (a local system's id is not:
@@ -47,21 +52,25 @@ def _written_key(forename: str, surname: str) -> str:
     return f"{skeleton_key(forename)} || ' ' || {skeleton_key(surname)}"
 
 
-def _resolved_names(engine: Engine) -> tuple[str, str, str]:
-    """The forename and surname as the name lists resolve them (a known nickname to its formal
-    name, a known spelling to its group's), as ingest does before it takes a key; the name as it
-    is where no list holds it (or the workspace has no lists yet). Two names that resolve alike
-    are known variants of one name; two that merely share a key may be two names."""
+def _resolved_names(engine: Engine) -> dict[str, tuple[str, str]]:
+    """The forename and surname (of ``p``) as the name lists resolve them (a known nickname to
+    its formal name, a known spelling to its group's), as ingest does before it takes a key;
+    the name as it is where no list holds it (or the workspace has no lists yet): for each, the
+    expression and the joins it needs. Two names that resolve alike are known variants of one
+    name; two that merely share a key may be two names."""
     if not (engine.table_exists("std_nickname") and engine.table_exists("std_name_variant")):
-        return "p.forename", squash("p.surname"), ""
-    joins = f"""LEFT JOIN std_nickname nf ON nf.nickname = p.forename
-        LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, p.forename)
-        LEFT JOIN std_name_variant vs ON vs.name = {squash("p.surname")}"""
-    return (
-        "coalesce(vf.canonical, nf.formal, p.forename)",
-        f"coalesce(vs.canonical, {squash('p.surname')})",
-        joins,
-    )
+        return {"forename": ("p.forename", ""), "surname": (squash("p.surname"), "")}
+    return {
+        "forename": (
+            "coalesce(vf.canonical, nf.formal, p.forename)",
+            """LEFT JOIN std_nickname nf ON nf.nickname = p.forename
+            LEFT JOIN std_name_variant vf ON vf.name = coalesce(nf.formal, p.forename)""",
+        ),
+        "surname": (
+            f"coalesce(vs.canonical, {squash('p.surname')})",
+            f"LEFT JOIN std_name_variant vs ON vs.name = {squash('p.surname')}",
+        ),
+    }
 
 
 def surname_titles() -> tuple[str, ...]:
@@ -130,30 +139,31 @@ def prepare_link_input(engine: Engine, duplicate_free: Collection[str] = ()) -> 
           AND sum(CASE WHEN {january_first} THEN 1 ELSE 0 END) >= {PLACEHOLDER_MINIMUM}"""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_dob AS
-        SELECT record_id, date_of_birth, CASE
+        SELECT record_id, row_number() OVER (ORDER BY record_id) AS record_number,
+            date_of_birth, CASE
                 WHEN dob_precision = 'day' AND {january_first}
                     AND source IN ({placeholder}) THEN 'year'
                 ELSE dob_precision END AS dob_precision
         FROM person_record"""
     )
-    resolved_forename, resolved_surname, name_lists = _resolved_names(engine)
+    _name_keys(engine)
     # a copy of every name and birth date is working data: it lives as long as the connection
     # (earlier versions kept it as a table in the workspace)
     engine.execute(f"DROP TABLE IF EXISTS main.{LINK_INPUT}")
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {LINK_INPUT} AS
-        SELECT p.record_id AS unique_id, p.source,
+        SELECT p.record_id AS unique_id, d.record_number, p.source,
             NOT list_contains(CAST(? AS VARCHAR[]), p.source) AS dedupe,
             p.forename, p.surname, p.middle_names,
             p.forename_translit AS forename_key, p.surname_translit AS surname_key,
-            {resolved_forename} AS forename_resolved, {resolved_surname} AS surname_resolved,
+            fm.forename_resolved, sm.surname_resolved,
             p.forename_phonetic, p.surname_phonetic,
             string_split(p.surname, ' ') AS surname_tokens,
             string_split(p.middle_names, ' ') AS middle_tokens,
             CASE WHEN p.surname IN ({", ".join(f"'{name}'" for name in surname_titles())})
                 THEN true END AS surname_title,
-            {_written_key("p.forename", surname_of("p.surname", "forenames_first"))} AS name_key,
+            fm.forename_skeleton || ' ' || sm.surname_skeleton AS name_key,
             CASE WHEN array_length(p.aliases) > 0 THEN list_transform(p.aliases,
                 lambda a: {_written_key(first_word("a"), surname_of("a", "forenames_first"))})
                 END AS alias_keys,
@@ -174,7 +184,7 @@ def prepare_link_input(engine: Engine, duplicate_free: Collection[str] = ()) -> 
             CASE WHEN p.postcode_precision = 'unit' THEN p.postcode
                 ELSE regexp_replace(p.postal_code, '[^A-Z0-9]+', '', 'g') END AS postal_code,
             {address_key("p.town")} AS town,
-            {address_key("p.address")} AS address_key,
+            am.address_key,
             CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
                 THEN a.born_after END AS born_after,
             CASE WHEN d.dob_precision IS NULL AND a.born_after <= a.born_before
@@ -185,11 +195,42 @@ def prepare_link_input(engine: Engine, duplicate_free: Collection[str] = ()) -> 
         JOIN cb_dob d ON d.record_id = p.record_id
         LEFT JOIN ({approx_year}) a ON a.record_id = p.record_id
         LEFT JOIN ({_identifiers_sql()}) x ON x.record_id = p.record_id
-        {name_lists}
+        LEFT JOIN {FORENAME_KEYS} fm ON fm.forename = p.forename
+        LEFT JOIN {SURNAME_KEYS} sm ON sm.surname = p.surname
+        LEFT JOIN {ADDRESS_KEYS} am ON am.address = p.address
         """,
         [sorted(duplicate_free)],
     )
+    for table in (FORENAME_KEYS, SURNAME_KEYS, ADDRESS_KEYS):
+        engine.execute(f"DROP TABLE {table}")
     return int(engine.scalar(f"SELECT count(*) FROM {LINK_INPUT}"))
+
+
+def _name_keys(engine: Engine) -> None:
+    """The keys ``link_input`` takes from a forename, a surname or an address, once per
+    distinct value (FORENAME_KEYS: forename, forename_resolved, forename_skeleton;
+    SURNAME_KEYS likewise; ADDRESS_KEYS: address, address_key): a workspace holds a few names
+    many times, and each key costs a dozen string operations. ``{name}_resolved`` is the name
+    as the name lists resolve it (:func:`_resolved_names`); ``{name}_skeleton`` the
+    spelling-tolerant key of the name as written, of which ``name_key`` is made
+    (:func:`_written_key`)."""
+    resolved = _resolved_names(engine)
+    for table, column, skeleton in (
+        (FORENAME_KEYS, "forename", skeleton_key("p.forename")),
+        (SURNAME_KEYS, "surname", skeleton_key(surname_of("p.surname", "forenames_first"))),
+    ):
+        expression, joins = resolved[column]
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT p.{column}, {expression} AS {column}_resolved, {skeleton} AS {column}_skeleton
+            FROM (SELECT DISTINCT {column} FROM person_record WHERE {column} IS NOT NULL) p
+            {joins}"""
+        )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {ADDRESS_KEYS} AS
+        SELECT p.address, {address_key("p.address")} AS address_key
+        FROM (SELECT DISTINCT address FROM person_record WHERE address IS NOT NULL) p"""
+    )
 
 
 def held_fields(engine: Engine, table: str = LINK_INPUT) -> frozenset[str]:

@@ -16,9 +16,10 @@ import logging
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
-from splink import DuckDBAPI
-from splink.clustering import cluster_pairwise_predictions_at_threshold
+from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
@@ -27,6 +28,7 @@ from casebridge.link.ids import assign_ids
 from casebridge.link.judgements import import_service_judgements, latest_judgements_sql
 from casebridge.link.model import REVIEW_FLOOR
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
+from casebridge.link.pruning import RuleYield
 from casebridge.link.recheck import contradictions
 from casebridge.link.saved import MODEL_FILE as MODEL_FILE
 from casebridge.link.saved import (
@@ -36,6 +38,7 @@ from casebridge.link.saved import (
     record_choices,
     use_frozen_model,
 )
+from casebridge.link.score import drop_scoring, prepare_scoring
 from casebridge.link.ties import WEIGHT_COLUMN, TieEvidence, apply_ties, estimate_ties
 from casebridge.link.train import Trained, make_linker, predicted, save_model, train
 from casebridge.standard.tables import record_run
@@ -56,11 +59,23 @@ class LinkReport:
     multi_record_persons: int
     seconds: dict[str, float]
     ties: TieEvidence | None = None
+    rules: tuple[RuleYield, ...] = ()
+
+    @property
+    def left_out(self) -> tuple[RuleYield, ...]:
+        """The blocking rules whose pairs were not scored: too few matches for their pairs."""
+        return tuple(rule for rule in self.rules if not rule.kept)
 
 
-def _keep_pairs(engine: Engine, trained: Trained) -> None:
-    with predicted(engine, trained, REVIEW_FLOOR) as predictions:
-        columns = engine.columns(predictions.physical_name)
+SCORED = "cb_match_pair"  # the scored pairs before the shared-tie weight: match_pair's columns
+
+
+def _keep_pairs(engine: Engine, trained: Trained, sql: str) -> list[RuleYield]:
+    """Score the blocked pairs into SCORED; return what each blocking rule added. The
+    workspace's ``match_pair`` is written once, from SCORED with the shared-tie weight
+    (:func:`_write_match_pairs`)."""
+    with predicted(engine, trained, REVIEW_FLOOR, sql) as (predictions, yields):
+        columns = engine.columns(predictions)
         compared = {c[:-2] for c in columns if c.endswith("_l")} - {"unique_id"}
         detail = [
             c
@@ -68,22 +83,24 @@ def _keep_pairs(engine: Engine, trained: Trained) -> None:
             if c.startswith(("gamma_", "mw_")) or (c[-2:] in ("_l", "_r") and c[:-2] in compared)
         ]
         engine.execute(
-            "CREATE OR REPLACE TABLE match_pair AS SELECT unique_id_l AS record_l, "
+            f"CREATE OR REPLACE TEMP TABLE {SCORED} AS SELECT unique_id_l AS record_l, "
             "unique_id_r AS record_r, match_weight, match_probability, "
             + ", ".join(f'"{c}"' for c in detail)
-            + f' FROM "{predictions.physical_name}"'
+            + f" FROM {predictions}"
         )
+    return yields
 
 
-def write_edges(engine: Engine, threshold: float) -> None:
-    """Pairs at or above the threshold, less cannot-links, plus must-links (``cb_edges``); and
-    those of them the model links on its own weight, without the shared-tie weight
-    (``cb_direct``: only these let a birth conflict off, see link/constraints.py)."""
+def write_edges(engine: Engine, threshold: float, pairs: str = "match_pair") -> None:
+    """Pairs of ``pairs`` (``match_pair``'s shape) at or above the threshold, less cannot-links,
+    plus must-links (``cb_edges``); and those of them the model links on its own weight,
+    without the shared-tie weight (``cb_direct``: only these let a birth conflict off, see
+    link/constraints.py)."""
     judged = latest_judgements_sql()
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_edges AS
         SELECT m.record_l AS unique_id_l, m.record_r AS unique_id_r, m.match_probability
-        FROM match_pair m
+        FROM {pairs} m
         LEFT JOIN ({judged}) j ON j.record_l = least(m.record_l, m.record_r)
             AND j.record_r = greatest(m.record_l, m.record_r)
         WHERE m.match_probability >= {threshold} AND coalesce(j.verdict, '') <> 'different'
@@ -92,43 +109,71 @@ def write_edges(engine: Engine, threshold: float) -> None:
     )
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE cb_direct AS SELECT record_l, record_r FROM "
-        + directly_linked_sql(threshold, tie_weighted=WEIGHT_COLUMN in engine.columns("match_pair"))
+        + directly_linked_sql(threshold, WEIGHT_COLUMN in engine.columns(pairs), pairs)
     )
 
 
-def _components_sql(engine: Engine, db_api: DuckDBAPI) -> str:
-    """Connected components of ``cb_edges``: the name of a (unique_id, cluster_id) table.
+def _components_sql(engine: Engine) -> str:
+    """Connected components of ``cb_edges``: the name of a (unique_id, cluster_id) table, a
+    cluster's id the lowest record id among its records (as Splink's clustering gives it).
 
-    Only records with an edge go through Splink's clustering; every other record is a person
-    of its own (its cluster id its own id, as Splink would give it), which spares the
-    clustering's iterations most of the records."""
-    engine.execute(
-        "CREATE OR REPLACE TEMP TABLE cb_nodes AS SELECT unique_id_l AS unique_id FROM cb_edges "
-        "UNION SELECT unique_id_r FROM cb_edges"
+    The components are found by scipy's ``connected_components`` over the records' numbers
+    (``link_input.record_number``, in the order of their ids, so that a component's lowest
+    number is its lowest id); Splink's clustering, a loop of SQL statements, took a second at
+    1,000,000 records. Only records with an edge are looked up; every other record is a person
+    of its own (its cluster id its own id)."""
+    edges = engine.frame(
+        f"""SELECT l.record_number AS number_l, r.record_number AS number_r
+        FROM cb_edges e
+        JOIN {LINK_INPUT} l ON l.unique_id = e.unique_id_l
+        JOIN {LINK_INPUT} r ON r.unique_id = e.unique_id_r"""
     )
-    clusters = cluster_pairwise_predictions_at_threshold(
-        nodes="cb_nodes", edges="cb_edges", db_api=db_api, node_id_column_name="unique_id",
-        threshold_match_probability=0.0,
-    )  # fmt: skip
+    engine.create_table_from_arrow("cb_component_numbers", _components(edges), temporary=True)
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_components AS
-        SELECT unique_id, cluster_id FROM "{clusters.physical_name}"
+        SELECT r.unique_id, c.unique_id AS cluster_id
+        FROM cb_component_numbers m
+        JOIN {LINK_INPUT} r ON r.record_number = m.record_number
+        JOIN {LINK_INPUT} c ON c.record_number = m.cluster_number
         UNION ALL
         SELECT unique_id, unique_id AS cluster_id FROM {LINK_INPUT}
-        WHERE unique_id NOT IN (SELECT unique_id FROM cb_nodes)"""
+        WHERE record_number NOT IN (SELECT record_number FROM cb_component_numbers)"""
     )
+    engine.execute("DROP TABLE cb_component_numbers")
     return "cb_components"
 
 
-def _add_tie_evidence(engine: Engine, trained: Trained) -> TieEvidence | None:
-    """Cluster once, then weigh into every scored pair whether its records share a tie."""
+def _components(edges: pl.DataFrame) -> pl.DataFrame:
+    """(record_number, cluster_number) for every record of an edge of ``edges`` (number_l,
+    number_r): the lowest number of its connected component."""
+    ends = [edges[column].to_numpy().astype(np.int64) for column in ("number_l", "number_r")]
+    numbers = np.unique(np.concatenate(ends))
+    if len(numbers) == 0:
+        return pl.DataFrame(schema={"record_number": pl.Int64, "cluster_number": pl.Int64})
+    left, right = (np.searchsorted(numbers, end) for end in ends)
+    graph = coo_matrix(
+        (np.ones(len(left), dtype=np.int8), (left, right)), shape=(len(numbers), len(numbers))
+    )
+    count, component = connected_components(graph, directed=False)
+    lowest = np.full(count, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, component, numbers)
+    return pl.DataFrame({"record_number": numbers, "cluster_number": lowest[component]})
+
+
+def _write_match_pairs(engine: Engine) -> TieEvidence | None:
+    """Cluster once, then weigh into every scored pair (SCORED) whether its records share a
+    tie, writing the workspace's ``match_pair``; return the tie evidence (None: too little to
+    estimate from, and ``match_pair`` is SCORED as it is)."""
     engine.execute(
         "CREATE OR REPLACE TEMP TABLE cb_first AS SELECT unique_id AS record_id, cluster_id "
-        f'FROM "{_components_sql(engine, trained.db_api)}"'
+        f'FROM "{_components_sql(engine)}"'
     )
-    evidence = estimate_ties(engine, "cb_first")
+    evidence = estimate_ties(engine, "cb_first", SCORED)
     if evidence is not None:
-        apply_ties(engine, evidence)
+        apply_ties(engine, evidence, SCORED)
+    else:
+        engine.execute(f"CREATE OR REPLACE TABLE match_pair AS SELECT * FROM {SCORED}")
+    engine.execute(f"DROP TABLE {SCORED}")
     return evidence
 
 
@@ -139,10 +184,10 @@ def _judged(engine: Engine, verdict: str) -> pl.DataFrame:
     )
 
 
-def constrained_clusters(engine: Engine, db_api: DuckDBAPI) -> pl.DataFrame:
+def constrained_clusters(engine: Engine) -> pl.DataFrame:
     """(record_id, cluster_id): the connected components of ``cb_edges`` (from
     :func:`write_edges`), split by :func:`_apply_constraints`."""
-    return _apply_constraints(engine, _components_sql(engine, db_api))
+    return _apply_constraints(engine, _components_sql(engine))
 
 
 CONSTRAINT_ROUNDS = 5  # checks of the pieces after a split; one or two settle it in practice
@@ -176,7 +221,7 @@ def _apply_constraints(
 
 
 def _cluster(engine: Engine, trained: Trained, duplicate_free: bool = False) -> pl.DataFrame:
-    components = _components_sql(engine, trained.db_api)
+    components = _components_sql(engine)
     frame = engine.frame(f'SELECT unique_id AS record_id, cluster_id FROM "{components}"')
     # the model's own clear 'different' inside a cluster, unless an analyst said 'same'
     contradicted = (
@@ -374,10 +419,11 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
         else:
             trained = make_linker(engine, model, choices=choices)
         seconds["train"] = time.perf_counter() - started
-        _keep_pairs(engine, trained)
+        scoring = prepare_scoring(engine, trained.linker)
+        rules = _keep_pairs(engine, trained, scoring.sql)
         seconds["predict"] = time.perf_counter() - started - seconds["train"]
-        write_edges(engine, settings.threshold)
-        ties = _add_tie_evidence(engine, trained)
+        write_edges(engine, settings.threshold, SCORED)
+        ties = _write_match_pairs(engine)
         if ties is not None:
             write_edges(engine, settings.threshold)
         with engine.transaction():
@@ -386,11 +432,12 @@ def link(workspace: Workspace, retrain: bool = False) -> LinkReport:
             _write_persons(engine, links)
         seconds["cluster"] = time.perf_counter() - started - seconds["train"] - seconds["predict"]
         # Splink's working tables hold names and birth dates: none stays in the workspace
+        drop_scoring(engine, scoring)
         trained.linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
         persons = int(engine.scalar("SELECT count(*) FROM person"))
         multi = int(engine.scalar("SELECT count(*) FROM person WHERE records > 1"))
         pairs = int(engine.scalar("SELECT count(*) FROM match_pair"))
-        report = LinkReport(records, pairs, persons, multi, seconds, ties)
+        report = LinkReport(records, pairs, persons, multi, seconds, ties, tuple(rules))
         parameters = {**settings.model_dump(mode="json"), "retrain": retrain}
         _record_run(engine, started_at, parameters, report)
     finally:
@@ -404,5 +451,7 @@ def _record_run(
     """The link stage's row in ``run``: records in, persons out."""
     record_run(
         engine, "link", started, json.dumps(parameters),
-        json.dumps({"scored_pairs": report.scored_pairs}), report.records, report.persons,
+        json.dumps({"scored_pairs": report.scored_pairs, "rules_left_out": [
+            {"rule": r.name, "pairs": r.pairs, "expected_matches": r.expected_matches}
+            for r in report.left_out]}), report.records, report.persons,
     )  # fmt: skip

@@ -50,8 +50,9 @@ def _roles() -> str:
     return ", ".join(f"'{role}'" for role in TIE_ROLES)
 
 
-def estimate_ties(engine: Engine, first_pass: str) -> TieEvidence | None:
-    """Mark each pair of ``match_pair`` that shares a tie, and estimate m and u.
+def estimate_ties(engine: Engine, first_pass: str, pairs: str = "match_pair") -> TieEvidence | None:
+    """Mark each pair of ``pairs`` (scored pairs, ``match_pair``'s shape) that shares a tie, and
+    estimate m and u.
 
     ``first_pass`` names a table of (record_id, cluster_id) from a first clustering. Returns
     None (and marks nothing) when there is too little to estimate from.
@@ -67,7 +68,7 @@ def estimate_ties(engine: Engine, first_pass: str) -> TieEvidence | None:
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE cb_shared AS
         SELECT DISTINCT m.record_l, m.record_r, fl.cluster_id = fr.cluster_id AS same_person
-        FROM match_pair m
+        FROM {pairs} m
         JOIN {first_pass} fl ON fl.record_id = m.record_l
         JOIN {first_pass} fr ON fr.record_id = m.record_r
         JOIN cb_ties a ON a.record_id = m.record_l
@@ -79,7 +80,7 @@ def estimate_ties(engine: Engine, first_pass: str) -> TieEvidence | None:
     )
     same_pairs = int(
         engine.scalar(
-            f"""SELECT count(*) FROM match_pair m
+            f"""SELECT count(*) FROM {pairs} m
             JOIN {first_pass} fl ON fl.record_id = m.record_l
             JOIN {first_pass} fr ON fr.record_id = m.record_r
             WHERE fl.cluster_id = fr.cluster_id"""
@@ -104,24 +105,20 @@ def estimate_ties(engine: Engine, first_pass: str) -> TieEvidence | None:
     return TieEvidence(m=m, u=u)
 
 
-def apply_ties(engine: Engine, evidence: TieEvidence) -> None:
-    """Add the shared-tie weight to every scored pair and recompute its probability."""
-    kept = [
-        c for c in engine.columns("match_pair") if c not in ("match_weight", "match_probability")
-    ]
-    weight = f"m.match_weight + w.{WEIGHT_COLUMN}"
+def apply_ties(engine: Engine, evidence: TieEvidence, pairs: str = "match_pair") -> None:
+    """Write ``match_pair``: every scored pair of ``pairs`` (``match_pair`` itself, or scored
+    pairs of its shape) with the shared-tie weight added and its probability recomputed."""
+    kept = [c for c in engine.columns(pairs) if c not in ("match_weight", "match_probability")]
     engine.execute(
         f"""CREATE OR REPLACE TABLE match_pair AS
-        SELECT {", ".join(f'm."{c}"' for c in kept)},
-            {weight} AS match_weight,
-            1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability,
-            w.{LEVEL_COLUMN}, w.{WEIGHT_COLUMN}
-        FROM match_pair m
-        JOIN (SELECT p.record_l, p.record_r,
-                CASE WHEN s.record_l IS NULL THEN 0 ELSE 1 END AS {LEVEL_COLUMN},
-                CASE WHEN s.record_l IS NULL THEN ? ELSE ? END AS {WEIGHT_COLUMN}
-            FROM match_pair p
-            LEFT JOIN cb_shared s ON s.record_l = p.record_l AND s.record_r = p.record_r) w
-          ON w.record_l = m.record_l AND w.record_r = m.record_r""",
+        SELECT {", ".join(f'"{c}"' for c in kept)},
+            match_weight + cb_tie AS match_weight,
+            1.0 / (1.0 + pow(2.0, -(match_weight + cb_tie))) AS match_probability,
+            cb_tie_level AS {LEVEL_COLUMN}, cb_tie AS {WEIGHT_COLUMN}
+        FROM (SELECT m.*, CASE WHEN s.record_l IS NULL THEN 0 ELSE 1 END AS cb_tie_level,
+                CASE WHEN s.record_l IS NULL THEN ? ELSE ? END AS cb_tie
+            FROM {pairs} m
+            LEFT JOIN (SELECT DISTINCT record_l, record_r FROM cb_shared) s
+              ON s.record_l = m.record_l AND s.record_r = m.record_r)""",
         [evidence.disagree_weight, evidence.agree_weight],
     )

@@ -17,14 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from splink import DuckDBAPI, Linker, SettingsCreator
-from splink.internals.splink_dataframe import SplinkDataFrame
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.blocking import blocked_pairs, rules_of
 from casebridge.link.choices import SHIPPED, ModelChoices, apply_weights, within_dedupe_sources
-from casebridge.link.model import deterministic_rules, settings, training_blocking_rules
+from casebridge.link.model import (
+    deterministic_rules,
+    names_of,
+    settings,
+    training_blocking_rules,
+)
 from casebridge.link.prepare import LINK_INPUT, held_fields
+from casebridge.link.pruning import RuleYield, score_pruned
+from casebridge.link.pruning import drop as drop_pruning
 
 logger = logging.getLogger(__name__)
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rules are taken to find
@@ -210,25 +216,21 @@ def floor_probabilities(model: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def predicted(engine: Engine, trained: Trained, floor: float) -> Iterator[SplinkDataFrame]:
-    """Every blocked pair scored, keeping those with match probability at or above ``floor``;
-    the scored table lasts as long as the ``with`` block. The pairs are the union of the
+def predicted(
+    engine: Engine, trained: Trained, floor: float, sql: str
+) -> Iterator[tuple[str, list[RuleYield]]]:
+    """Every blocked pair scored with ``sql`` (``link/score.py``'s ``prepare_scoring``),
+    keeping those with match probability at or above ``floor``, less the pairs of the rules
+    that add too few matches (``link/pruning.py``): the name of the scored table, which lasts
+    as long as the ``with`` block, and what each rule added. The pairs are the union of the
     model's rules, computed by ``link/blocking.py``."""
-    model = trained.linker.misc.save_model_to_json(None)
-    # a linker of its own: Splink keeps registered pairs in its connection wrapper's cache,
-    # where every later prediction (the recheck, the shared-tie evidence) would score them
-    db_api = DuckDBAPI(connection=engine.connection)
-    linker = Linker(
-        db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False
-    )
-    pairs = db_api.register(blocked_pairs(engine, rules_of(model)))
-    linker.table_management.register_blocked_pairs_for_predict(pairs)
+    rules = rules_of(trained.linker.misc.save_model_to_json(None))
+    pairs = blocked_pairs(engine, rules)
     try:
-        yield linker.inference.predict(threshold_match_probability=floor)
+        yield score_pruned(engine, sql, pairs, floor, names_of(rules))
     finally:
-        # Splink's working tables hold names and birth dates: none stays in the workspace
-        linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
-        engine.execute(f"DROP TABLE IF EXISTS {pairs.physical_name}")
+        drop_pruning(engine)
+        engine.execute(f"DROP TABLE IF EXISTS {pairs}")
 
 
 def save_model(trained: Trained, path: Path) -> None:

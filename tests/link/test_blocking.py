@@ -32,9 +32,14 @@ def test_the_pairs_are_splinks_own(tmp_path: Path) -> None:
             f'FROM "{splinks.inference.predict(warning_mode="never").physical_name}"'
         ).sort("join_key_l", "join_key_r")
         engine.statements.clear()
-        ours = engine.frame(f"SELECT * FROM {blocked_pairs(engine, rules)}").sort(
-            "join_key_l", "join_key_r"
-        )
+        pairs = blocked_pairs(engine, rules)
+        ours = engine.frame(
+            f"""SELECT CAST(p.match_key AS VARCHAR) AS match_key, l.unique_id AS join_key_l,
+                r.unique_id AS join_key_r
+            FROM {pairs} p
+            JOIN {LINK_INPUT} l ON l.record_number = p.number_l
+            JOIN {LINK_INPUT} r ON r.record_number = p.number_r"""
+        ).sort("join_key_l", "join_key_r")
         # the scale-out engine runs the same statements
         assert untranspilable(engine.statements) == []
         assert ours.height > 200

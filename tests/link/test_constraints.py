@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from splink import DuckDBAPI
 
 from casebridge.audit.run import build_tables
 from casebridge.audit.settings import AuditSettings
@@ -68,7 +67,7 @@ def _scored(engine: Engine, pairs: list[tuple[str, str, float]]) -> None:
 def _persons(engine: Engine) -> set[frozenset[str]]:
     prepare_link_input(engine)
     write_edges(engine, THRESHOLD)
-    clusters = constrained_clusters(engine, DuckDBAPI(connection=engine.connection))
+    clusters = constrained_clusters(engine)
     groups = clusters.group_by("cluster_id").agg("record_id")["record_id"].to_list()
     return {frozenset(group) for group in groups}
 
