@@ -131,6 +131,7 @@ class Pages:
             "navigation": navigation_for(signed_in),
             "current_path": request.url.path,
             "csrf_token": state.csrf_token if state is not None else None,
+            "message": None,
             "can": (lambda p: allowed(signed_in.role, Permission(p))) if signed_in else _never,
         }
         values.update(context or {})
