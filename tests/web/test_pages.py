@@ -306,3 +306,37 @@ def test_the_trail_names_ids_only_for_page_reads(served: FastAPI, world: World) 
         entry = db.scalars(select(TrailEntry).order_by(TrailEntry.seq.desc())).first()
     assert entry is not None and entry.action == "casework.read_event"
     assert json.loads(entry.subject_ids) == [CRIME_EVENT]
+
+
+def test_a_person_side_by_side_and_a_pair_judged(served: FastAPI, world: World) -> None:
+    found = snapshot_rows(
+        world,
+        "SELECT person_id, count(*) AS n FROM person_link GROUP BY person_id "
+        "ORDER BY n DESC, person_id LIMIT 1",
+    )
+    person_id, records = found[0]
+    with TestClient(served) as client:
+        token = signed_in(client, served, "supervisor", *agencies(world))
+        person = client.get(f"/persons/{person_id}")
+        assert person.status_code == 200
+        assert person.text.count('<th scope="col"><a href="/records/') == records
+        assert "Timeline" in person.text
+        pair = re.findall(r'href="/pairs\?([^"]+)"', person.text)[0].replace("&amp;", "&")
+        shown = client.get(f"/pairs?{pair}")
+        assert shown.status_code == 200 and "<svg" in shown.text and "same person" in shown.text
+        first, second = re.findall(r'name="(?:first|second)" value="([^"]+)"', shown.text)
+        unjudged = client.post(
+            "/pairs/judgements",
+            data={"first": first, "second": second, "verdict": "same", "csrf_token": token},
+        )
+        assert unjudged.status_code == 422 and "give your reason" in unjudged.text
+        judged = client.post(
+            "/pairs/judgements",
+            data={
+                "first": first, "second": second, "verdict": "different",
+                "reason": "different mothers' names", "csrf_token": token,
+            },
+        )  # fmt: skip
+        assert judged.status_code == 200 and "different mothers&#39; names" in judged.text
+        api = client.get("/api/pairs", params={"first": first, "second": second}).json()
+        assert [j["verdict"] for j in api["judgements"]] == ["different"]

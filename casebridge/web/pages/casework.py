@@ -75,7 +75,7 @@ def _go(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _with_reason(access: DataAccess, reason: str) -> None:
+def with_reason(access: DataAccess, reason: str) -> None:
     """Give the access the reason a form stated (break glass), if it is usable text."""
     stated = reason.strip()
     if stated:
@@ -314,7 +314,7 @@ def _act(
     """Do one change to an item, then show the item again; a change the casework rules refuse
     shows the item with why."""
     try:
-        _with_reason(access, reason)
+        with_reason(access, reason)
         change()
     except (InvalidError, ForbiddenError, ConflictError) as refused:
         return item_page(request, access, item_id, str(refused), refused.status)
@@ -393,7 +393,7 @@ def open_item_with_reason(
     request: Request, item_id: str, access: Access, access_reason: ReasonField
 ) -> Response:
     """The item, opened with a stated reason (break glass: the read is flagged)."""
-    _with_reason(access, access_reason)
+    with_reason(access, access_reason)
     return item_page(request, access, item_id)
 
 
@@ -418,7 +418,7 @@ def open_record_with_reason(
     request: Request, record_id: str, access: Access, access_reason: ReasonField
 ) -> Response:
     """The record, opened with a stated reason (break glass: the read is flagged)."""
-    _with_reason(access, access_reason)
+    with_reason(access, access_reason)
     return record_page(request, access, record_id)
 
 
@@ -438,7 +438,7 @@ def open_event_with_reason(
     request: Request, event_id: str, access: Access, access_reason: ReasonField
 ) -> Response:
     """The event, opened with a stated reason (break glass: the read is flagged)."""
-    _with_reason(access, access_reason)
+    with_reason(access, access_reason)
     return event_page(request, access, event_id)
 
 

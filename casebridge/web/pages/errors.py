@@ -80,12 +80,10 @@ def install_error_pages(app: FastAPI, pages: Pages) -> None:
 
     def access_error(request: Request, error: AccessError) -> Response:
         if isinstance(error, ReasonRequiredError):
-            return pages.render(
-                request,
-                "reason.html",
-                {"action": request.url.path, "target": request.url.path},
-                status_code=error.status,
-            )
+            # the reason goes back in a POST body to the same address (a pair's has its ids)
+            query = request.url.query
+            action = request.url.path + (f"?{query}" if query else "")
+            return pages.render(request, "reason.html", {"action": action}, error.status)
         if isinstance(error, NotFoundError):
             return refusal_page(pages, request, status.HTTP_404_NOT_FOUND, "")
         return refusal_page(pages, request, error.status, str(error))

@@ -62,6 +62,17 @@ def agencies(world: World) -> list[str]:
     return sorted(str(row[0]) for row in snapshot_rows(world, "SELECT agency FROM source"))
 
 
+@pytest.fixture(scope="module")
+def person_path(world: World) -> str:
+    """The person with the most records (so their page offers pairs to compare)."""
+    found = snapshot_rows(
+        world,
+        "SELECT person_id FROM person_link GROUP BY person_id ORDER BY count(*) DESC, person_id "
+        "LIMIT 1",
+    )
+    return f"/persons/{found[0][0]}"
+
+
 def new_context(browser: Any, server: Server, **options: Any) -> tuple[Any, Watch]:
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
@@ -91,6 +102,15 @@ def check_accessibility(page: Any, failures: list[str]) -> None:
                 f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} "
                 f"at {json.dumps(targets)}"
             )
+
+
+def tab_to(page: Any, selector: str, limit: int = 150) -> None:
+    """Press Tab until the focus is on ``selector``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
 
 
 def assert_clean(seen: Watch) -> None:
@@ -156,7 +176,7 @@ def test_a_reviewer_signs_in_for_the_first_time_and_refers_an_item(
 
 
 def test_pages_ask_only_their_own_origin_and_the_csp_refuses_nothing(
-    browser: Any, server: Server, agencies: list[str]
+    browser: Any, server: Server, agencies: list[str], person_path: str
 ) -> None:
     username, password, secret = make_account(server.app, "supervisor", agencies)
     context, seen = new_context(browser, server)
@@ -169,12 +189,17 @@ def test_pages_ask_only_their_own_origin_and_the_csp_refuses_nothing(
     event_link = page.locator("a[href^='/events/']").first.get_attribute("href")
     for path in (record_link, event_link, "/account", "/queue?status=new&rule=R2", "/nowhere"):
         page.goto(server.url + path)
+    page.goto(server.url + person_path)
+    page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
+    assert page.locator("figure.waterfall svg").count() == 1
     context.close()
     assert any("/static/vendor/htmx.min.js" in url for url in seen.requests)
     assert_clean(seen)
 
 
-def test_every_page_passes_axe_core(browser: Any, server: Server, agencies: list[str]) -> None:
+def test_every_page_passes_axe_core(
+    browser: Any, server: Server, agencies: list[str], person_path: str
+) -> None:
     # axe-core is injected as an inline script, which the CSP would refuse: this context alone
     # bypasses it (the other tests keep it, and check that it refuses nothing)
     context, _seen = new_context(browser, server, bypass_csp=True)
@@ -209,10 +234,13 @@ def test_every_page_passes_axe_core(browser: Any, server: Server, agencies: list
         page.locator("a[href^='/events/']").first.get_attribute("href"),
         "/account",
         "/nowhere",
+        person_path,
     ]
     for path in links:
         page.goto(server.url + path)
         check_accessibility(page, failures)
+    page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
+    check_accessibility(page, failures)
     page.goto(server.url + "/sign-in")  # signed in: it sends the browser home
     context.close()
 
@@ -247,23 +275,16 @@ def test_the_queue_works_by_keyboard_alone(
     sign_in(page, server, username, password, secret)
     page.goto(server.url + "/queue")
 
-    def tab_to(selector: str, limit: int = 150) -> None:
-        for _ in range(limit):
-            page.keyboard.press("Tab")
-            if page.evaluate("s => document.activeElement.matches(s)", selector):
-                return
-        raise AssertionError(f"Tab never reached {selector}")
-
-    tab_to("button.take")
+    tab_to(page, "button.take")
     page.keyboard.press("Enter")
     page.wait_for_url("**/items/**")
     item_id = page.url.split("/items/", 1)[1]
-    tab_to("#status")
+    tab_to(page, "#status")
     # a closed select takes arrow keys: New -> In review -> Referred
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     assert page.eval_on_selector("#status", "select => select.value") == "referred"
-    tab_to("#set-status")
+    tab_to(page, "#set-status")
     page.keyboard.press("Enter")
     page.wait_for_function(
         "() => document.getElementById('current-status').textContent.startsWith('Referred')"
@@ -274,4 +295,27 @@ def test_the_queue_works_by_keyboard_alone(
     context.close()
     with server.app.state.sessions() as db:
         assert operational.status_of(db, item_id) == "referred"
+    assert_clean(seen)
+
+
+def test_a_pair_is_judged_by_keyboard_alone(
+    browser: Any, server: Server, agencies: list[str], person_path: str
+) -> None:
+    username, password, secret = make_account(server.app, "supervisor", agencies)
+    context, seen = new_context(browser, server)
+    page = context.new_page()
+    sign_in(page, server, username, password, secret)
+    page.goto(server.url + person_path)
+    tab_to(page, "a[href^='/pairs?']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/pairs?**")
+    tab_to(page, "#verdict-same")
+    page.keyboard.press("Space")
+    tab_to(page, "#judgement-reason")
+    page.keyboard.type("same school and birth date; the surname was misspelt")
+    tab_to(page, "#judge")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/pairs?**#judgements")
+    assert "The same person" in page.inner_text("#judgements")
+    context.close()
     assert_clean(seen)
