@@ -289,7 +289,8 @@ def test_the_queue_works_by_keyboard_alone(
     page.wait_for_function(
         "() => document.getElementById('current-status').textContent.startsWith('Referred')"
     )
-    # the focus is visible where it stands: an outline is drawn
+    # the focus stays on the button in the replaced part, visibly: an outline is drawn
+    assert page.evaluate("() => document.activeElement.id") == "set-status"
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", "")
     context.close()
