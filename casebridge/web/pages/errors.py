@@ -1,7 +1,7 @@
 """Refusals as pages: a request for a page (any path outside ``/api/``) that is refused gets an
 HTML answer with the same status the API would give; the API keeps its JSON answers.
 
-- not signed in (401): a redirect to the sign-in page;
+- not signed in (401): the sign-in form itself;
 - outside your scope, or no such thing (404): the same "not found" page for both;
 - a reason needed (break glass, 403): a form that asks for it and opens the page with it;
 - anything else refused: a page saying what, in one line, never echoing what was sent.
@@ -14,16 +14,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from casebridge.web.access import AccessError, NotFoundError, ReasonRequiredError
+from casebridge.web.auth.sessions import session_of
+from casebridge.web.pages import signin
 from casebridge.web.pages.render import Pages
 from casebridge.web.snapshot import NoSnapshotError
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
-SIGN_IN = "/sign-in"
 API_PREFIX = "/api/"
 
 TITLES = {
@@ -51,7 +51,7 @@ def is_page(request: Request) -> bool:
 def refusal_page(pages: Pages, request: Request, code: int, message: str) -> Response:
     """The page for a refused request: its status, a title and one line saying why."""
     if code == status.HTTP_401_UNAUTHORIZED:
-        return RedirectResponse(SIGN_IN, status_code=status.HTTP_303_SEE_OTHER)
+        return sign_in_first(pages, request)
     if code == status.HTTP_404_NOT_FOUND:
         message = NOT_FOUND_TEXT
     return pages.render(
@@ -59,6 +59,24 @@ def refusal_page(pages: Pages, request: Request, code: int, message: str) -> Res
         "error.html",
         {"title": TITLES.get(code, "Refused"), "message": message, "code": code},
         status_code=code,
+    )
+
+
+def sign_in_first(pages: Pages, request: Request) -> Response:
+    """A page that needs a sign-in, asked for without one: 401, with the sign-in form itself
+    (or, for a sign-in under way, a link to its next step)."""
+    if session_of(request) is None:
+        return signin.password_form(request, None, status.HTTP_401_UNAUTHORIZED)
+    return pages.render(
+        request,
+        "error.html",
+        {
+            "title": "Finish signing in",
+            "message": "Finish signing in first.",
+            "code": status.HTTP_401_UNAUTHORIZED,
+            "next_step": signin.next_page(request),
+        },
+        status_code=status.HTTP_401_UNAUTHORIZED,
     )
 
 

@@ -108,7 +108,8 @@ def start(request: Request) -> RedirectResponse:
     return _go(next_page(request))
 
 
-def _password_form(request: Request, message: str | None, status_code: int) -> Response:
+def password_form(request: Request, message: str | None, status_code: int) -> Response:
+    """The username and password form, with its double-submit token set in a cookie."""
     token = secrets.token_urlsafe(32)
     response = _pages(request).render(
         request,
@@ -133,7 +134,7 @@ def password_page(request: Request) -> Response:
     state = session_of(request)
     if state is not None:
         return _go(next_page(request))
-    return _password_form(request, None, status.HTTP_200_OK)
+    return password_form(request, None, status.HTTP_200_OK)
 
 
 @router.post(SIGN_IN_PATH, dependencies=[Depends(PUBLIC)])
@@ -143,7 +144,7 @@ def password_step(
     """Check the username and password, as ``POST /api/auth/login`` does."""
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
-        return _password_form(request, FORM_EXPIRED, status.HTTP_403_FORBIDDEN)
+        return password_form(request, FORM_EXPIRED, status.HTTP_403_FORBIDDEN)
     with transaction(request.app.state.sessions) as db:
         outcome = signin.sign_in_with_password(
             db,
@@ -155,9 +156,9 @@ def password_step(
             utc_now(),
         )
     if outcome is signin.Rejection.TOO_MANY_ATTEMPTS:
-        return _password_form(request, TOO_MANY, status.HTTP_429_TOO_MANY_REQUESTS)
+        return password_form(request, TOO_MANY, status.HTTP_429_TOO_MANY_REQUESTS)
     if isinstance(outcome, signin.Rejection):
-        return _password_form(request, NOT_ACCEPTED, status.HTTP_401_UNAUTHORIZED)
+        return password_form(request, NOT_ACCEPTED, status.HTTP_401_UNAUTHORIZED)
     done, token = outcome
     response = _go(STAGE_PAGES.get(done.stage, "/"))
     set_session_cookie(response, token, _settings(request))

@@ -24,6 +24,11 @@
       return;
     }
     detail.shouldSwap = false;
+    if (detail.xhr.status === 401) {
+      // the session ended: sign in again
+      window.location.assign("/sign-in");
+      return;
+    }
     var landed = detail.xhr && detail.xhr.responseURL;
     if (landed && landed.indexOf(window.location.origin + "/sign-in") === 0) {
       window.location.assign(landed);
