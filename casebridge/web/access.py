@@ -32,6 +32,7 @@ from casebridge.web.models import AccountScope, Assignment, ItemStatus, Judgemen
 from casebridge.web.permissions import Permission, Role, allowed
 from casebridge.web.services import operational, reads, shapes
 from casebridge.web.services.exports import ExportedFile, export_network
+from casebridge.web.services.facets import FacetCount, queue_facets
 from casebridge.web.services.masking import PROTECTED_ROLES
 from casebridge.web.services.schemas import (
     AssignmentChange,
@@ -224,6 +225,15 @@ class Access:
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
             items=items,
         )  # fmt: skip
+
+    def queue_facets(self, chosen: reads.QueueFilter) -> list[FacetCount]:
+        """How many of the items ``chosen`` selects fall under each rule, status, agency,
+        assignee and year: counts only, no ids (not trailed; the queue page is)."""
+        self._require(Permission.READ_CASEWORK)
+        self._needs("review_item", "review_reason", "review_evidence")
+        with self.sessions() as session:
+            casework = operational.statuses(session), operational.assignees(session)
+        return queue_facets(self.reader, self.params, casework, chosen, self.principal.account_id)
 
     def _item_row(self, item_id: str) -> reads.Row:
         self._needs("review_item", "review_reason", "review_evidence")

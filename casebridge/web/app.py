@@ -12,6 +12,7 @@ from casebridge.web.auth.csrf import require_csrf_token
 from casebridge.web.auth.install import install_sign_in
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import make_engine, migrate, session_factory
+from casebridge.web.pages import install_pages
 from casebridge.web.permissions import api_routes, permission_of
 from casebridge.web.routes import health
 from casebridge.web.routes.casework import install_casework
@@ -78,6 +79,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     mount_trail(app, settings)
     install_sign_in(app, settings)
     install_casework(app)
+    install_pages(app)
 
     @app.middleware("http")
     async def security_headers(

@@ -50,16 +50,14 @@ class QueueFilter:
     date_to: dt.date | None = None
 
 
-def queue(
-    reader: SnapshotReader,
+def filtered_queue(
     params: dict[str, object],
     casework: tuple[dict[str, str], dict[str, int | None]],
     chosen: QueueFilter,
-    page: int,
-    page_size: int,
-) -> tuple[int, list[Row]]:
-    """(total, one page of visible items with their status and assignee), highest priority
-    first. ``casework`` is (status by item, assignee by item) from the operational store."""
+) -> tuple[str, dict[str, object]]:
+    """(SQL selecting the visible items ``chosen`` narrows to, each with its status and
+    assignee, and its parameters). ``casework`` is (status by item, assignee by item) from the
+    operational store. The queue pages it; its facets count it."""
     statuses, assignees = casework
     conditions = [scope.item_visible("i")]
     values: dict[str, object] = {
@@ -84,6 +82,20 @@ def queue(
                    LEFT JOIN st ON st.item_id = i.item_id
                    LEFT JOIN asg ON asg.item_id = i.item_id)
         SELECT * FROM q i WHERE {" AND ".join(conditions)}"""
+    return filtered, values
+
+
+def queue(
+    reader: SnapshotReader,
+    params: dict[str, object],
+    casework: tuple[dict[str, str], dict[str, int | None]],
+    chosen: QueueFilter,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[Row]]:
+    """(total, one page of visible items with their status and assignee), highest priority
+    first. ``casework`` is (status by item, assignee by item) from the operational store."""
+    filtered, values = filtered_queue(params, casework, chosen)
     counted = one(reader, f"SELECT count(*) AS total FROM ({filtered})", values)
     rows = reader.dicts(
         f"""{filtered}
