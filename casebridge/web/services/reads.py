@@ -377,6 +377,31 @@ def network_members(
     )
 
 
+def visible_persons(
+    reader: SnapshotReader, params: dict[str, object], person_ids: list[str]
+) -> set[str]:
+    """Those of ``person_ids`` the scopes show."""
+    rows = reader.dicts(
+        f"""SELECT p.person_id FROM (SELECT DISTINCT unnest(CAST($ids AS VARCHAR[])) AS person_id) p
+        WHERE {scope.person_visible("p.person_id")}""",
+        {"scopes": params["scopes"], "ids": person_ids},
+    )
+    return {row["person_id"] for row in rows}
+
+
+def visible_events(
+    reader: SnapshotReader, params: dict[str, object], event_ids: list[str]
+) -> set[str]:
+    """Those of ``event_ids`` the scopes show."""
+    rows = reader.dicts(
+        f"""SELECT e.event_id FROM event e
+        WHERE e.event_id IN (SELECT unnest(CAST($ids AS VARCHAR[])))
+          AND {scope.event_visible("e.event_id", "e.source")}""",
+        {"scopes": params["scopes"], "ids": event_ids},
+    )
+    return {row["event_id"] for row in rows}
+
+
 def network_edges(reader: SnapshotReader, network_id: str) -> list[Row]:
     """A network's ties."""
     return reader.dicts(

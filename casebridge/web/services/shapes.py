@@ -4,6 +4,7 @@ where the caller's role does not see victims' details."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from casebridge.web.models import Assignment, ItemStatus, Judgement, Note
@@ -18,6 +19,7 @@ from casebridge.web.services.schemas import (
     ItemEvidence,
     JudgementOut,
     NetworkEdge,
+    NetworkMember,
     NetworkSummary,
     NoteOut,
     PersonEvent,
@@ -171,15 +173,49 @@ def compared_values(
     return values, sorted(masked)
 
 
-def network(row: Row) -> NetworkSummary:
+# how a network member outside the caller's scope is named: numbered in member order, so the
+# ties between members keep their shape without an id from another agency's records
+WITHHELD_MEMBER = "withheld-{}"
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """A network as the caller's scopes show it: each member by its person id when visible,
+    else as ``withheld-N``; and the events of its ties that the scopes show."""
+
+    names: dict[str, str]
+    events: frozenset[str]
+
+
+def member_names(members: list[Row]) -> dict[str, str]:
+    """Person id to the name a member goes by in an answer (``members`` in member order, each
+    marked ``visible``)."""
+    names: dict[str, str] = {}
+    withheld = 0
+    for row in members:
+        if row["visible"]:
+            names[row["person_id"]] = row["person_id"]
+        else:
+            withheld += 1
+            names[row["person_id"]] = WITHHELD_MEMBER.format(withheld)
+    return names
+
+
+def network(row: Row, shown: set[str]) -> NetworkSummary:
+    """A network's summary; its central suspects are those of ``shown`` (the visible)."""
     return NetworkSummary(
         network_id=row["network_id"], suspects=row["suspects"], victims=row["victims"],
         events=row["events"], sources=list(row["sources"] or []), forces=row["forces"],
         first_date=row["first_date"], last_date=row["last_date"],
-        central_suspects=list(row["central_suspects"] or []),
+        central_suspects=[p for p in row["central_suspects"] or [] if p in shown],
         charged_events=row["charged_events"], cse_flagged_events=row["cse_flagged_events"],
         edges=row["edges"],
     )  # fmt: skip
+
+
+def network_member(row: Row, view: NetworkView) -> NetworkMember:
+    """A member, by the name the view gives it."""
+    return NetworkMember(**{**row, "person_id": view.names[row["person_id"]]})
 
 
 def person_event(row: Row, hide: bool) -> PersonEvent:
@@ -210,10 +246,14 @@ def event(snapshot: str, row: Row, involvements: list[Involvement], hide: bool) 
     )  # fmt: skip
 
 
-def network_edge(row: Row) -> NetworkEdge:
+def network_edge(row: Row, view: NetworkView) -> NetworkEdge:
+    """A tie between two members, by the names the view gives them, with the events the
+    caller's scopes show."""
     return NetworkEdge(
-        person_a=row["person_a"], person_b=row["person_b"], kind=row["kind"],
-        events=list(row["events"] or []), sources=list(row["sources"] or []),
+        person_a=view.names.get(row["person_a"], WITHHELD_MEMBER.format(0)),
+        person_b=view.names.get(row["person_b"], WITHHELD_MEMBER.format(0)),
+        kind=row["kind"], events=[e for e in row["events"] or [] if e in view.events],
+        sources=list(row["sources"] or []),
     )  # fmt: skip
 
 
