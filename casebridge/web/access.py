@@ -122,6 +122,30 @@ STAGE_OF = {
 }  # fmt: skip
 
 
+# trail subject kinds that live in an agency's scope (the kinds casework entries name)
+SCOPED_SUBJECTS = frozenset(reads.VISIBLE_KINDS)
+
+
+def subjects_shown(
+    principal: Principal, reader: SnapshotReader, subjects: list[tuple[str | None, list[str]]]
+) -> list[bool]:
+    """For each (kind, ids) a trail entry is about, whether it names nothing the principal's
+    scopes hide: no id that the snapshot holds outside them. A kind that lives in no agency's
+    scope (an account, say) and an id the snapshot no longer holds (a person renumbered by a
+    later link) hide nothing."""
+    params: dict[str, object] = {"scopes": sorted(principal.scopes)}
+    wanted: dict[str, set[str]] = {}
+    for kind, ids in subjects:
+        if kind in SCOPED_SUBJECTS:
+            wanted.setdefault(kind, set()).update(ids)
+    hidden = {
+        kind: {i for i, shown in reads.visibility(reader, params, kind, sorted(ids)).items()
+               if not shown}
+        for kind, ids in wanted.items()
+    }  # fmt: skip
+    return [not hidden.get(kind or "", set()) & set(ids) for kind, ids in subjects]
+
+
 @dataclass
 class Access:
     """One request's access to casework, as one principal, with the reason it gave (if any)."""
@@ -459,7 +483,7 @@ class Access:
         self._needs("network", "network_member")
         total, rows = reads.networks(self.reader, self.params, page, page_size)
         central = sorted({p for r in rows for p in r["central_suspects"] or []})
-        shown = reads.visible_persons(self.reader, self.params, central)
+        shown = reads.visible_ids(self.reader, self.params, "person", central)
         found = [shapes.network(r, shown) for r in rows]
         self._trail_read("casework.read_networks", "network", [n.network_id for n in found])
         return NetworkPage(
@@ -483,7 +507,7 @@ class Access:
         members = reads.network_members(self.reader, self.params, network_id)
         edges = reads.network_edges(self.reader, network_id)
         events = sorted({e for edge in edges for e in edge["events"] or []})
-        shown = reads.visible_events(self.reader, self.params, events)
+        shown = reads.visible_ids(self.reader, self.params, "event", events)
         return members, edges, shapes.NetworkView(shapes.member_names(members), frozenset(shown))
 
     def network(self, network_id: str) -> NetworkDetail:

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casebridge.web.access import subjects_shown
 from casebridge.web.checkpoints import (
     install,
     key_id,
@@ -36,9 +37,11 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import FlagReview, TrailCheckpoint, TrailEntry
 from casebridge.web.permissions import Permission, Requires
+from casebridge.web.snapshot import NoSnapshotError, SnapshotStore
 from casebridge.web.trail import canonical_time, record
 from casebridge.web.trail_read import (
     FlagAlreadyReviewedError,
+    Shown,
     TrailFilter,
     TrailRequestError,
     consistency_proof,
@@ -363,15 +366,33 @@ def _review_out(review: FlagReview) -> FlagReviewOut:
     )
 
 
+def _in_scope(request: Request, principal: Principal) -> Shown:
+    """Which entries name nothing ``principal``'s scopes hide (the casework scope, read from
+    the current snapshot)."""
+
+    def shown(entries: Sequence[TrailEntry]) -> set[int]:
+        subjects = [(e.subject_kind, list(json.loads(e.subject_ids))) for e in entries]
+        store: SnapshotStore = request.app.state.snapshots
+        try:
+            with store.reading() as reader:
+                verdicts = subjects_shown(principal, reader, subjects)
+        except NoSnapshotError:  # nothing published: no casework id names anything yet
+            verdicts = [True for _ in subjects]
+        return {entry.seq for entry, ok in zip(entries, verdicts, strict=True) if ok}
+
+    return shown
+
+
 @router.get("/flags")
 def list_flags(
     request: Request,
     principal: Supervisor,
     reviewed: Annotated[bool | None, Query(description="Only reviewed, or only not.")] = None,
 ) -> list[FlaggedOut]:
-    """Break-glass entries by accounts in the supervisor's agencies, oldest first."""
+    """Break-glass entries by accounts in the supervisor's agencies about what the supervisor's
+    scopes show, oldest first."""
     with _unit_of_work(request) as session:
-        found = flagged_entries(session, principal, reviewed)
+        found = flagged_entries(session, principal, reviewed, _in_scope(request, principal))
         shown = [
             FlaggedOut(entry=EntryOut.of(entry), review=None if r is None else _review_out(r))
             for entry, r in found
@@ -393,7 +414,9 @@ def review(request: Request, principal: Supervisor, seq: int, given: FlagReviewI
     """Record the review of flagged entry ``seq`` (itself a trail entry); once per entry."""
     with _unit_of_work(request) as session:
         try:
-            made = review_flag(session, principal, seq, given.outcome)
+            made = review_flag(
+                session, principal, seq, given.outcome, _in_scope(request, principal)
+            )
         except TrailRequestError as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
         except FlagAlreadyReviewedError as error:

@@ -7,6 +7,7 @@ scope expressions need (``$scopes``, ``$protected``); none checks a role or writ
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -377,29 +378,38 @@ def network_members(
     )
 
 
-def visible_persons(
-    reader: SnapshotReader, params: dict[str, object], person_ids: list[str]
-) -> set[str]:
-    """Those of ``person_ids`` the scopes show."""
-    rows = reader.dicts(
-        f"""SELECT p.person_id FROM (SELECT DISTINCT unnest(CAST($ids AS VARCHAR[])) AS person_id) p
-        WHERE {scope.person_visible("p.person_id")}""",
-        {"scopes": params["scopes"], "ids": person_ids},
-    )
-    return {row["person_id"] for row in rows}
+# the tables things of each kind live in, their id columns, and whether the scopes show one
+VISIBLE_KINDS: dict[str, tuple[str, str, Callable[[str], str]]] = {
+    "person": ("person", "person_id", lambda t: scope.person_visible(f"{t}.person_id")),
+    "record": ("person_record", "record_id",
+               lambda t: scope.record_visible(f"{t}.record_id", f"{t}.source")),
+    "event": ("event", "event_id", lambda t: scope.event_visible(f"{t}.event_id", f"{t}.source")),
+    "review_item": ("review_item", "item_id", scope.item_visible),
+    "network": ("network", "network_id", lambda t: scope.network_visible(f"{t}.network_id")),
+}  # fmt: skip
 
 
-def visible_events(
-    reader: SnapshotReader, params: dict[str, object], event_ids: list[str]
-) -> set[str]:
-    """Those of ``event_ids`` the scopes show."""
+def visibility(
+    reader: SnapshotReader, params: dict[str, object], kind: str, ids: list[str]
+) -> dict[str, bool]:
+    """Whether the scopes show each of ``ids`` (of ``kind``, a key of :data:`VISIBLE_KINDS`)
+    that exists in the snapshot; an id it does not hold is left out."""
+    table, column, visible = VISIBLE_KINDS[kind]
+    if not ids or not reader.has(table):
+        return {}
     rows = reader.dicts(
-        f"""SELECT e.event_id FROM event e
-        WHERE e.event_id IN (SELECT unnest(CAST($ids AS VARCHAR[])))
-          AND {scope.event_visible("e.event_id", "e.source")}""",
-        {"scopes": params["scopes"], "ids": event_ids},
+        f"""SELECT t.{column} AS id, {visible("t")} AS visible FROM {table} t
+        WHERE t.{column} IN (SELECT unnest(CAST($ids AS VARCHAR[])))""",
+        {"scopes": params["scopes"], "ids": ids},
     )
-    return {row["event_id"] for row in rows}
+    return {row["id"]: bool(row["visible"]) for row in rows}
+
+
+def visible_ids(
+    reader: SnapshotReader, params: dict[str, object], kind: str, ids: list[str]
+) -> set[str]:
+    """Those of ``ids`` (of ``kind``) the scopes show."""
+    return {i for i, shown in visibility(reader, params, kind, ids).items() if shown}
 
 
 def network_edges(reader: SnapshotReader, network_id: str) -> list[Row]:
