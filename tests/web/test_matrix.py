@@ -663,6 +663,9 @@ def run_matrix(app: FastAPI, matrix: Matrix, role: str) -> Tally:
         True: flagged_seq(app, HOME, matrix.ids.inside["person"]),
         False: flagged_seq(app, AWAY, matrix.ids.outside["person"]),
     }
+    # a colleague whose scope reaches beyond the home scope opens what only it can see: the
+    # supervisor reviews that colleague's flags, but may not learn what the flag was about
+    flagged_seq(app, (HOME[0], AWAY[0]), matrix.ids.outside["person"])
     member = signed_in(app, role, HOME)
     newcomers = {inside: Newcomer(app, role, HOME if inside else AWAY) for inside in (True, False)}
     tally = Tally()
