@@ -37,6 +37,7 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import FlagReview, TrailCheckpoint, TrailEntry
 from casebridge.web.permissions import Permission, Requires
+from casebridge.web.services.exports import neutralise_cell
 from casebridge.web.snapshot import NoSnapshotError, SnapshotStore
 from casebridge.web.trail import canonical_time, record
 from casebridge.web.trail_read import (
@@ -176,13 +177,18 @@ def export_entries(
 
 
 def _csv(entries: list[EntryOut]) -> str:
+    """The entries as CSV, every cell neutralised against formula injection (a reason is free
+    text and a spreadsheet opens the file; the JSON export keeps each value as stored)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for entry in entries:
         values = entry.model_dump()
         values["subject_ids"] = json.dumps(values["subject_ids"])
-        writer.writerow("" if values[name] is None else values[name] for name in EXPORT_COLUMNS)
+        writer.writerow(
+            "" if values[name] is None else neutralise_cell(str(values[name]))
+            for name in EXPORT_COLUMNS
+        )
     return buffer.getvalue()
 
 
