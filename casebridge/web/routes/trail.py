@@ -17,7 +17,17 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,6 +66,9 @@ from casebridge.web.trail_read import (
 from casebridge.web.trail_verify import verify_trail
 
 PREFIX = "/api/trail"
+# the operational store's ids and entry numbers are 64-bit: a larger one names nothing, and
+# must not reach the database (SQLite and PostgreSQL refuse it with an error, not "none")
+BIGINT = 2**63 - 1
 router = APIRouter(prefix=PREFIX, tags=["trail"])
 Auditor = Annotated[Principal, Depends(Requires(Permission.READ_TRAIL))]
 Supervisor = Annotated[Principal, Depends(Requires(Permission.REVIEW_FLAGS))]
@@ -116,7 +129,9 @@ class EntryPage(BaseModel):
 
 
 def trail_filter(
-    account_id: Annotated[int | None, Query(description="Entries by this account.")] = None,
+    account_id: Annotated[
+        int | None, Query(ge=0, le=BIGINT, description="Entries by this account.")
+    ] = None,
     action: Annotated[str | None, Query(max_length=80, description="e.g. person.read")] = None,
     subject_kind: Annotated[str | None, Query(max_length=40)] = None,
     subject_id: Annotated[
@@ -416,7 +431,12 @@ class FlagReviewIn(BaseModel):
 
 
 @router.post("/flags/{seq}/review", status_code=status.HTTP_201_CREATED)
-def review(request: Request, principal: Supervisor, seq: int, given: FlagReviewIn) -> FlagReviewOut:
+def review(
+    request: Request,
+    principal: Supervisor,
+    seq: Annotated[int, Path(ge=0, le=BIGINT)],
+    given: FlagReviewIn,
+) -> FlagReviewOut:
     """Record the review of flagged entry ``seq`` (itself a trail entry); once per entry."""
     with _unit_of_work(request) as session:
         try:
