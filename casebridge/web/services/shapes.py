@@ -1,5 +1,6 @@
 """Rows read from a snapshot or the operational store, shaped into the API's answers, masked
-where the caller's role does not see victims' details."""
+where the caller's role does not see victims' details. Times from the operational store are
+given in UTC with their offset on every database (SQLite gives them back without a zone)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from casebridge.web.services.schemas import (
     SourceRow,
     StatusEntry,
 )
+from casebridge.web.trail import as_utc
 
 
 def queue_item(row: Row, status: str, assignee_id: int | None) -> QueueItem:
@@ -64,20 +66,23 @@ def status_entry(row: ItemStatus) -> StatusEntry:
         status=row.status,
         reason=row.reason,
         account_id=row.account_id,
-        at=row.at,
+        at=as_utc(row.at),
     )
 
 
 def assignment(row: Assignment) -> AssignmentOut:
     return AssignmentOut(
-        item_id=row.item_id, assignee_id=row.assignee_id, assigned_by=row.assigned_by, at=row.at
+        item_id=row.item_id,
+        assignee_id=row.assignee_id,
+        assigned_by=row.assigned_by,
+        at=as_utc(row.at),
     )
 
 
 def note(row: Note) -> NoteOut:
     return NoteOut(
         id=row.id, subject_kind=row.subject_kind, subject_id=row.subject_id, text=row.text,
-        account_id=row.account_id, at=row.at,
+        account_id=row.account_id, at=as_utc(row.at),
     )  # fmt: skip
 
 
@@ -85,7 +90,7 @@ def judgement(row: Judgement) -> JudgementOut:
     return JudgementOut(
         id=row.id, record_l=row.record_l, record_r=row.record_r,
         verdict=row.verdict,
-        reason=row.reason, account_id=row.account_id, at=row.at,
+        reason=row.reason, account_id=row.account_id, at=as_utc(row.at),
     )  # fmt: skip
 
 
