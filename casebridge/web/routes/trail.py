@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casebridge.web.access import subjects_shown
+from casebridge.web.auth.text import StorableText
 from casebridge.web.checkpoints import (
     install,
     key_id,
@@ -132,10 +133,12 @@ def trail_filter(
     account_id: Annotated[
         int | None, Query(ge=0, le=BIGINT, description="Entries by this account.")
     ] = None,
-    action: Annotated[str | None, Query(max_length=80, description="e.g. person.read")] = None,
-    subject_kind: Annotated[str | None, Query(max_length=40)] = None,
+    action: Annotated[
+        StorableText | None, Query(max_length=80, description="e.g. person.read")
+    ] = None,
+    subject_kind: Annotated[StorableText | None, Query(max_length=40)] = None,
     subject_id: Annotated[
-        str | None, Query(max_length=200, description="Entries that name this id.")
+        StorableText | None, Query(max_length=200, description="Entries that name this id.")
     ] = None,
     flagged: Annotated[bool | None, Query(description="Break-glass entries only.")] = None,
     since: Annotated[dt.datetime | None, Query(description="From this time (ISO 8601).")] = None,
