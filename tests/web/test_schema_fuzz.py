@@ -145,7 +145,9 @@ def fuzz(app: FastAPI, role: str, world: World) -> Findings:
             case.validate_response(answer, checks=CHECKS, headers=headers)
         except FailureGroup as group:
             for failure in group.exceptions:
-                findings.add(case, str(answer.status_code), f"{failure.title}: {str(failure)[:300]}")
+                findings.add(
+                    case, str(answer.status_code), f"{failure.title}: {str(failure)[:300]}"
+                )
 
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -193,3 +195,23 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
     assert not findings.failures, (
         f"{sum(findings.failures.values())} of {findings.calls} calls failed:\n{findings.report()}"
     )
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "params"),
+    [
+        ("supervisor", "POST", f"/api/trail/flags/{2**64}/review", {}),
+        ("auditor", "GET", "/api/trail/entries", {"account_id": 2**64}),
+        ("auditor", "GET", "/api/trail/export", {"action": "a\x00b"}),
+        ("auditor", "GET", "/api/trail/entries", {"subject_id": "\x00"}),
+        ("auditor", "GET", "/api/trail/export", {"subject_kind": "person\x00"}),
+    ],
+)  # fmt: skip
+def test_what_schemathesis_found_stays_refused_not_a_server_error(
+    served: FastAPI, role: str, method: str, path: str, params: dict[str, object]
+) -> None:
+    # a number past 64 bits, and text holding a NUL, reached SQLite or PostgreSQL and raised
+    with TestClient(served) as client:
+        login(client, served, role, "Northshire Police")
+        answer = client.request(method, path, params=params, json={"outcome": "seen"})
+    assert answer.status_code == 422, answer.text
