@@ -45,7 +45,6 @@ from casebridge.web.services.schemas import (
     JudgementIn,
     JudgementOut,
     NetworkDetail,
-    NetworkMember,
     NetworkPage,
     NoteIn,
     NoteOut,
@@ -122,6 +121,30 @@ STAGE_OF = {
     "person": "link", "person_link": "link", "network": "networks",
     "network_member": "networks", "network_edge": "networks",
 }  # fmt: skip
+
+
+# trail subject kinds that live in an agency's scope (the kinds casework entries name)
+SCOPED_SUBJECTS = frozenset(reads.VISIBLE_KINDS)
+
+
+def subjects_shown(
+    principal: Principal, reader: SnapshotReader, subjects: list[tuple[str | None, list[str]]]
+) -> list[bool]:
+    """For each (kind, ids) a trail entry is about, whether it names nothing the principal's
+    scopes hide: no id that the snapshot holds outside them. A kind that lives in no agency's
+    scope (an account, say) and an id the snapshot no longer holds (a person renumbered by a
+    later link) hide nothing."""
+    params: dict[str, object] = {"scopes": sorted(principal.scopes)}
+    wanted: dict[str, set[str]] = {}
+    for kind, ids in subjects:
+        if kind in SCOPED_SUBJECTS:
+            wanted.setdefault(kind, set()).update(ids)
+    hidden = {
+        kind: {i for i, shown in reads.visibility(reader, params, kind, sorted(ids)).items()
+               if not shown}
+        for kind, ids in wanted.items()
+    }  # fmt: skip
+    return [not hidden.get(kind or "", set()) & set(ids) for kind, ids in subjects]
 
 
 @dataclass
@@ -469,7 +492,9 @@ class Access:
         self._require(Permission.READ_CASEWORK)
         self._needs("network", "network_member")
         total, rows = reads.networks(self.reader, self.params, page, page_size)
-        found = [shapes.network(r) for r in rows]
+        central = sorted({p for r in rows for p in r["central_suspects"] or []})
+        shown = reads.visible_ids(self.reader, self.params, "person", central)
+        found = [shapes.network(r, shown) for r in rows]
         self._trail_read("casework.read_networks", "network", [n.network_id for n in found])
         return NetworkPage(
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
@@ -483,27 +508,41 @@ class Access:
             raise NotFoundError(NOT_FOUND)
         return row
 
+    def _network_view(
+        self, network_id: str
+    ) -> tuple[list[reads.Row], list[reads.Row], shapes.NetworkView]:
+        """A network's members and ties, and how the principal's scopes show them: members
+        outside the scopes withheld, events outside them left out (outside its scope nothing
+        exists, a visible network's other members included)."""
+        members = reads.network_members(self.reader, self.params, network_id)
+        edges = reads.network_edges(self.reader, network_id)
+        events = sorted({e for edge in edges for e in edge["events"] or []})
+        shown = reads.visible_ids(self.reader, self.params, "event", events)
+        return members, edges, shapes.NetworkView(shapes.member_names(members), frozenset(shown))
+
     def network(self, network_id: str) -> NetworkDetail:
         """A network: its members with roles and centrality, and its ties."""
         self._require(Permission.READ_CASEWORK)
         row = self._network_row(network_id)
         flagged = self._break_glass(("network", network_id))
-        members = reads.network_members(self.reader, self.params, network_id)
-        edges = reads.network_edges(self.reader, network_id)
+        members, edges, view = self._network_view(network_id)
         self._trail_read("casework.read_network", "network", [network_id], flagged)
+        shown = {person for person, name in view.names.items() if person == name}
         return NetworkDetail(
             snapshot=self.reader.snapshot.name,
-            network=shapes.network(row),
-            members=[NetworkMember(**m) for m in members],
-            edges=[shapes.network_edge(e) for e in edges],
+            network=shapes.network(row, shown),
+            members=[shapes.network_member(m, view) for m in members],
+            edges=[shapes.network_edge(e, view) for e in edges],
         )
 
     def export_network(self, network_id: str, kind: str) -> ExportedFile:
-        """A network as GraphML, GEXF or i2 CSV (a person-level export: trailed as one)."""
+        """A network as GraphML, GEXF or i2 CSV (a person-level export: trailed as one), its
+        members and events outside the principal's scopes withheld as in :meth:`network`."""
         self._require(Permission.EXPORT_NETWORKS)
         self._network_row(network_id)
         flagged = self._break_glass(("network", network_id))
-        exported = export_network(self.reader, network_id, kind)
+        _, _, view = self._network_view(network_id)
+        exported = export_network(self.reader, network_id, kind, view)
         self._trail_read("casework.export_network", "network", [network_id], flagged)
         return exported
 

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from casebridge.web.access import REASON_HEADER, ConflictError, ForbiddenError, InvalidError
 from casebridge.web.access import Access as DataAccess
-from casebridge.web.access import ConflictError, ForbiddenError, InvalidError
 from casebridge.web.deps import Principal, current_principal
 from casebridge.web.pages.render import Pages, path_of, query
 from casebridge.web.permissions import Permission, Requires
@@ -57,10 +57,14 @@ def page_access(
     request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> Iterator[DataAccess]:
     """The request's access to casework, reading the current snapshot until it ends. A reason
-    (break glass) is set by the routes that take one from a form."""
+    (break glass) comes from the ``X-Access-Reason`` header, or is set by the routes that take
+    one from a form."""
     store: SnapshotStore = request.app.state.snapshots
     with store.reading() as reader:
-        yield DataAccess(principal, reader, request.app.state.sessions, None)
+        access = DataAccess(principal, reader, request.app.state.sessions, None)
+        # a scripted client states its reason as the API's clients do, in a header
+        with_reason(access, request.headers.get(REASON_HEADER, "")[:REASON_LIMIT])
+        yield access
 
 
 Access = Annotated[DataAccess, Depends(page_access)]
