@@ -306,6 +306,9 @@ class Snapshot:
 def open_snapshot(folder: Path) -> Snapshot:
     """Open the snapshot in ``folder`` read-only, with its model and its list of tables."""
     connection = duckdb.connect(str(folder / DATABASE), read_only=True)
+    # one thread a query: a request's queries are small lookups, and requests run side by side
+    # (a query split over threads pays more in handing work over than it saves)
+    connection.execute("SET threads = 1")
     tables = frozenset(
         row[0]
         for row in connection.execute(
