@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebridge.errors import CasebridgeError, UsageError
-from casebridge.link.explain import explain_pair
+from casebridge.link.explain import explain_row
 from casebridge.web import trail
 from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
@@ -444,7 +444,7 @@ class Access:
             values, masked = shapes.compared_values(
                 scored, scored["record_l"] == first, hide_first, hide_second
             )
-            comparisons = self._comparisons(first, second)
+            comparisons = self._comparisons(scored)
         left, right = sorted((first, second))
         with transaction(self.sessions) as session:
             judgements = operational.judgements_on(session, left, right)
@@ -461,12 +461,14 @@ class Access:
             judgements=[shapes.judgement(j) for j in judgements],
         )  # fmt: skip
 
-    def _comparisons(self, first: str, second: str) -> list[Comparison]:
+    def _comparisons(self, scored: reads.Row) -> list[Comparison]:
+        """The scored pair's weights, comparison by comparison (as ``casebridge link
+        explain``), from its row already read."""
         model = self.reader.snapshot.model
         if model is None:
             return []
         try:
-            rows = explain_pair(self.reader, model, first, second)
+            rows = explain_row(model, scored)
         except (UsageError, KeyError):
             return []
         return [Comparison(comparison=c, level=str(lv), weight=float(w)) for c, lv, w in rows]

@@ -306,6 +306,9 @@ class Snapshot:
 def open_snapshot(folder: Path) -> Snapshot:
     """Open the snapshot in ``folder`` read-only, with its model and its list of tables."""
     connection = duckdb.connect(str(folder / DATABASE), read_only=True)
+    # one thread a query: a request's queries are small lookups, and requests run side by side
+    # (a query split over threads pays more in handing work over than it saves)
+    connection.execute("SET threads = 1")
     tables = frozenset(
         row[0]
         for row in connection.execute(
@@ -353,6 +356,7 @@ class SnapshotStore:
     _current: Snapshot | None = field(default=None, init=False)
     _checked_at: float = field(default=float("-inf"), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _opening: bool = field(default=False, init=False)
 
     @contextmanager
     def reading(self) -> Iterator[SnapshotReader]:
@@ -367,8 +371,8 @@ class SnapshotStore:
             self._release(snapshot)
 
     def _lease(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        self._refresh()
         with self._lock:
-            self._refresh()
             snapshot = self._current
             if snapshot is None:
                 raise NoSnapshotError(
@@ -384,18 +388,41 @@ class SnapshotStore:
                 snapshot.close()
 
     def _refresh(self) -> None:
-        """Switch to the snapshot ``CURRENT`` names, if it changed (called under the lock)."""
-        now = time.monotonic()
-        if self._current is not None and now - self._checked_at < self.check_seconds:
-            return
-        self._checked_at = now
-        name = current_name(self.workspace)
-        if name is None or (self._current is not None and self._current.name == name):
-            return
+        """Switch to the snapshot ``CURRENT`` names, if it changed. Opening one takes a while
+        (a large database, its indexes): the request that finds it opens it while the others go
+        on reading the one before, so a publish never stalls the service. (With none open yet,
+        every request waits for the first.)"""
+        with self._lock:
+            now = time.monotonic()
+            if self._current is not None and (
+                self._opening or now - self._checked_at < self.check_seconds
+            ):
+                return
+            self._checked_at = now
+            name = current_name(self.workspace)
+            if name is None or (self._current is not None and self._current.name == name):
+                return
+            if self._current is None:
+                self._switch_to(self._open(name))
+                return
+            self._opening = True
         try:
-            fresh = open_snapshot(snapshots_folder(self.workspace) / name)
+            fresh = self._open(name)
+        finally:
+            with self._lock:
+                self._opening = False
+                self._switch_to(fresh)
+
+    def _open(self, name: str) -> Snapshot | None:
+        try:
+            return open_snapshot(snapshots_folder(self.workspace) / name)
         except (duckdb.Error, OSError, ValueError):
             logger.warning("snapshot %s could not be opened; still serving the one before", name)
+            return None
+
+    def _switch_to(self, fresh: Snapshot | None) -> None:
+        """Make ``fresh`` current, retiring the one before (called under the lock)."""
+        if fresh is None:
             return
         old, self._current = self._current, fresh
         if old is not None:
@@ -405,8 +432,8 @@ class SnapshotStore:
 
     def current(self) -> Snapshot | None:
         """The snapshot new requests read (after a check of ``CURRENT``)."""
+        self._refresh()
         with self._lock:
-            self._refresh()
             return self._current
 
     def close(self) -> None:

@@ -137,7 +137,7 @@ def item(reader: SnapshotReader, params: dict[str, object], item_id: str) -> Row
     return one(
         reader,
         f"SELECT {ITEM_COLUMNS} FROM review_item i "
-        f"WHERE i.item_id = $id AND {scope.item_visible('i')}",
+        f"WHERE i.item_id = $id AND {scope.item_visible('$id')}",
         {**params, "id": item_id},
     )
 
@@ -347,12 +347,11 @@ def scored_pair(reader: SnapshotReader, first: str, second: str) -> Row | None:
     if not reader.has("match_pair"):
         return None
     left, right = sorted((first, second))
-    return one(  # either order, each an index probe (the linker writes record_l < record_r)
-        reader,
-        "SELECT * FROM match_pair WHERE record_l = $l AND record_r = $r UNION ALL "
-        "SELECT * FROM match_pair WHERE record_l = $r AND record_r = $l",
-        {"l": left, "r": right},
-    )
+    # index probes: the linker writes a pair with record_l < record_r (Splink's order), but
+    # the other order is looked for too before saying the pair was not scored
+    query = "SELECT * FROM match_pair WHERE record_l = $l AND record_r = $r"
+    found = one(reader, query, {"l": left, "r": right})
+    return found if found is not None else one(reader, query, {"l": right, "r": left})
 
 
 # ---- networks ----------------------------------------------------------------------------
@@ -367,7 +366,7 @@ def network(reader: SnapshotReader, params: dict[str, object], network_id: str) 
     return one(
         reader,
         f"SELECT {NETWORK_COLUMNS} FROM network n "
-        f"WHERE n.network_id = $id AND {scope.network_visible('n.network_id')}",
+        f"WHERE n.network_id = $id AND {scope.network_visible('$id')}",
         {**params, "id": network_id},
     )
 

@@ -49,9 +49,20 @@ SCOPE_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )  # fmt: skip
 
 
+def by_parameter(key: str) -> bool:
+    """Whether ``key`` is a query parameter (``$id``): one thing, looked up by its index."""
+    return key.startswith("$")
+
+
 def _seen(table: str, column: str, key: str) -> str:
-    """True when the scope table ``table`` gives ``key`` (an SQL expression) a source in
-    scope."""
+    """True when the scope table ``table`` gives ``key`` a source in scope. A parameter is
+    looked up alone (DuckDB probes the index only for a bare equality), and its sources are
+    compared as a list; a column (many things at once) is a semi-join."""
+    if by_parameter(key):
+        return (
+            f"coalesce(list_has_any((SELECT list(seen.source) FROM {table} seen "
+            f"WHERE seen.{column} = {key}), (SELECT list(source) FROM ({SCOPED_SOURCE}))), false)"
+        )
     return (
         f"EXISTS (SELECT 1 FROM {table} seen WHERE seen.{column} = {key} "
         f"AND seen.source IN ({SCOPED_SOURCE}))"
@@ -74,9 +85,9 @@ def event_visible(event: str, source: str) -> str:
     return f"({source} IN ({SCOPED_SOURCE}) OR {_seen('cb_scope_event', 'event_id', event)})"
 
 
-def item_visible(alias: str) -> str:
-    """True when the review item ``alias`` (a review_item row) has a visible subject."""
-    return _seen("cb_scope_item", "item_id", f"{alias}.item_id")
+def item_visible(item: str) -> str:
+    """True when the review item ``item`` (an SQL expression) has a visible subject."""
+    return _seen("cb_scope_item", "item_id", item)
 
 
 def network_visible(network: str) -> str:
@@ -101,6 +112,11 @@ ITEMS_SEEN = f"SELECT DISTINCT item_id FROM cb_scope_item WHERE source IN ({SCOP
 # in any event in one of these roles: services/masking.py says why
 def record_protected(record: str) -> str:
     """True when the record ``record`` is a victim's or a child subject's somewhere."""
+    if by_parameter(record):
+        return (
+            "coalesce(list_has_any((SELECT list(prot_i.role) FROM involvement prot_i "
+            f"WHERE prot_i.record_id = {record}), $protected), false)"
+        )
     return (
         "EXISTS (SELECT 1 FROM involvement prot_i "
         f"WHERE prot_i.record_id = {record} AND list_contains($protected, prot_i.role))"
@@ -109,6 +125,12 @@ def record_protected(record: str) -> str:
 
 def person_protected(person: str) -> str:
     """True when any record of the person ``person`` is protected."""
+    if by_parameter(person):
+        return (
+            "coalesce(list_has_any((SELECT list(prot_i.role) FROM involvement prot_i "
+            "WHERE prot_i.record_id IN (SELECT prot_l.record_id FROM person_link prot_l "
+            f"WHERE prot_l.person_id = {person})), $protected), false)"
+        )
     return (
         "EXISTS (SELECT 1 FROM person_link prot_l JOIN involvement prot_i "
         "ON prot_i.record_id = prot_l.record_id "
