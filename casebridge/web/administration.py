@@ -192,3 +192,10 @@ def reset_password(
     password = accounts.reset_password(db, hasher, account, utc_now())
     _trail(db, principal, "account.password_reset", account)
     return password
+
+
+def agencies_in_use(db: Session, from_sources: Sequence[str] = ()) -> list[str]:
+    """The agencies an administrator can pick as scopes: those of the sources
+    (``from_sources``, read from the published results) and those accounts already have."""
+    held = db.scalars(select(AccountScope.agency).distinct())
+    return sorted(set(from_sources) | set(held))
