@@ -30,6 +30,20 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+# a spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting as a formula gets a leading ``'``.
+
+    >>> neutralise_cell("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> neutralise_cell("PN0000001")
+    'PN0000001'
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
 
 class OutputFormat(enum.StrEnum):
     """How a command prints its results (``--format``)."""
@@ -150,5 +164,14 @@ def _csv_section(result: Result) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(column.key for column in result.columns)
     for record in result.records():
-        writer.writerow("" if value is None else value for value in record.values())
+        writer.writerow(_csv_cell(value) for value in record.values())
     return buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    """A value as a CSV cell: none is empty; text that a spreadsheet would take for a formula
+    (a name or a reason from the data, written ``=HYPERLINK(...)``) is neutralised; numbers stay
+    numbers (a negative weight is a number, not a formula)."""
+    if value is None:
+        return ""
+    return neutralise_cell(value) if isinstance(value, str) else value

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from casebridge.web.app import create_app
-from casebridge.web.auth import totp
+from casebridge.web.auth import accounts, totp
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
-from casebridge.web.models import TrailEntry
+from casebridge.web.models import Account, TrailEntry
 from casebridge.web.permissions import Role
 from tests.web.support import closing, make_account, sign_in, use_fast_hasher
 
@@ -169,13 +169,33 @@ def test_the_last_administrator_cannot_be_removed_or_demoted(
     own_id = _id_of(client, "site.admin")
     refused = client.post(f"/api/accounts/{own_id}/deactivate", headers=headers)
     assert refused.status_code == 409
-    assert "last active administrator" in refused.json()["detail"]
+    assert "your own account" in refused.json()["detail"]
     demoted = client.patch(f"/api/accounts/{own_id}", json={"role": "analyst"}, headers=headers)
-    assert demoted.status_code == 409
+    assert demoted.status_code == 409 and "your own role" in demoted.json()["detail"]
+    same = client.patch(f"/api/accounts/{own_id}", json={"role": "administrator"}, headers=headers)
+    assert same.status_code == 200  # no change of role: nothing to refuse
     second = _create(client, headers, username="b.second", role="administrator")["account"]
     assert isinstance(second, dict)
     answer = client.post(f"/api/accounts/{second['id']}/deactivate", headers=headers)
     assert answer.status_code == 200
+    with transaction(app.state.sessions) as db:  # the last one, whoever asks
+        last = db.get(Account, own_id)
+        assert last is not None
+        with pytest.raises(accounts.AccountConflictError, match="last active administrator"):
+            accounts.deactivate(db, last, dt.datetime.now(dt.UTC))
+    assert [e.action for e in _trail(app)].count("account.deactivated") == 1
+
+
+def test_an_account_s_last_sign_in_is_listed(
+    app: FastAPI, admin: tuple[TestClient, dict[str, str]]
+) -> None:
+    client, headers = admin
+    made = _create(client, headers, username="n.never")["account"]
+    assert isinstance(made, dict) and made["last_sign_in"] is None
+    listed = {a["username"]: a for a in client.get("/api/accounts").json()}
+    signed = dt.datetime.fromisoformat(listed["site.admin"]["last_sign_in"])
+    assert abs(signed - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    assert listed["n.never"]["last_sign_in"] is None
 
 
 def test_resetting_the_second_factor_makes_the_account_enrol_again(

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from casebridge.web import administration
 from casebridge.web.auth import signin
 from casebridge.web.config import ServiceSettings
 from casebridge.web.permissions import api_routes
 from casebridge.web.routes import accounts, auth
 
 DOCS = Path(__file__).parents[2] / "docs" / "service.md"
-SOURCES = [Path(module.__file__ or "") for module in (signin, accounts, auth)]
+SOURCES = [Path(module.__file__ or "") for module in (signin, accounts, auth, administration)]
 
 
 def _docs() -> str:

@@ -504,6 +504,12 @@ def _new_account(cell: Cell) -> dict[str, Any]:
             "scopes": list(cell.scopes)}  # fmt: skip
 
 
+def _fresh_flag(cell: Cell) -> None:
+    """A flag not reviewed yet (the API's review route took the first one)."""
+    person = cell.matrix.ids.inside["person"] if cell.inside else cell.matrix.ids.outside["person"]
+    cell.flags[cell.inside] = flagged_seq(cell.app, cell.scopes, person)
+
+
 AUDIT = (
     "auditors audit the whole service: they must see every entry of the trail to verify its "
     "chain and proofs (docs/service.md, 'The access trail'); entries hold ids, never names, "
@@ -594,6 +600,24 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         query=_pair_query, form=lambda c: {"access_reason": "matrix test"}, scoped=True
     ),
     ("POST", "/pairs/judgements"): Example(form=_judgement, scoped=True),
+    # administration pages (through the accounts API's service; accounts are in no scope)
+    ("GET", "/admin/accounts"): Example(),
+    ("GET", "/admin/accounts/new"): Example(),
+    ("POST", "/admin/accounts"): Example(form=_new_account),
+    ("GET", "/admin/accounts/{account_id}"): Example(),
+    ("POST", "/admin/accounts/{account_id}"): Example(
+        form=lambda c: {"role": "analyst", "scopes": list(c.scopes)}
+    ),
+    ("POST", "/admin/accounts/{account_id}/deactivate"): Example(form=lambda c: {}),
+    ("POST", "/admin/accounts/{account_id}/reset-second-factor"): Example(form=lambda c: {}),
+    ("POST", "/admin/accounts/{account_id}/reset-password"): Example(form=lambda c: {}),
+    # audit pages: the auditor's trail is exempt from scope as the API's is; flags are scoped
+    ("GET", "/audit/trail"): Example(query=_trail_subject, ids_unscoped=AUDIT),
+    ("GET", "/audit/verify"): Example(),
+    ("GET", "/flags"): Example(),
+    ("POST", "/flags/{seq}/review"): Example(
+        form=lambda c: {"outcome": "seen"}, before=_fresh_flag
+    ),
 }
 PARAMETER = re.compile(r"\{([a-z_]+)(?::path)?\}")
 

@@ -39,6 +39,7 @@ def test_the_docs_name_every_route_action_setting_and_problem() -> None:
     sources = [
         Path(trail_routes.__file__),
         Path(trail_routes.__file__).parents[1] / "trail_read.py",
+        Path(trail_routes.__file__).parents[1] / "auditing.py",
     ]
     actions = {
         a

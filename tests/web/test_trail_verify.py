@@ -323,6 +323,21 @@ def test_export_gives_every_entry_as_stored(trail: Trail) -> None:
     ]
 
 
+def test_export_as_csv_neutralises_reasons_that_start_as_formulas(trail: Trail) -> None:
+    formulas = ['=HYPERLINK("http://example.invalid")', "+1-1", "-2+3", "@SUM(A1:A9)", "\tx"]
+    with transaction(trail.sessions) as session:
+        for reason in formulas:
+            record(session, REVIEWER, "person.read", "person", ["person:0"], reason=reason)
+    result = runner.invoke(app, ["trail", "export", "-w", str(trail.workspace), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout.split("\n", 1)[1], newline="")))
+    assert [row["reason"] for row in rows[-len(formulas) :]] == ["'" + f for f in formulas]
+    assert rows[0]["seq"] == "0" and rows[0]["flagged"] == "False"
+    result = runner.invoke(app, ["trail", "export", "-w", str(trail.workspace), "--format", "json"])
+    reasons = [row["reason"] for row in json.loads(result.stdout)["trail"]]
+    assert reasons[-len(formulas) :] == formulas  # JSON: as stored
+
+
 def test_a_workspace_without_a_service_database_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -59,6 +59,9 @@ class NavLink:
 # only pages that exist; each shown to the roles that may open it
 NAVIGATION = (
     NavLink("Review queue", "/queue", Permission.READ_CASEWORK),
+    NavLink("Accounts", "/admin/accounts", Permission.MANAGE_ACCOUNTS),
+    NavLink("Access trail", "/audit/trail", Permission.READ_TRAIL),
+    NavLink("Break-glass flags", "/flags", Permission.REVIEW_FLAGS),
     NavLink("My account", "/account", Permission.OWN_ACCOUNT),
 )
 

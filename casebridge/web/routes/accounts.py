@@ -4,7 +4,6 @@ administrators' list of accounts. Every write is a trail entry naming the accoun
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -12,19 +11,17 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casebridge.web import administration
 from casebridge.web.auth import accounts, signin
 from casebridge.web.auth.passwords import MAXIMUM_LENGTH, PasswordPolicyError
 from casebridge.web.auth.text import PrintableText, StorableText
-from casebridge.web.auth.times import as_utc
 from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
-from casebridge.web.models import Account, AccountScope, utc_now
+from casebridge.web.models import utc_now
 from casebridge.web.permissions import Permission, Requires, Role
 from casebridge.web.refusals import UNPROCESSABLE
-from casebridge.web.trail import record
 
 router = APIRouter(tags=["accounts"], responses=UNPROCESSABLE)
 
@@ -65,6 +62,14 @@ class AccountAnswer(BaseModel):
     locked: bool
     oidc_subject: str | None
     created_at: dt.datetime
+    last_sign_in: dt.datetime | None = Field(
+        description="When the account last signed in (second factor and all); null if never."
+    )
+
+    @classmethod
+    def of(cls, seen: administration.AccountView) -> AccountAnswer:
+        """The administrators' view as the API gives it."""
+        return cls(**vars(seen))
 
 
 class NewAccountRequest(BaseModel):
@@ -107,42 +112,17 @@ def _hasher(request: Request) -> PasswordHasher:
 
 @contextmanager
 def _writing(request: Request) -> Iterator[Session]:
-    """A transaction whose account errors become 409 (a clash) or 422 (a bad value)."""
+    """A transaction whose account errors become 404 (no such account), 409 (a clash: another
+    account's username, the last administrator, one's own role) or 422 (a bad value)."""
     try:
         with transaction(request.app.state.sessions) as db:
             yield db
+    except administration.AccountNotFoundError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account") from None
     except accounts.AccountConflictError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except (accounts.AccountError, PasswordPolicyError) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-
-
-def _answer(db: Session, account: Account, scopes: list[str] | None = None) -> AccountAnswer:
-    locked_until = account.locked_until
-    return AccountAnswer(
-        id=account.id,
-        username=account.username,
-        display_name=account.display_name,
-        role=Role(account.role),
-        scopes=accounts.agencies_of(db, account.id) if scopes is None else scopes,
-        active=account.active,
-        second_factor_enrolled=account.totp_confirmed,
-        must_change_password=account.must_change_password,
-        locked=locked_until is not None and as_utc(locked_until) > utc_now(),
-        oidc_subject=account.oidc_subject,
-        created_at=as_utc(account.created_at),
-    )
-
-
-def _account(db: Session, account_id: int) -> Account:
-    account = db.get(Account, account_id)
-    if account is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
-    return account
-
-
-def _trail(db: Session, principal: Principal, action: str, account: Account) -> None:
-    record(db, principal, action, subject_kind="account", subject_ids=[str(account.id)])
 
 
 @router.get("/api/me")
@@ -176,13 +156,7 @@ def change_my_password(body: PasswordChange, principal: OwnAccount, request: Req
 def list_accounts(principal: Administrator, request: Request) -> list[AccountAnswer]:
     """Every account, by username."""
     with transaction(request.app.state.sessions) as db:
-        found = db.scalars(select(Account).order_by(Account.username)).all()
-        scopes: dict[int, list[str]] = defaultdict(list)
-        for account_id, agency in db.execute(
-            select(AccountScope.account_id, AccountScope.agency).order_by(AccountScope.agency)
-        ):
-            scopes[account_id].append(agency)
-        return [_answer(db, account, scopes[account.id]) for account in found]
+        return [AccountAnswer.of(seen) for seen in administration.list_accounts(db)]
 
 
 @router.post("/api/accounts", status_code=status.HTTP_201_CREATED)
@@ -191,24 +165,24 @@ def create_account(
 ) -> NewAccountAnswer:
     """A new account with a one-time password; it enrols its second factor at first sign-in."""
     with _writing(request) as db:
-        made = accounts.create_account(
+        made = administration.create(
             db,
             _hasher(request),
+            principal,
             username=body.username,
             role=body.role,
             scopes=body.scopes,
             display_name=body.display_name,
         )
-        _trail(db, principal, "account.created", made.account)
-        answer = _answer(db, made.account)
+        answer = AccountAnswer.of(administration.view(db, made.account))
     return NewAccountAnswer(account=answer, one_time_password=made.password)
 
 
 @router.get("/api/accounts/{account_id}")
 def get_account(account_id: AccountId, principal: Administrator, request: Request) -> AccountAnswer:
     """One account."""
-    with transaction(request.app.state.sessions) as db:
-        return _answer(db, _account(db, account_id))
+    with _writing(request) as db:
+        return AccountAnswer.of(administration.view(db, administration.account_of(db, account_id)))
 
 
 @router.patch("/api/accounts/{account_id}")
@@ -216,31 +190,22 @@ def change_account(
     account_id: AccountId, body: AccountChange, principal: Administrator, request: Request
 ) -> AccountAnswer:
     """Change an account's role, agency scopes or OIDC subject (its sessions end when its role
-    or subject changes)."""
+    or subject changes). An administrator cannot change their own role (409)."""
+    wanted = administration.AccountChange(body.role, body.scopes, body.oidc_subject)
     with _writing(request) as db:
-        account = _account(db, account_id)
-        if body.role is not None and body.role.value != account.role:
-            accounts.set_role(db, account, body.role, utc_now())
-            _trail(db, principal, "account.role_changed", account)
-        if body.scopes is not None:
-            accounts.set_scopes(db, account, body.scopes)
-            _trail(db, principal, "account.scopes_changed", account)
-        if body.oidc_subject is not None:
-            accounts.set_oidc_subject(db, account, body.oidc_subject)
-            _trail(db, principal, "account.oidc_subject_changed", account)
-        return _answer(db, account)
+        account = administration.change(db, principal, account_id, wanted)
+        return AccountAnswer.of(administration.view(db, account))
 
 
 @router.post("/api/accounts/{account_id}/deactivate")
 def deactivate_account(
     account_id: AccountId, principal: Administrator, request: Request
 ) -> AccountAnswer:
-    """Stop an account signing in and end its sessions; it stays, for the trail."""
+    """Stop an account signing in and end its sessions; it stays, for the trail. An
+    administrator cannot deactivate themselves (409)."""
     with _writing(request) as db:
-        account = _account(db, account_id)
-        accounts.deactivate(db, account, utc_now())
-        _trail(db, principal, "account.deactivated", account)
-        return _answer(db, account)
+        account = administration.deactivate(db, principal, account_id)
+        return AccountAnswer.of(administration.view(db, account))
 
 
 @router.post("/api/accounts/{account_id}/reset-second-factor")
@@ -249,10 +214,8 @@ def reset_second_factor(
 ) -> AccountAnswer:
     """Forget an account's second factor: it enrols a new one at its next sign-in."""
     with _writing(request) as db:
-        account = _account(db, account_id)
-        accounts.reset_second_factor(db, account, utc_now())
-        _trail(db, principal, "account.second_factor_reset", account)
-        return _answer(db, account)
+        account = administration.reset_second_factor(db, principal, account_id)
+        return AccountAnswer.of(administration.view(db, account))
 
 
 @router.post("/api/accounts/{account_id}/reset-password")
@@ -261,7 +224,5 @@ def reset_password(
 ) -> PasswordResetAnswer:
     """A one-time password for an account (its sessions end, any lock lifts)."""
     with _writing(request) as db:
-        account = _account(db, account_id)
-        password = accounts.reset_password(db, _hasher(request), account, utc_now())
-        _trail(db, principal, "account.password_reset", account)
+        password = administration.reset_password(db, _hasher(request), principal, account_id)
     return PasswordResetAnswer(one_time_password=password)

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -32,7 +32,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casebridge.web.access import subjects_shown
+from casebridge.output import neutralise_cell
+from casebridge.web import auditing
 from casebridge.web.auth.text import StorableText
 from casebridge.web.checkpoints import (
     install,
@@ -48,8 +49,6 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import FlagReview, TrailCheckpoint, TrailEntry
 from casebridge.web.permissions import Permission, Requires
-from casebridge.web.services.exports import neutralise_cell
-from casebridge.web.snapshot import NoSnapshotError, SnapshotStore
 from casebridge.web.trail import canonical_time, record
 from casebridge.web.trail_read import (
     FlagAlreadyReviewedError,
@@ -57,14 +56,9 @@ from casebridge.web.trail_read import (
     TrailFilter,
     TrailRequestError,
     consistency_proof,
-    entry_page,
-    flagged_entries,
     inclusion_proof,
-    matching_entries,
     review_flag,
-    seq_ids,
 )
-from casebridge.web.trail_verify import verify_trail
 
 PREFIX = "/api/trail"
 # the operational store's ids and entry numbers are 64-bit: a larger one names nothing, and
@@ -161,9 +155,8 @@ def list_entries(
 ) -> EntryPage:
     """Entries that match the filter, oldest first, a page at a time."""
     with _unit_of_work(request) as session:
-        entries, total = entry_page(session, wanted, page, page_size)
+        entries, total = auditing.read_entries(session, principal, wanted, page, page_size)
         shown = [EntryOut.of(entry) for entry in entries]
-        record(session, principal, "trail.read", "trail_entry", seq_ids(entries))
     return EntryPage(total=total, page=page, page_size=page_size, entries=shown)
 
 
@@ -186,8 +179,8 @@ def export_entries(
 ) -> Response:
     """Every entry that matches, as CSV or JSON, for an auditor to keep."""
     with _unit_of_work(request) as session:
-        entries = [EntryOut.of(entry) for entry in matching_entries(session, wanted)]
-        record(session, principal, "trail.export", "trail", [])
+        found = auditing.export_entries(session, principal, wanted)
+        entries = [EntryOut.of(entry) for entry in found]
     if form is ExportFormat.json:
         body = json.dumps([entry.model_dump() for entry in entries], indent=1)
         return _download(body, "application/json", "trail.json")
@@ -236,10 +229,8 @@ class VerifyOut(BaseModel):
 @router.get("/verify")
 def verify(request: Request, principal: Auditor) -> VerifyOut:
     """Recompute the chain and the Merkle roots and check every stored checkpoint."""
-    keys = trusted_keys(key_path(request.app.state.settings.workspace))
     with _unit_of_work(request) as session:
-        report = verify_trail(session, keys)
-        record(session, principal, "trail.verify", "trail", [])
+        report = auditing.verify(session, principal, request.app.state.settings.workspace)
     findings = [FindingOut(**vars(finding)) for finding in report.findings]
     return VerifyOut(
         failed=report.failed, size=report.size, root_hash=report.root.hex(), findings=findings
@@ -391,20 +382,8 @@ def _review_out(review: FlagReview) -> FlagReviewOut:
 
 
 def _in_scope(request: Request, principal: Principal) -> Shown:
-    """Which entries name nothing ``principal``'s scopes hide (the casework scope, read from
-    the current snapshot)."""
-
-    def shown(entries: Sequence[TrailEntry]) -> set[int]:
-        subjects = [(e.subject_kind, list(json.loads(e.subject_ids))) for e in entries]
-        store: SnapshotStore = request.app.state.snapshots
-        try:
-            with store.reading() as reader:
-                verdicts = subjects_shown(principal, reader, subjects)
-        except NoSnapshotError:  # nothing published: no casework id names anything yet
-            verdicts = [True for _ in subjects]
-        return {entry.seq for entry, ok in zip(entries, verdicts, strict=True) if ok}
-
-    return shown
+    """Which entries name nothing ``principal``'s scopes hide."""
+    return auditing.scope_verdict(request.app.state.snapshots, principal)
 
 
 @router.get("/flags")
@@ -416,14 +395,11 @@ def list_flags(
     """Break-glass entries by accounts in the supervisor's agencies about what the supervisor's
     scopes show, oldest first."""
     with _unit_of_work(request) as session:
-        found = flagged_entries(session, principal, reviewed, _in_scope(request, principal))
+        found = auditing.read_flags(session, principal, reviewed, request.app.state.snapshots)
         shown = [
             FlaggedOut(entry=EntryOut.of(entry), review=None if r is None else _review_out(r))
             for entry, r in found
         ]
-        record(
-            session, principal, "trail.read_flags", "trail_entry", [str(e.seq) for e, _ in found]
-        )
     return shown
 
 

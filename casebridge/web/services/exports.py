@@ -22,11 +22,11 @@ import polars as pl
 
 from casebridge.engine import Engine
 from casebridge.networks.export import FILES, export_networks
+from casebridge.output import FORMULA_STARTS as FORMULA_STARTS
+from casebridge.output import neutralise_cell
 from casebridge.web.services.shapes import NetworkView
 from casebridge.web.snapshot import SnapshotReader
 
-# a spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA = {
     "graphml": "application/graphml+xml",
     "gexf": "application/gexf+xml",
@@ -62,17 +62,6 @@ WITHHOLD = (
     "DELETE FROM event WHERE NOT list_contains($1, event_id)",
     "DELETE FROM involvement WHERE NOT list_contains($1, event_id)",
 )
-
-
-def neutralise_cell(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting as a formula gets a leading ``'``.
-
-    >>> neutralise_cell("=HYPERLINK(1)")
-    "'=HYPERLINK(1)"
-    >>> neutralise_cell("PN0000001")
-    'PN0000001'
-    """
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def neutralise_csv(text: str) -> str:

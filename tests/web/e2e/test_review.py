@@ -79,7 +79,9 @@ def new_context(browser: Any, server: Server, **options: Any) -> tuple[Any, Watc
     return context, watch(context, server.url)
 
 
-def sign_in(page: Any, server: Server, username: str, password: str, secret: str) -> None:
+def sign_in(
+    page: Any, server: Server, username: str, password: str, secret: str, home: str = "queue"
+) -> None:
     """Through the sign-in pages, with a real TOTP code."""
     page.goto(server.url + "/")
     page.fill("#username", username)
@@ -88,7 +90,41 @@ def sign_in(page: Any, server: Server, username: str, password: str, secret: str
     page.wait_for_url("**/sign-in/code")
     page.fill("#code", current_code(secret))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/queue")
+    page.wait_for_url(f"**/{home}")
+
+
+def walk_administration_and_audit(
+    browser: Any, server: Server, agencies: list[str], on_page: Any, **options: Any
+) -> list[Watch]:
+    """An administrator's pages (the accounts, a new account's form and its one-time password,
+    an account) and an auditor's (the trail filtered, its verification), each in its own
+    context; ``on_page`` runs on every page. Gives each context's watch."""
+    watches = []
+    for role in ("administrator", "auditor"):
+        name, password, secret = make_account(server.app, role, agencies)
+        context, seen = new_context(browser, server, **options)
+        page = context.new_page()
+        sign_in(page, server, name, password, secret, home="account")
+        if role == "administrator":
+            for path in ("/admin/accounts", "/admin/accounts/new"):
+                page.goto(server.url + path)
+                on_page(page)
+            page.fill("#username", f"made-by-{name}")
+            page.locator("input[name=scopes]").first.check()
+            page.get_by_role("button", name="Make the account").click()
+            page.wait_for_selector("#one-time-password")
+            on_page(page)
+            page.goto(
+                server.url + page.locator("a[href^='/admin/accounts/']").first.get_attribute("href")
+            )
+            on_page(page)
+        else:
+            for path in ("/audit/trail", "/audit/trail?flagged=yes&page=1", "/audit/verify"):
+                page.goto(server.url + path)
+                on_page(page)
+        context.close()
+        watches.append(seen)
+    return watches
 
 
 def check_accessibility(page: Any, failures: list[str]) -> None:
@@ -187,7 +223,8 @@ def test_pages_ask_only_their_own_origin_and_the_csp_refuses_nothing(
     page.goto(server.url + item_link)
     record_link = page.locator("a[href^='/records/']").first.get_attribute("href")
     event_link = page.locator("a[href^='/events/']").first.get_attribute("href")
-    for path in (record_link, event_link, "/account", "/queue?status=new&rule=R2", "/nowhere"):
+    for path in (record_link, event_link, "/account", "/queue?status=new&rule=R2", "/nowhere",
+                 "/flags"):  # fmt: skip
         page.goto(server.url + path)
     page.goto(server.url + person_path)
     page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
@@ -195,6 +232,8 @@ def test_pages_ask_only_their_own_origin_and_the_csp_refuses_nothing(
     context.close()
     assert any("/static/vendor/htmx.min.js" in url for url in seen.requests)
     assert_clean(seen)
+    for watched in walk_administration_and_audit(browser, server, agencies, lambda page: None):
+        assert_clean(watched)
 
 
 def test_every_page_passes_axe_core(
@@ -234,6 +273,7 @@ def test_every_page_passes_axe_core(
         page.locator("a[href^='/events/']").first.get_attribute("href"),
         "/account",
         "/nowhere",
+        "/flags",
         person_path,
     ]
     for path in links:
@@ -263,6 +303,9 @@ def test_every_page_passes_axe_core(
     assert page.get_by_label("Why you need to open it").is_visible()
     check_accessibility(page, failures)
     context.close()
+    walk_administration_and_audit(
+        browser, server, agencies, lambda page: check_accessibility(page, failures), bypass_csp=True
+    )
     assert failures == []
 
 
