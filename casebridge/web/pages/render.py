@@ -59,6 +59,9 @@ class NavLink:
 # only pages that exist; each shown to the roles that may open it
 NAVIGATION = (
     NavLink("Review queue", "/queue", Permission.READ_CASEWORK),
+    NavLink("Networks", "/networks", Permission.READ_CASEWORK),
+    NavLink("Search", "/search", Permission.SEARCH),
+    NavLink("Statistics", "/statistics", Permission.READ_PUBLISHED_STATISTICS),
     NavLink("My account", "/account", Permission.OWN_ACCOUNT),
 )
 
