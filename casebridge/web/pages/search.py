@@ -142,4 +142,6 @@ def search(
     except InvalidError:
         form.problems.append(NO_TERMS)
         return search_page(request, form, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-    return search_page(request, form, results)
+    # the results do not repeat the terms: what matched is said per person, and the form
+    # comes back empty for the next search
+    return search_page(request, SearchForm(), results)
