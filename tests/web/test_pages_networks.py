@@ -79,9 +79,7 @@ def last_seq(app: FastAPI) -> int:
 # ---- networks ------------------------------------------------------------------------------
 
 
-def test_a_network_page_draws_its_members_ties_and_timeline(
-    served: FastAPI, world: World
-) -> None:
+def test_a_network_page_draws_its_members_ties_and_timeline(served: FastAPI, world: World) -> None:
     network, agency, shown, hidden = straddling_network(world)
     with TestClient(served) as client:
         signed_in(client, served, "supervisor", agency)
@@ -202,7 +200,8 @@ def test_search_needs_a_reason_and_finds_spelling_variants_in_scope(
 
 def test_search_finds_nobody_outside_the_scope(served: FastAPI, world: World) -> None:
     others = sorted(
-        str(a) for (a,) in snapshot_rows(world, "SELECT DISTINCT agency FROM source")
+        str(a)
+        for (a,) in snapshot_rows(world, "SELECT DISTINCT agency FROM source")
         if a != PLANTED_AGENCY
     )
     with TestClient(served) as client:

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from casebridge.web.pages import assets, casework, people, signin, static
-from casebridge.web.pages import networks, search, statistics
+from casebridge.web.pages import (
+    assets,
+    casework,
+    networks,
+    people,
+    search,
+    signin,
+    static,
+    statistics,
+)
 from casebridge.web.pages.errors import install_error_pages
 from casebridge.web.pages.render import Pages
 

@@ -75,9 +75,7 @@ def list_networks(
     """The networks in scope, most suspects first, a page at a time."""
     found = access.networks(page, PAGE_SIZE)
     last_page = max(1, -(-found.total // PAGE_SIZE))
-    return _pages(request).render(
-        request, "networks.html", {"page": found, "last_page": last_page}
-    )
+    return _pages(request).render(request, "networks.html", {"page": found, "last_page": last_page})
 
 
 def network_page(request: Request, access: DataAccess, network_id: str) -> Response:

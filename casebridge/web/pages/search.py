@@ -51,7 +51,9 @@ class SearchForm:
         )
 
 
-def read_form(name: str, birth_date: str, postcode: str, identifier: str, reason: str) -> SearchForm:
+def read_form(
+    name: str, birth_date: str, postcode: str, identifier: str, reason: str
+) -> SearchForm:
     """The form's fields checked: a birth date must be a date, text must be printable."""
     form = SearchForm(reason=reason.strip())
     given = {"name": name, "birth_date": birth_date, "postcode": postcode, "identifier": identifier}
