@@ -540,19 +540,8 @@ def link_explain(
 
 
 def _audit_settings(workspace: Workspace) -> AuditSettings:
-    """The workspace's [audit] settings, with the review band from [link], the duty-report
-    kinds from [vocabulary] and the population baseline's path taken from the workspace."""
-    settings = workspace.settings.audit
-    baseline = settings.population_baseline
-    return settings.model_copy(
-        update={
-            "link_threshold": workspace.settings.link.threshold,
-            "review_low": workspace.settings.link.review_low,
-            "review_high": workspace.settings.link.review_high,
-            "duty_report_kinds": workspace.settings.vocabulary.duty_report_kinds,
-            "population_baseline": workspace.root / baseline if baseline else None,
-        }
-    )
+    """The workspace's [audit] settings, completed from [link] and [vocabulary]."""
+    return workspace.audit_settings()
 
 
 def _audit(workspace: Path, out: Path | None) -> AuditSummary:

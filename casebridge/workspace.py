@@ -208,6 +208,23 @@ class Workspace:
         """The folder of the workspace's own code-list entries (``codes/``, docs/codes.md)."""
         return self.root / CODES_FOLDER
 
+    def audit_settings(self) -> AuditSettings:
+        """The workspace's [audit] settings, with the review band from [link], the duty-report
+        kinds from [vocabulary] and the population baseline's path taken from the workspace
+        (as ``casebridge audit`` and ``casebridge report`` use them, and the review service's
+        statistics pages)."""
+        settings = self.settings.audit
+        baseline = settings.population_baseline
+        return settings.model_copy(
+            update={
+                "link_threshold": self.settings.link.threshold,
+                "review_low": self.settings.link.review_low,
+                "review_high": self.settings.link.review_high,
+                "duty_report_kinds": self.settings.vocabulary.duty_report_kinds,
+                "population_baseline": self.root / baseline if baseline else None,
+            }
+        )
+
     def code_files(self) -> list[Path]:
         """The workspace's code files, in order (none when there is no ``codes/``)."""
         return code_files(self.codes)

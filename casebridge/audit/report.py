@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -61,6 +62,15 @@ COMPULSORY = ("suspect ethnicity", "suspect nationality", "victim age", "offence
 NOT_RUN = '<p class="notrun">Not run: {what} has not been run on this workspace.</p>'
 BREAKABLE = 8  # a code longer than this may wrap after its underscores
 UPSET_COLUMNS = 16  # combinations of agencies drawn; the table beside the chart lists them all
+
+
+@dataclass(frozen=True)
+class LinkedAssets:
+    """The URLs a served report takes its stylesheet and script from (``assets/report.css``
+    and ``assets/report.js``), in place of inlining them."""
+
+    stylesheet: str
+    script: str
 
 
 def _stored_or_built(
@@ -109,6 +119,24 @@ def render_report(
     """
     context = context or ReportContext()
     path = target_file(out, context.internal)
+    html = report_html(engine, settings, model_path, context)
+    write_page(path, html, context.internal)
+    return path
+
+
+def report_html(
+    engine: Engine,
+    settings: AuditSettings,
+    model_path: Path | None,
+    context: ReportContext,
+    linked: LinkedAssets | None = None,
+) -> str:
+    """The report as one HTML document (published, or internal with ``context.internal``).
+
+    Its stylesheet and script are inlined, so the file stands alone; with ``linked`` they are
+    referred to by those URLs instead, for a server whose Content-Security-Policy refuses
+    inline styles and scripts (the review service's ``/statistics`` pages).
+    """
     if context.internal:
         tables = exact_tables(engine, settings)
     else:
@@ -125,9 +153,7 @@ def render_report(
         _demographics(tables, settings.confidence),
         _method(settings, context.internal),
     ]
-    html = _page(sections, settings, facts(tables, context), context.internal)
-    write_page(path, html, context.internal)
-    return path
+    return _page(sections, settings, facts(tables, context), context.internal, linked)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -747,9 +773,20 @@ def _method(settings: AuditSettings, internal: bool = False) -> str:
     )
 
 
-def _page(sections: list[str], settings: AuditSettings, facts: str, internal: bool) -> str:
-    css = (ASSETS / "report.css").read_text(encoding="utf-8")
-    script = (ASSETS / "report.js").read_text(encoding="utf-8")
+def _page(
+    sections: list[str],
+    settings: AuditSettings,
+    facts: str,
+    internal: bool,
+    linked: LinkedAssets | None = None,
+) -> str:
+    if linked is None:
+        css = (ASSETS / "report.css").read_text(encoding="utf-8")
+        script = (ASSETS / "report.js").read_text(encoding="utf-8")
+        stylesheet, script_tag = f"<style>{css}</style>", f"<script>{script}</script>"
+    else:
+        stylesheet = f'<link rel="stylesheet" href="{escape(linked.stylesheet)}">'
+        script_tag = f'<script src="{escape(linked.script)}"></script>'
     nav = "".join(
         f'<a href="#{a}">{t}</a>'
         for a, t in (
@@ -780,9 +817,9 @@ def _page(sections: list[str], settings: AuditSettings, facts: str, internal: bo
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{css}</style></head>"
+        f"<title>{escape(title)}</title>{stylesheet}</head>"
         f'<body class="{"internal" if internal else "published"}">{banner}'
         f"<h1>casebridge audit report</h1>{facts}"
         f'<p class="meta">{control}</p>'
-        f"<nav>{nav}</nav>{''.join(sections)}<script>{script}</script></body></html>"
+        f"<nav>{nav}</nav>{''.join(sections)}{script_tag}</body></html>"
     )

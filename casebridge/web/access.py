@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from casebridge.audit.report import LinkedAssets
 from casebridge.errors import CasebridgeError, UsageError
 from casebridge.link.explain import explain_row
 from casebridge.web import trail
@@ -30,7 +32,7 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import AccountScope, Assignment, ItemStatus, Judgement, Note
 from casebridge.web.permissions import Permission, Role, allowed
-from casebridge.web.services import operational, reads, shapes
+from casebridge.web.services import operational, reads, shapes, statistics
 from casebridge.web.services.exports import ExportedFile, export_network
 from casebridge.web.services.facets import FacetCount, queue_facets
 from casebridge.web.services.masking import PROTECTED_ROLES
@@ -45,6 +47,7 @@ from casebridge.web.services.schemas import (
     JudgementIn,
     JudgementOut,
     NetworkDetail,
+    NetworkEvent,
     NetworkPage,
     NoteIn,
     NoteOut,
@@ -535,7 +538,9 @@ class Access:
             network=shapes.network(row, shown),
             members=[shapes.network_member(m, view) for m in members],
             edges=[shapes.network_edge(e, view) for e in edges],
-        )
+            timeline=[NetworkEvent(**e) for e in reads.events_by_id(self.reader,
+                                                                    sorted(view.events))],
+        )  # fmt: skip
 
     def export_network(self, network_id: str, kind: str) -> ExportedFile:
         """A network as GraphML, GEXF or i2 CSV (a person-level export: trailed as one), its
@@ -569,3 +574,21 @@ class Access:
         return SearchResults(
             snapshot=self.reader.snapshot.name, hits=hits, truncated=len(rows) > LIMIT
         )
+
+    # ---- statistics ----------------------------------------------------------------------
+
+    def audit_report(self, internal: bool, workspace: Path, linked: LinkedAssets) -> str:
+        """The audit report of the current snapshot: the published version (disclosure
+        control), or the ``internal`` one (exact counts) for roles allowed unsuppressed
+        counts. It covers the whole workspace, as ``casebridge report`` does: counts, no
+        person. The internal one is a trail entry (``statistics.read_internal_report``)."""
+        needed = Permission.READ_INTERNAL_STATISTICS if internal else (
+            Permission.READ_PUBLISHED_STATISTICS)  # fmt: skip
+        self._require(needed)
+        if not self.reader.has(statistics.NEEDED[internal]):
+            raise NotReadyError("the published results have no audit yet: run 'casebridge audit'")
+        html = statistics.report_document(self.reader, workspace, internal, linked)
+        if internal:
+            with transaction(self.sessions) as session:
+                self._trail(session, "statistics.read_internal_report", None, [])
+        return html

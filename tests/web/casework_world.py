@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from casebridge.audit.run import audit
 from casebridge.ingest.run import ingest
 from casebridge.link.run import link
 from casebridge.networks.run import build_networks
@@ -130,13 +131,14 @@ def plant_source(root: Path) -> None:
 
 
 def run_stages(workspace: Workspace) -> None:
-    """Ingest, link, networks and screen (what the service reads), then publish."""
+    """Ingest, link, networks, screen and audit (what the service reads), then publish."""
     ingest(workspace)
     link(workspace)
     engine = workspace.connect()
     try:
         build_networks(engine, workspace.settings.networks, workspace.settings.vocabulary)
         screen(engine, load_rules(workspace.root / "rules"), workspace.settings.vocabulary)
+        audit(engine, workspace.audit_settings(), workspace.root / "audit")
     finally:
         engine.close()
     publish_snapshot(workspace.root)

@@ -23,6 +23,7 @@ reach a role without ``read_victim_details``, and do reach one with it (so the c
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import secrets
@@ -30,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import networkx as nx
 import pytest
@@ -618,6 +620,14 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/flags/{seq}/review"): Example(
         form=lambda c: {"outcome": "seen"}, before=_fresh_flag
     ),
+    ("GET", "/networks"): Example(),
+    ("GET", "/networks/{network_id}"): Example(),
+    ("POST", "/networks/{network_id}"): Example(form=lambda c: {"access_reason": "matrix test"}),
+    ("GET", "/search"): Example(),
+    ("POST", "/search"): Example(form=_search),
+    ("GET", "/statistics"): Example(),
+    ("GET", "/statistics/report"): Example(),
+    ("GET", "/statistics/internal-report"): Example(),
 }
 PARAMETER = re.compile(r"\{([a-z_]+)(?::path)?\}")
 
@@ -692,8 +702,23 @@ def strings_in(answer: Response) -> Iterator[str]:
             yield from (str(v) for v in values.values())
         for a, b, values in graph.edges(data=True):
             yield from (str(a), str(b), *(str(v) for v in values.values()))
+    elif kind.startswith("text/html"):
+        yield from words_of_page(answer.text)
     else:
         yield answer.text
+
+
+# a page's words: runs of characters an id may hold, between markup and punctuation
+PAGE_WORD = re.compile(r"[^\s<>\"'=,;()&?#]+")
+
+
+def words_of_page(text: str) -> Iterator[str]:
+    """Every word of a page (entities decoded), and each link's path without its first part
+    (``/persons/PN0000123`` also as ``PN0000123``), so an id in the text or a link is seen."""
+    for word in PAGE_WORD.findall(html.unescape(text)):
+        yield word
+        if word.startswith("/") and word.count("/") >= 2:
+            yield unquote(word.split("/", 2)[2])
 
 
 def _walk(value: object) -> Iterator[str]:
@@ -768,8 +793,20 @@ def run_cell(
                 f"an id that exists nowhere {nowhere.status_code} {nowhere.text[:120]}"
             )
     if not (example.ids_unscoped and cell.role == Role.AUDITOR):
-        tally.leaks += [f"{where}: {leak}" for leak in leaks_in(answer, cell.matrix.home)]
+        # a public step's answer is the newcomer's, whose scope is the cell's
+        seen_by = cell.matrix.home if cell.inside or not example.public else away_scope(cell)
+        tally.leaks += [f"{where}: {leak}" for leak in leaks_in(answer, seen_by)]
     tally.answers.append(answer)
+
+
+def away_scope(cell: Cell) -> Scope:
+    """What the scope outside the home one shows (worked out once per matrix)."""
+    if cell.matrix.world not in _AWAY:
+        _AWAY[cell.matrix.world] = scope_of(cell.matrix.world, AWAY)
+    return _AWAY[cell.matrix.world]
+
+
+_AWAY: dict[World, Scope] = {}
 
 
 def run_matrix(app: FastAPI, matrix: Matrix, role: str) -> Tally:

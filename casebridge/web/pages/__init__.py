@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from casebridge.web.pages import administration, assets, audit, casework, people, signin, static
+from casebridge.web.pages import (
+    administration,
+    assets,
+    audit,
+    casework,
+    networks,
+    people,
+    search,
+    signin,
+    static,
+    statistics,
+)
 from casebridge.web.pages.errors import install_error_pages
 from casebridge.web.pages.render import Pages
 
@@ -13,7 +24,7 @@ from casebridge.web.pages.render import Pages
 def install_pages(app: FastAPI) -> None:
     """Serve the pages and their static files on ``app``, and answer refused page requests
     with pages. Refuses to start without the browser libraries (``make assets``)."""
-    pages = Pages(assets.load_assets())
+    pages = Pages(assets.load_assets() | statistics.report_assets())
     app.state.pages = pages
     app.include_router(static.router)
     app.include_router(signin.router)
@@ -21,4 +32,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(people.router)
     app.include_router(administration.router)
     app.include_router(audit.router)
+    app.include_router(networks.router)
+    app.include_router(search.router)
+    app.include_router(statistics.router)
     install_error_pages(app, pages)

@@ -61,10 +61,15 @@ def load_assets(folder: Path = STATIC) -> dict[str, Asset]:
     found: dict[str, Asset] = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in SERVED_SUFFIXES:
-            content = path.read_bytes()
-            digest = hashlib.sha256(content).hexdigest()[:16]
-            found[path.relative_to(folder).as_posix()] = Asset(content, _media_type(path), digest)
+            found[path.relative_to(folder).as_posix()] = asset_of(path)
     return found
+
+
+def asset_of(path: Path) -> Asset:
+    """One file read as a static file, with its digest."""
+    content = path.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    return Asset(content, _media_type(path), digest)
 
 
 def asset_url(assets: dict[str, Asset], name: str) -> str:

@@ -62,6 +62,9 @@ NAVIGATION = (
     NavLink("Accounts", "/admin/accounts", Permission.MANAGE_ACCOUNTS),
     NavLink("Access trail", "/audit/trail", Permission.READ_TRAIL),
     NavLink("Break-glass flags", "/flags", Permission.REVIEW_FLAGS),
+    NavLink("Networks", "/networks", Permission.READ_CASEWORK),
+    NavLink("Search", "/search", Permission.SEARCH),
+    NavLink("Statistics", "/statistics", Permission.READ_PUBLISHED_STATISTICS),
     NavLink("My account", "/account", Permission.OWN_ACCOUNT),
 )
 

@@ -439,6 +439,21 @@ def visible_ids(
     return {i for i, shown in visibility(reader, params, kind, ids).items() if shown}
 
 
+def events_by_id(reader: SnapshotReader, event_ids: list[str]) -> list[Row]:
+    """The events ``event_ids`` name, with their source's agency, oldest first (the caller
+    chose the ids its scope shows)."""
+    if not event_ids:
+        return []
+    return reader.dicts(
+        """SELECT e.event_id, e.source, s.agency, e.kind, e.event_date, e.offence_description,
+            e.outcome_label
+        FROM event e LEFT JOIN source s ON s.source = e.source
+        WHERE e.event_id IN (SELECT unnest(CAST($ids AS VARCHAR[])))
+        ORDER BY e.event_date NULLS LAST, e.event_id""",
+        {"ids": event_ids},
+    )
+
+
 def network_edges(reader: SnapshotReader, network_id: str) -> list[Row]:
     """A network's ties."""
     return reader.dicts(

@@ -420,13 +420,27 @@ class NetworkEdge(_Out):
     sources: list[str]
 
 
+class NetworkEvent(_Out):
+    """An event behind a network's ties, for its timeline (only those the caller's scope
+    shows)."""
+
+    event_id: str
+    source: str
+    agency: str | None
+    kind: str | None
+    event_date: dt.date | None
+    offence_description: str | None
+    outcome_label: str | None
+
+
 class NetworkDetail(_Out):
-    """A network with its members and ties."""
+    """A network with its members and ties, and the events behind the ties, oldest first."""
 
     snapshot: str
     network: NetworkSummary
     members: list[NetworkMember]
     edges: list[NetworkEdge]
+    timeline: list[NetworkEvent]
 
 
 class NetworkPage(_Out):

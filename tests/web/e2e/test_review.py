@@ -155,6 +155,29 @@ def assert_clean(seen: Watch) -> None:
     assert seen.refusals == [], f"the CSP refused something: {seen.refusals}"
 
 
+def visit_network_search_and_statistics(page: Any, server: Server, check: Any) -> None:
+    """The networks, a network with its chart drawn, a search and its results, the statistics
+    page and both reports, calling ``check(page)`` on each (a supervisor's session)."""
+    page.goto(server.url + "/networks")
+    check(page)
+    page.goto(server.url + page.locator("a[href^='/networks/']").first.get_attribute("href"))
+    page.wait_for_selector("#network-chart[data-drawn]")
+    assert page.locator("#network-chart canvas").count() > 0, "the link chart did not draw"
+    check(page)
+    page.goto(server.url + "/search")
+    check(page)
+    page.fill("#search-name", "Robert Smith")
+    page.fill("#search-reason", "browser test")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#results-heading")
+    assert page.url == server.url + "/search"  # the terms went in the body
+    check(page)
+    for path in ("/statistics", "/statistics/report", "/statistics/internal-report"):
+        answer = page.goto(server.url + path)
+        assert answer is not None and answer.status == 200, path
+        check(page)
+
+
 def test_a_reviewer_signs_in_for_the_first_time_and_refers_an_item(
     browser: Any, server: Server, agencies: list[str]
 ) -> None:
@@ -229,8 +252,10 @@ def test_pages_ask_only_their_own_origin_and_the_csp_refuses_nothing(
     page.goto(server.url + person_path)
     page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
     assert page.locator("figure.waterfall svg").count() == 1
+    visit_network_search_and_statistics(page, server, lambda _: None)
     context.close()
     assert any("/static/vendor/htmx.min.js" in url for url in seen.requests)
+    assert any("/static/vendor/cytoscape.min.js" in url for url in seen.requests)
     assert_clean(seen)
     for watched in walk_administration_and_audit(browser, server, agencies, lambda page: None):
         assert_clean(watched)
@@ -281,6 +306,7 @@ def test_every_page_passes_axe_core(
         check_accessibility(page, failures)
     page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
     check_accessibility(page, failures)
+    visit_network_search_and_statistics(page, server, lambda p: check_accessibility(p, failures))
     page.goto(server.url + "/sign-in")  # signed in: it sends the browser home
     context.close()
 
