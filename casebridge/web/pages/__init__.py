@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from casebridge.web.pages import assets, casework, people, signin, static
+from casebridge.web.pages import assets, casework, duty, people, signin, static
 from casebridge.web.pages.errors import install_error_pages
 from casebridge.web.pages.render import Pages
 
@@ -19,4 +19,5 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(casework.router)
     app.include_router(people.router)
+    app.include_router(duty.router)
     install_error_pages(app, pages)

@@ -59,6 +59,7 @@ class NavLink:
 # only pages that exist; each shown to the roles that may open it
 NAVIGATION = (
     NavLink("Review queue", "/queue", Permission.READ_CASEWORK),
+    NavLink("Duty reports", "/duty-reports", Permission.READ_CASEWORK),
     NavLink("My account", "/account", Permission.OWN_ACCOUNT),
 )
 
