@@ -182,7 +182,8 @@ def copy_world(world: World, target: Path) -> World:
 def service(settings: ServiceSettings, world: World) -> FastAPI:
     """The service over ``world`` with the test's database; it looks for a new snapshot on
     every request."""
-    routing = world.root / DUTY_ROUTING
+    # a world built by plant_source has its routing table; one built otherwise the shipped one
+    routing = world.root / DUTY_ROUTING if (world.root / DUTY_ROUTING).is_file() else None
     app = create_app(
         settings.model_copy(update={"workspace": world.root, "duty_routing_file": routing})
     )
