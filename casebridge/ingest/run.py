@@ -21,6 +21,7 @@ import polars as pl
 from casebridge import __version__
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError, IngestError, MappingError
+from casebridge.ingest.duty_reports import DUTY_KEY, service_duty_sources
 from casebridge.ingest.fidelity import (
     record_character_findings,
     record_implausible_dates,
@@ -278,6 +279,17 @@ def _count_findings(engine: Engine, source: str, kept: bool) -> int:
     )
 
 
+def chosen_sources(workspace: Workspace, keys: list[str] | None) -> list[SourceSettings]:
+    """The sources named (all by default). Every source includes the review service's duty
+    reports (``duty_reports.py``); the key ``duty_reports`` names all of them."""
+    if not keys:
+        return [*workspace.settings.sources, *service_duty_sources(workspace)]
+    chosen = []
+    for key in keys:
+        chosen += service_duty_sources(workspace) if key == DUTY_KEY else [workspace.source(key)]
+    return chosen
+
+
 def ingest(
     workspace: Workspace,
     keys: list[str] | None = None,
@@ -285,12 +297,13 @@ def ingest(
     *,
     keep_going: bool = False,
 ) -> list[SourceReport]:
-    """Ingest the named sources (all by default) and record the run.
+    """Ingest the named sources (all by default, the review service's duty reports among them)
+    and record the run.
 
     A source that fails (its mapping, its files) is left as it was. By default its error is
     raised; with ``keep_going`` (as ``casebridge ingest`` does) it is reported with status
     ``failed`` and the reason, and the sources after it are still loaded."""
-    chosen = [workspace.source(key) for key in keys] if keys else list(workspace.settings.sources)
+    chosen = chosen_sources(workspace, keys)
     engine = workspace.connect(refresh_code_lists=True)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     reports = []

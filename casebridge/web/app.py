@@ -19,6 +19,7 @@ from casebridge.web.pages import install_pages
 from casebridge.web.permissions import api_routes, permission_of
 from casebridge.web.routes import health
 from casebridge.web.routes.casework import install_casework
+from casebridge.web.routes.duty import install_duty_reports
 from casebridge.web.routes.trail import mount_trail
 
 # one place for the headers every response carries (docs/service.md, "What it protects")
@@ -107,6 +108,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     mount_trail(app, settings)
     install_sign_in(app, settings)
     install_casework(app)
+    install_duty_reports(app)
     install_pages(app)
 
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,8 @@ DATABASE_URL_VARIABLE = "CASEBRIDGE_DATABASE_URL"
 OIDC_METADATA_URL_VARIABLE = "CASEBRIDGE_OIDC_METADATA_URL"
 OIDC_CLIENT_ID_VARIABLE = "CASEBRIDGE_OIDC_CLIENT_ID"
 OIDC_REDIRECT_URL_VARIABLE = "CASEBRIDGE_OIDC_REDIRECT_URL"
+# a deployment's own postcode district -> police force table for duty reports (docs/service.md)
+DUTY_ROUTING_VARIABLE = "CASEBRIDGE_DUTY_ROUTING"
 SERVICE_DATABASE = "service.sqlite"
 
 
@@ -48,11 +50,20 @@ class ServiceSettings(BaseModel):
     oidc_redirect_url: str | None = Field(
         default_factory=lambda: _environment(OIDC_REDIRECT_URL_VARIABLE)
     )
+    # the CSV (postcode,force; districts or areas) that routes duty reports to a force,
+    # relative to the workspace or absolute; None: the shipped area table
+    duty_routing_file: Path | None = Field(
+        default_factory=lambda: _path(_environment(DUTY_ROUTING_VARIABLE))
+    )
 
 
 def _environment(variable: str) -> str | None:
     """The variable's value, or None when it is unset or blank."""
     return os.environ.get(variable, "").strip() or None
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def default_database_url(workspace: Path) -> str:

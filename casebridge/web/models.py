@@ -225,3 +225,24 @@ class FlagReview(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     outcome: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class DutyReport(Base):
+    """A report filed under the mandatory duty to report child sexual abuse (docs/pages.md,
+    "Duty-to-report intake"). Unlike every other table here it holds personal data: the report
+    as filed, in ``details`` (JSON), read only through ``duty_access.DutyReports``, which
+    shows it to its filer and to accounts whose scope holds the force it was routed to.
+    ``force`` None: no force could be found for the child's postcode (unrouted), for a
+    supervisor to see to. Never deleted: the next pipeline run takes every report as a source.
+    """
+
+    __tablename__ = "duty_report"
+    __table_args__ = (Index("ix_duty_report_force", "force"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    filed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    force: Mapped[str | None] = mapped_column(String(200))
+    postcode_district: Mapped[str | None] = mapped_column(String(10))
+    details: Mapped[str] = mapped_column(Text)

@@ -51,6 +51,8 @@ class Permission(StrEnum):
     READ_INTERNAL_STATISTICS = "read_internal_statistics"
     READ_TRAIL = "read_trail"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # file a report under the mandatory duty to report child sexual abuse (docs/pages.md)
+    FILE_DUTY_REPORT = "file_duty_report"
 
 
 _CASEWORK = {
@@ -58,6 +60,7 @@ _CASEWORK = {
     Permission.READ_CASEWORK,
     Permission.SEARCH,
     Permission.READ_PUBLISHED_STATISTICS,
+    Permission.FILE_DUTY_REPORT,
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(

@@ -95,6 +95,13 @@ persons:
     sex: Sex
     postcode: Postcode
 """
+# the duty-report routing table the service over this world is given (CASEBRIDGE_DUTY_ROUTING):
+# districts of the synthetic forces (invented, like the forces), and Southmoor's
+DUTY_ROUTING = "duty_routing.csv"
+DUTY_DISTRICTS = (
+    ("NS1", NORTHSHIRE), ("EM1", "Eastmoor Constabulary"), ("WX1", "Westvale Police"),
+    ("SM1", PLANTED_AGENCY),
+)  # fmt: skip
 SOURCE = f"""
 [[sources]]
 key = "{PLANTED}"
@@ -128,6 +135,16 @@ def plant_source(root: Path) -> None:
     (root / "mappings" / "southmoor.yaml").write_text(MAPPING, encoding="utf-8")
     with (root / "casebridge.toml").open("a", encoding="utf-8") as settings:
         settings.write(SOURCE)
+    write_duty_routing(root)
+
+
+def write_duty_routing(root: Path) -> None:
+    """The world's postcode district -> force table for duty reports."""
+    with (root / DUTY_ROUTING).open("w", encoding="utf-8", newline="") as out:
+        out.write("# invented districts of the casework tests' invented forces\n")
+        writer = csv.writer(out)
+        writer.writerow(("postcode", "force"))
+        writer.writerows(DUTY_DISTRICTS)
 
 
 def run_stages(workspace: Workspace) -> None:
@@ -167,7 +184,11 @@ def copy_world(world: World, target: Path) -> World:
 def service(settings: ServiceSettings, world: World) -> FastAPI:
     """The service over ``world`` with the test's database; it looks for a new snapshot on
     every request."""
-    app = create_app(settings.model_copy(update={"workspace": world.root}))
+    # a world built by plant_source has its routing table; one built otherwise the shipped one
+    routing = world.root / DUTY_ROUTING if (world.root / DUTY_ROUTING).is_file() else None
+    app = create_app(
+        settings.model_copy(update={"workspace": world.root, "duty_routing_file": routing})
+    )
     app.state.snapshots.check_seconds = 0.0
     return app
 

@@ -56,6 +56,8 @@ from casebridge.web.permissions import (
 from casebridge.web.services.masking import PROTECTED_ROLES
 from tests.web.casework_world import World, built_world, serving, snapshot_rows
 from tests.web.support import FAST_HASHER, current_code, make_account
+from tests.web.test_duty_reports import FORM as DUTY_FORM
+from tests.web.test_duty_reports import report as duty_report
 
 # the account under test sees two police forces; the other agencies are outside its scope
 HOME = ("Eastmoor Constabulary", "Northshire Police")
@@ -72,9 +74,10 @@ PATH_KINDS = {
     "account_id": "account",
     "seq": "flag",
     "name": "static",
+    "reference": "duty_report",
 }
 # kinds that live in an agency's scope (an account is an administrator's, in no agency's)
-SCOPED_KINDS = frozenset({"person", "record", "event", "item", "network", "flag"})
+SCOPED_KINDS = frozenset({"person", "record", "event", "item", "network", "flag", "duty_report"})
 # ids that exist nowhere: the answer outside scope must be the answer to these
 NOWHERE = {
     "person": "PN9999999",
@@ -83,6 +86,7 @@ NOWHERE = {
     "item": "event:force_a:NO/SUCH/EVENT",
     "network": "N-PN9999999",
     "flag": "999999",
+    "duty_report": "DR-2000-00000000",
 }
 
 
@@ -299,6 +303,19 @@ def flagged_seq(app: FastAPI, scopes: tuple[str, ...], person: str) -> str:
     return str(seq)
 
 
+def filed_report(app: FastAPI, scopes: tuple[str, ...], postcode: str) -> str:
+    """The reference of a duty report a colleague seeing ``scopes`` filed about a child at
+    ``postcode`` (routed by the world's table: NS1 to Northshire, WX1 to Westvale)."""
+    colleague = signed_in(app, "supervisor", scopes)
+    with colleague.client as client:
+        answer = client.post(
+            "/api/duty-reports", json=duty_report(postcode), headers={CSRF_HEADER: colleague.csrf}
+        )
+    assert answer.status_code == 201, answer.text
+    reference: str = answer.json()["reference"]
+    return reference
+
+
 def new_account(app: FastAPI, scopes: tuple[str, ...]) -> str:
     """A fresh analyst account seeing ``scopes`` (an administrator's subject), by its id."""
     username, _, _ = make_account(app, "analyst", list(scopes))
@@ -416,6 +433,7 @@ class Cell:
     inside: bool
     flags: dict[bool, str]
     newcomers: dict[bool, Newcomer]
+    duty_reports: dict[bool, str] = field(default_factory=dict)
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -427,6 +445,8 @@ class Cell:
             return new_account(self.app, self.scopes)
         if kind == "flag":
             return self.flags[self.inside]
+        if kind == "duty_report":
+            return self.duty_reports[self.inside]
         ids = self.matrix.ids
         return (ids.inside if self.inside else ids.outside)[kind]
 
@@ -628,6 +648,14 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/statistics"): Example(),
     ("GET", "/statistics/report"): Example(),
     ("GET", "/statistics/internal-report"): Example(),
+    # duty reports: a report exists for its filer and the force it was routed to
+    ("POST", "/api/duty-reports"): Example(body=lambda c: duty_report()),
+    ("GET", "/api/duty-reports"): Example(),
+    ("GET", "/api/duty-reports/{reference}"): Example(),
+    ("GET", "/duty-reports/new"): Example(),
+    ("POST", "/duty-reports"): Example(form=lambda c: DUTY_FORM),
+    ("GET", "/duty-reports"): Example(),
+    ("GET", "/duty-reports/{reference}"): Example(),
 }
 PARAMETER = re.compile(r"\{([a-z_]+)(?::path)?\}")
 
@@ -817,13 +845,17 @@ def run_matrix(app: FastAPI, matrix: Matrix, role: str) -> Tally:
     # a colleague whose scope reaches beyond the home scope opens what only it can see: the
     # supervisor reviews that colleague's flags, but may not learn what the flag was about
     flagged_seq(app, (HOME[0], AWAY[0]), matrix.ids.outside["person"])
+    duty_reports = {
+        True: filed_report(app, HOME, "NS1 4QT"),
+        False: filed_report(app, AWAY, "WX1 2PR"),
+    }
     member = signed_in(app, role, HOME)
     newcomers = {inside: Newcomer(app, role, HOME if inside else AWAY) for inside in (True, False)}
     tally = Tally()
     with member.client:
         for method, path, permission in declared(app):
             for inside in (True, False):
-                cell = Cell(app, matrix, member, role, inside, flags, newcomers)
+                cell = Cell(app, matrix, member, role, inside, flags, newcomers, duty_reports)
                 run_cell(cell, method, path, permission, tally)
     return tally
 

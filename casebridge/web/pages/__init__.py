@@ -10,6 +10,7 @@ from casebridge.web.pages import (
     assets,
     audit,
     casework,
+    duty,
     networks,
     people,
     search,
@@ -35,4 +36,5 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(networks.router)
     app.include_router(search.router)
     app.include_router(statistics.router)
+    app.include_router(duty.router)
     install_error_pages(app, pages)

@@ -65,6 +65,7 @@ NAVIGATION = (
     NavLink("Networks", "/networks", Permission.READ_CASEWORK),
     NavLink("Search", "/search", Permission.SEARCH),
     NavLink("Statistics", "/statistics", Permission.READ_PUBLISHED_STATISTICS),
+    NavLink("Duty reports", "/duty-reports", Permission.READ_CASEWORK),
     NavLink("My account", "/account", Permission.OWN_ACCOUNT),
 )
 
