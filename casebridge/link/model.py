@@ -25,6 +25,7 @@ from casebridge.link.choices import (
     ModelChoices,
     within_dedupe_sources,
 )
+from casebridge.link.frequencies import MIDDLE_WITH_FORENAME
 from casebridge.link.prepare import IDENTIFIER_SCHEMES, LINK_INPUT, held_fields
 
 DIALECT = "duckdb"
@@ -329,7 +330,12 @@ def comparisons(
             output_column_name="middle_names",
             comparison_levels=[
                 cll.NullLevel("middle_names"),
-                cll.ExactMatchLevel("middle_names"),
+                # weighed by how common the middle name is among people of the same forename:
+                # a middle name nearly every woman of a custom holds (Thi, Kaur) says little
+                cll.ExactMatchLevel("middle_names").configure(
+                    tf_adjustment_column=MIDDLE_WITH_FORENAME,
+                    disable_tf_exact_match_detection=True,
+                ),
                 cll.JaroWinklerLevel("middle_names", 0.9),
                 cll.ElseLevel(),
             ],

@@ -29,6 +29,7 @@ from splink.internals.predict import predict_from_comparison_vectors_sqls_using_
 from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
 
 from casebridge.engine import Engine
+from casebridge.link.frequencies import MIDDLE_WITH_FORENAME, frequency_sql
 from casebridge.link.prepare import LINK_INPUT
 
 SCORE_INPUT = "cb_score_input"
@@ -60,10 +61,12 @@ def prepare_scoring(engine: Engine, linker: Linker) -> Scoring:
     for number, column in enumerate(sorted(columns, key=lambda c: c.unquote().name)):
         table = f"{TF_PREFIX}{number}"
         tables.append(table)
-        engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            + term_frequencies_for_single_column_sql(column, LINK_INPUT)
+        counted = (
+            frequency_sql(LINK_INPUT)  # a middle name's share given the forename
+            if column.unquote().name == MIDDLE_WITH_FORENAME
+            else term_frequencies_for_single_column_sql(column, LINK_INPUT)
         )
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {counted}")
         selected.append(f"t{number}.{column.tf_name}")
         joined.append(f"LEFT JOIN {table} t{number} ON t{number}.{column.name} = i.{column.name}")
     engine.execute(
