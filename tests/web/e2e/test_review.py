@@ -25,6 +25,7 @@ from tests.web.e2e.harness import (
     Server,
     Watch,
     require_browser,
+    screenshot,
     served_world,
     watch,
 )
@@ -149,19 +150,25 @@ def tab_to(page: Any, selector: str, limit: int = 150) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def file_duty_report(page: Any, server: Server, failures: list[str] | None = None) -> str:
+def file_duty_report(
+    page: Any, server: Server, failures: list[str] | None = None, postcode: str = "NS1 4QT"
+) -> str:
     """Open the duty-report form, send it once without the child's age (it comes back with
     the message beside the field), then complete it; return the receipt's reference. With
-    ``failures``, axe-core checks the form, the refused form, the receipt and the list."""
-    check = (lambda: check_accessibility(page, failures)) if failures is not None else (
-        lambda: None)  # fmt: skip
+    ``failures``, axe-core checks the form, the refused form, the receipt and the list. The
+    child lives at ``postcode`` (its district routes the report)."""
+
+    def check() -> None:
+        if failures is not None:
+            check_accessibility(page, failures)
+
     page.goto(server.url + "/duty-reports/new")
     check()
     for field, value in (
         ("#reporter_name", "Ada Whitlow"), ("#reporter_role", "teacher"),
         ("#reporter_organisation", "Fenby Academy"), ("#reporter_email", "a.w@fenby.example"),
         ("#child_forenames", "Lily"), ("#child_surname", "Quillfeather"),
-        ("#child_postcode", "NS1 4QT"), ("#concern_forenames-0", "Gareth"),
+        ("#child_postcode", postcode), ("#concern_forenames-0", "Gareth"),
         ("#concern_surname-0", "Brackenridge"), ("#concern_relationship-0", "mother's partner"),
         ("#disclosure", "Lily told me at break."), ("#disclosed_on", "2026-01-05"),
         ("#reported_on", "2026-01-05"),
@@ -172,6 +179,7 @@ def file_duty_report(page: Any, server: Server, failures: list[str] | None = Non
     page.click("#file-report")
     assert page.locator("#child_age-error").is_visible()
     check()
+    screenshot(page, "duty-report-refused")
     page.fill("#child_age", "13")
     page.click("#file-report")
     page.wait_for_url("**/duty-reports/DR-*")
