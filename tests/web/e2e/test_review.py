@@ -107,22 +107,27 @@ def walk_administration_and_audit(
         page = context.new_page()
         sign_in(page, server, name, password, secret, home="account")
         if role == "administrator":
-            for path in ("/admin/accounts", "/admin/accounts/new"):
+            for path, shot in (("/admin/accounts", "admin-accounts"),
+                               ("/admin/accounts/new", "admin-new-account")):  # fmt: skip
                 page.goto(server.url + path)
                 on_page(page)
+                screenshot(page, shot)
             page.fill("#username", f"made-by-{name}")
             page.locator("input[name=scopes]").first.check()
             page.get_by_role("button", name="Make the account").click()
             page.wait_for_selector("#one-time-password")
             on_page(page)
+            screenshot(page, "admin-one-time-password")
             page.goto(
                 server.url + page.locator("a[href^='/admin/accounts/']").first.get_attribute("href")
             )
             on_page(page)
+            screenshot(page, "admin-account")
         else:
             for path in ("/audit/trail", "/audit/trail?flagged=yes&page=1", "/audit/verify"):
                 page.goto(server.url + path)
                 on_page(page)
+            screenshot(page, "audit-verify")
         context.close()
         watches.append(seen)
     return watches
@@ -218,6 +223,7 @@ def visit_network_search_and_statistics(page: Any, server: Server, check: Any) -
         answer = page.goto(server.url + path)
         assert answer is not None and answer.status == 200, path
         check(page)
+        screenshot(page, path.strip("/").replace("/", "-"))
 
 
 def test_a_reviewer_signs_in_for_the_first_time_and_refers_an_item(
@@ -325,10 +331,12 @@ def test_every_page_passes_axe_core(
     check_accessibility(page, failures)
     page.get_by_role("button", name="Show me a new secret").click()
     check_accessibility(page, failures)
+    screenshot(page, "sign-in-enrol")  # the secret shown is this test account's own
     page.fill("#code", pyotp.TOTP(page.inner_text("#totp-secret").strip()).now())
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/sign-in/new-password")
     check_accessibility(page, failures)
+    screenshot(page, "sign-in-new-password")
     page.fill("#new_password", NEW_PASSWORD)
     page.fill("#repeated", NEW_PASSWORD)
     page.get_by_role("button", name="Save and continue").click()
@@ -344,9 +352,11 @@ def test_every_page_passes_axe_core(
         "/flags",
         person_path,
     ]
-    for path in links:
+    for path, shot in zip(links, ("record", "event", "account", None, "flags", None), strict=True):
         page.goto(server.url + path)
         check_accessibility(page, failures)
+        if shot:
+            screenshot(page, shot)
     page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
     check_accessibility(page, failures)
     visit_network_search_and_statistics(page, server, lambda p: check_accessibility(p, failures))
