@@ -80,9 +80,11 @@ $(VENDORED) &: package.json package-lock.json
 	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE.txt
 	touch $(VENDORED)
 
-# The report's screenshots in docs/ (700 and 1366 px wide), from a synthetic workspace.
-screenshots: $(STAMP) browser
+# The report's screenshots in docs/ (700 and 1366 px wide), from a synthetic workspace, and
+# the pages' (docs/pages/*.png, 1280 x 800), taken by the browser tests as they run.
+screenshots: $(STAMP) browser assets
 	$(BIN)/python -m tests.audit.browser docs
+	CASEBRIDGE_SCREENSHOTS=docs/pages $(BIN)/python -m pytest -q -p no:xdist tests/web/e2e
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py

@@ -1,5 +1,6 @@
-"""docs/pages.md names every page route with its permission, and the Makefile target it tells
-people to run exists."""
+"""docs/pages.md names every page route with its permission, and the Makefile targets it tells
+people to run exist; it shows every page screenshot, which the browser tests write only when
+asked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from casebridge.web.config import ServiceSettings
 from casebridge.web.permissions import Public, api_routes, permission_of
 from tests.web.casework_world import World, built_world, serving
+from tests.web.e2e.harness import SCREENSHOTS, VIEWPORT, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "pages.md").read_text(encoding="utf-8")
@@ -53,3 +55,48 @@ def test_the_makefile_has_the_assets_target_the_doc_names() -> None:
     assert "make assets" in DOC and re.search(r"^assets:", makefile, re.MULTILINE)
     assert re.search(r"^test: .*\bassets\b", makefile, re.MULTILINE)
     assert re.search(r"^demo: .*\bassets\b", makefile, re.MULTILINE)
+
+
+def test_the_doc_shows_every_page_screenshot_with_alt_text() -> None:
+    shown = re.findall(r"!\[([^\]]*)\]\(pages/([^)]+\.png)\)", DOC)
+    assert shown, "docs/pages.md shows no screenshot"
+    assert all(alt.strip() for alt, _ in shown), "a screenshot without alt text"
+    taken = sorted(path.name for path in (ROOT / "docs" / "pages").glob("*.png"))
+    assert sorted(name for _, name in shown) == taken
+    total = sum((ROOT / "docs" / "pages" / name).stat().st_size for name in taken)
+    assert total < 3_000_000, f"the page screenshots weigh {total} bytes; keep them under 3 MB"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^screenshots:.*?(?=^\S|\Z)", makefile, re.MULTILINE | re.DOTALL)
+    assert target and f"{SCREENSHOTS}=docs/pages" in target.group(0)
+    assert "tests/web/e2e" in target.group(0) and "make screenshots" in DOC
+
+
+class FakePage:
+    """What the screenshot helper asks of a Playwright page, recorded."""
+
+    viewport_size = VIEWPORT
+
+    def __init__(self) -> None:
+        self.taken: list[dict[str, object]] = []
+
+    def evaluate(self, script: str) -> object:
+        return 500 if "scrollHeight" in script else None
+
+    def screenshot(self, **options: object) -> None:
+        self.taken.append(options)
+
+
+def test_screenshots_are_written_only_into_the_folder_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = FakePage()
+    monkeypatch.delenv(SCREENSHOTS, raising=False)
+    screenshot(page, "queue")
+    assert page.taken == []
+    monkeypatch.setenv(SCREENSHOTS, str(tmp_path / "shots"))
+    screenshot(page, "queue")
+    assert page.taken == [{
+        "path": str(tmp_path / "shots" / "queue.png"),
+        "clip": {"x": 0, "y": 0, "width": 1280, "height": 500},  # a short page: its height
+        "animations": "disabled", "caret": "hide",
+    }]  # fmt: skip

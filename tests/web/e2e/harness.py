@@ -47,6 +47,10 @@ ROOT = Path(__file__).resolve().parents[3]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # what a Content-Security-Policy refusal says in chromium's console
 CSP_REFUSAL = re.compile(r"Content Security Policy", re.IGNORECASE)
+# names a folder: the browser tests then save a PNG of each page they visit there, for the docs
+# ('make screenshots' sets it to docs/pages); unset, nothing is written
+SCREENSHOTS = "CASEBRIDGE_SCREENSHOTS"
+VIEWPORT = {"width": 1280, "height": 800}
 
 
 def skip_or_fail(why: str) -> None:
@@ -115,6 +119,28 @@ def served_world(world: World, folder: Path) -> Iterator[Server]:
     finally:
         app.state.snapshots.close()
         app.state.engine.dispose()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the page as ``name``.png in the folder :data:`SCREENSHOTS` names, as a 1280 x 800
+    browser window shows it (only as tall as the page, when it is shorter); nothing without the
+    variable. Each page kind has one stable name (docs/pages.md shows them)."""
+    folder = os.environ.get(SCREENSHOTS, "").strip()
+    if not folder:
+        return
+    if page.viewport_size != VIEWPORT:
+        page.set_viewport_size(VIEWPORT)
+    page.evaluate("() => document.fonts.ready")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    shown = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": min(height, VIEWPORT["height"])}
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(Path(folder) / f"{name}.png"),
+        clip=shown,
+        animations="disabled",
+        caret="hide",
+    )
 
 
 @dataclass

@@ -25,6 +25,7 @@ from tests.web.e2e.harness import (
     Server,
     Watch,
     require_browser,
+    screenshot,
     served_world,
     watch,
 )
@@ -106,22 +107,27 @@ def walk_administration_and_audit(
         page = context.new_page()
         sign_in(page, server, name, password, secret, home="account")
         if role == "administrator":
-            for path in ("/admin/accounts", "/admin/accounts/new"):
+            for path, shot in (("/admin/accounts", "admin-accounts"),
+                               ("/admin/accounts/new", "admin-new-account")):  # fmt: skip
                 page.goto(server.url + path)
                 on_page(page)
+                screenshot(page, shot)
             page.fill("#username", f"made-by-{name}")
             page.locator("input[name=scopes]").first.check()
             page.get_by_role("button", name="Make the account").click()
             page.wait_for_selector("#one-time-password")
             on_page(page)
+            screenshot(page, "admin-one-time-password")
             page.goto(
                 server.url + page.locator("a[href^='/admin/accounts/']").first.get_attribute("href")
             )
             on_page(page)
+            screenshot(page, "admin-account")
         else:
             for path in ("/audit/trail", "/audit/trail?flagged=yes&page=1", "/audit/verify"):
                 page.goto(server.url + path)
                 on_page(page)
+            screenshot(page, "audit-verify")
         context.close()
         watches.append(seen)
     return watches
@@ -149,19 +155,25 @@ def tab_to(page: Any, selector: str, limit: int = 150) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def file_duty_report(page: Any, server: Server, failures: list[str] | None = None) -> str:
+def file_duty_report(
+    page: Any, server: Server, failures: list[str] | None = None, postcode: str = "NS1 4QT"
+) -> str:
     """Open the duty-report form, send it once without the child's age (it comes back with
     the message beside the field), then complete it; return the receipt's reference. With
-    ``failures``, axe-core checks the form, the refused form, the receipt and the list."""
-    check = (lambda: check_accessibility(page, failures)) if failures is not None else (
-        lambda: None)  # fmt: skip
+    ``failures``, axe-core checks the form, the refused form, the receipt and the list. The
+    child lives at ``postcode`` (its district routes the report)."""
+
+    def check() -> None:
+        if failures is not None:
+            check_accessibility(page, failures)
+
     page.goto(server.url + "/duty-reports/new")
     check()
     for field, value in (
         ("#reporter_name", "Ada Whitlow"), ("#reporter_role", "teacher"),
         ("#reporter_organisation", "Fenby Academy"), ("#reporter_email", "a.w@fenby.example"),
         ("#child_forenames", "Lily"), ("#child_surname", "Quillfeather"),
-        ("#child_postcode", "NS1 4QT"), ("#concern_forenames-0", "Gareth"),
+        ("#child_postcode", postcode), ("#concern_forenames-0", "Gareth"),
         ("#concern_surname-0", "Brackenridge"), ("#concern_relationship-0", "mother's partner"),
         ("#disclosure", "Lily told me at break."), ("#disclosed_on", "2026-01-05"),
         ("#reported_on", "2026-01-05"),
@@ -172,6 +184,7 @@ def file_duty_report(page: Any, server: Server, failures: list[str] | None = Non
     page.click("#file-report")
     assert page.locator("#child_age-error").is_visible()
     check()
+    screenshot(page, "duty-report-refused")
     page.fill("#child_age", "13")
     page.click("#file-report")
     page.wait_for_url("**/duty-reports/DR-*")
@@ -210,6 +223,7 @@ def visit_network_search_and_statistics(page: Any, server: Server, check: Any) -
         answer = page.goto(server.url + path)
         assert answer is not None and answer.status == 200, path
         check(page)
+        screenshot(page, path.strip("/").replace("/", "-"))
 
 
 def test_a_reviewer_signs_in_for_the_first_time_and_refers_an_item(
@@ -317,10 +331,12 @@ def test_every_page_passes_axe_core(
     check_accessibility(page, failures)
     page.get_by_role("button", name="Show me a new secret").click()
     check_accessibility(page, failures)
+    screenshot(page, "sign-in-enrol")  # the secret shown is this test account's own
     page.fill("#code", pyotp.TOTP(page.inner_text("#totp-secret").strip()).now())
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/sign-in/new-password")
     check_accessibility(page, failures)
+    screenshot(page, "sign-in-new-password")
     page.fill("#new_password", NEW_PASSWORD)
     page.fill("#repeated", NEW_PASSWORD)
     page.get_by_role("button", name="Save and continue").click()
@@ -336,9 +352,11 @@ def test_every_page_passes_axe_core(
         "/flags",
         person_path,
     ]
-    for path in links:
+    for path, shot in zip(links, ("record", "event", "account", None, "flags", None), strict=True):
         page.goto(server.url + path)
         check_accessibility(page, failures)
+        if shot:
+            screenshot(page, shot)
     page.goto(server.url + page.locator("a[href^='/pairs?']").first.get_attribute("href"))
     check_accessibility(page, failures)
     visit_network_search_and_statistics(page, server, lambda p: check_accessibility(p, failures))
