@@ -30,6 +30,8 @@ IN_USE = "the workspace database is in use by another casebridge process; wait f
 class Engine:
     """A DuckDB connection that records the portable SQL it runs."""
 
+    dialect = "duckdb"  # the dialect Splink writes for this engine (link/score.py)
+
     def __init__(self, database: Path | str = ":memory:", *, read_only: bool = False) -> None:
         """Open ``database``; read-only connections may share the file with each other, but
         not with a writer. A file another process holds is a :class:`WorkspaceError`."""
@@ -118,6 +120,17 @@ class Engine:
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
+
+    def splink_api(self) -> Any:
+        """Splink's database API over this engine (its DuckDB backend)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.connection)
+
+    def native_view(self, name: str, sql: str) -> None:
+        """A temporary view over a statement already in this engine's dialect (Splink's own,
+        written for :attr:`dialect`): not recorded, since it is not the stages' SQL."""
+        self.connection.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
 
     # Readers: engine-specific, not recorded -------------------------------------------------
 

@@ -33,6 +33,7 @@ from casebridge.link.prepare import LINK_INPUT
 
 SCORE_INPUT = "cb_score_input"
 TF_PREFIX = "cb_term_frequency_"
+TF_VIEW = "cb_term_frequency_counted"
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,13 @@ def prepare_scoring(engine: Engine, linker: Linker) -> Scoring:
     for number, column in enumerate(sorted(columns, key=lambda c: c.unquote().name)):
         table = f"{TF_PREFIX}{number}"
         tables.append(table)
-        engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            + term_frequencies_for_single_column_sql(column, LINK_INPUT)
-        )
-        selected.append(f"t{number}.{column.tf_name}")
-        joined.append(f"LEFT JOIN {table} t{number} ON t{number}.{column.name} = i.{column.name}")
+        # Splink's statement, in the engine's own dialect: read through a view
+        engine.native_view(TF_VIEW, term_frequencies_for_single_column_sql(column, LINK_INPUT))
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {TF_VIEW}")
+        engine.execute(f"DROP VIEW {TF_VIEW}")
+        plain = column.unquote()
+        selected.append(f't{number}."{plain.tf_name}"')
+        joined.append(f'LEFT JOIN {table} t{number} ON t{number}."{plain.name}" = i."{plain.name}"')
     engine.execute(
         f"CREATE OR REPLACE TEMP VIEW {SCORE_INPUT} AS SELECT {', '.join(selected)} "
         f"FROM {LINK_INPUT} i {' '.join(joined)}"
@@ -80,7 +82,8 @@ def drop_scoring(engine: Engine, scoring: Scoring) -> None:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-PAIRS = "cb_pairs_to_score"  # where the statement of :func:`scoring_sql` reads its pairs
+PAIRS = "cb_pairs_to_score"
+SCORING = "cb_scoring"  # the view of Splink's scoring statement over PAIRS  # where the statement of :func:`scoring_sql` reads its pairs
 
 
 def scoring_sql(linker: Linker) -> str:
@@ -131,7 +134,10 @@ def score(engine: Engine, sql: str, pairs: str, scored: str, floor: float | None
     kept = "" if weight is None else f" WHERE match_weight >= {weight}"
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {PAIRS} AS SELECT * FROM {pairs}")
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS SELECT * FROM ({sql}){kept}")
+        # Splink wrote ``sql`` in the engine's own dialect: a view over it, read in portable SQL
+        engine.native_view(SCORING, sql)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS SELECT * FROM {SCORING}{kept}")
     finally:
+        engine.execute(f"DROP VIEW IF EXISTS {SCORING}")
         engine.execute(f"DROP VIEW {PAIRS}")
     return scored
