@@ -82,8 +82,8 @@ def drop_scoring(engine: Engine, scoring: Scoring) -> None:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-PAIRS = "cb_pairs_to_score"
-SCORING = "cb_scoring"  # the view of Splink's scoring statement over PAIRS  # where the statement of :func:`scoring_sql` reads its pairs
+PAIRS = "cb_pairs_to_score"  # where the statement of :func:`scoring_sql` reads its pairs
+SCORING = "cb_scoring"  # the view of Splink's scoring statement over PAIRS
 
 
 def scoring_sql(linker: Linker) -> str:
