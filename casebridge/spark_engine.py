@@ -221,7 +221,7 @@ class SparkEngine(Engine):
         checkpoints = self._scratch / "checkpoints"
         checkpoints.mkdir(parents=True, exist_ok=True)
         self.spark.sparkContext.setCheckpointDir(str(checkpoints))
-        return SparkAPI(spark_session=self.spark, break_lineage_method="persist")
+        return SparkAPI(spark_session=self.spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
 
     def native_view(self, name: str, sql: str) -> None:
         """A temporary view over a statement already in Spark's dialect (Splink's own), made
@@ -292,7 +292,7 @@ class SparkEngine(Engine):
             return self.spark.sql(to_spark(tree))
         return None
 
-    def _select(self, tree: exp.Expression) -> DataFrame:
+    def _select(self, tree: exp.Expr) -> DataFrame:
         return self.spark.sql(to_spark(tree))
 
     def _create(self, tree: exp.Create) -> None:
@@ -526,23 +526,34 @@ class SparkEngine(Engine):
 # Translation ---------------------------------------------------------------------------------
 
 
-def to_spark(tree: exp.Expression) -> str:
+def to_spark(tree: exp.Expr) -> str:
     """A DuckDB-dialect expression as Spark SQL, with the cases sqlglot gets wrong fixed first
     (each has a test in ``tests/spark/test_adapter.py``)."""
-    aliases = {table.alias_or_name for table in tree.find_all(exp.Table)}
+    aliases = {table.alias_or_name for table in tree.find_all(exp.Table)} | {
+        query.alias for query in tree.find_all(exp.Subquery) if query.alias
+    }
     fixed = tree.copy().transform(lambda node: _by_hand(node, aliases))
     return fixed.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
-def _spark(template: str, **parts: exp.Expression) -> exp.Expression:
+def _spark(template: str, **parts: exp.Expr) -> exp.Expr:
     """A Spark expression from ``template``, its ``{name}`` holes filled with ``parts``."""
     filled = template.format(**{k: v.sql(dialect="spark") for k, v in parts.items()})
     return sqlglot.parse_one(filled, read="spark")
 
 
-def _by_hand(node: exp.Expression, aliases: set[str]) -> exp.Expression:
+def _by_hand(node: exp.Expr, aliases: set[str]) -> exp.Expr:
     """One node translated by hand where sqlglot leaves a DuckDB function Spark lacks."""
     name = node.name.upper() if isinstance(node, exp.Anonymous) else ""
+    aggregate = node.this if isinstance(node, exp.Filter) else node
+    if isinstance(aggregate, exp.ArrayAgg) and not aggregate.meta.get("cb_empty_is_null"):
+        # DuckDB's list() of no rows is NULL; Spark's collect_list is an empty array
+        if isinstance(node, exp.ArrayAgg) and isinstance(node.parent, exp.Filter):
+            return node  # wrapped with its FILTER
+        held = node.copy()
+        (held.this if isinstance(held, exp.Filter) else held).meta["cb_empty_is_null"] = True
+        empty = exp.EQ(this=exp.func("size", held.copy()), expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.null())], default=held)
     if name == "JSON_VALID":
         # DuckDB: the text is one JSON value. Spark's parser is as strict, but for text after
         # a complete value, which it ignores (docs/scale.md)
@@ -564,11 +575,11 @@ def _by_hand(node: exp.Expression, aliases: set[str]) -> exp.Expression:
     return node
 
 
-def _bind(tree: exp.Expression, params: list[object]) -> exp.Expression:
+def _bind(tree: exp.Expr, params: list[object]) -> exp.Expr:
     """The statement with each ``?`` replaced by a literal of its value, in order."""
     values = iter(params)
 
-    def replace(node: exp.Expression) -> exp.Expression:
+    def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder):
             return _literal(next(values))
         return node
@@ -579,7 +590,7 @@ def _bind(tree: exp.Expression, params: list[object]) -> exp.Expression:
     return bound
 
 
-def _literal(value: object) -> exp.Expression:
+def _literal(value: object) -> exp.Expr:
     if value is None:
         return exp.null()
     if isinstance(value, bool):
