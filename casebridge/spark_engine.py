@@ -1,7 +1,8 @@
 """The Spark engine: the same interface as :class:`casebridge.engine.Engine`, over a SparkSession.
 
 Stages hand it the same statements, in DuckDB's dialect; this adapter holds every difference
-between the engines (``docs/scale.md`` lists them, ``tests/spark/test_adapter.py`` tests each):
+between the engines (``docs/workspace.md``, Engines, lists them; ``tests/spark/test_adapter.py``
+tests each):
 
 - Statements are transpiled with sqlglot (DuckDB to Spark). Parameter markers (``?``) are
   replaced by literals of the values before transpiling (Spark's own markers do not reach DDL).
@@ -10,10 +11,11 @@ between the engines (``docs/scale.md`` lists them, ``tests/spark/test_adapter.py
   over those files. ``CREATE TABLE … AS`` writes one segment; ``INSERT`` adds one; ``DELETE``
   and ``UPDATE`` (which Spark cannot do on Parquet) write the rows that stay as a new segment
   in place of the old. ``transaction()`` writes ``catalogue.json`` once, at its end: on an
-  error the catalogue is as it was and the new segments are removed.
-- A temporary table (``CREATE TEMP TABLE``) is the query's rows held by Spark (a local
-  checkpoint, so that it no longer depends on the tables it was made from, as DuckDB's copy
-  does not); a temporary view is Spark's temporary view.
+  error the catalogue is as it was (changed rows are written only at its end; files no table
+  names any more are removed when the engine closes).
+- A temporary table (``CREATE TEMP TABLE``) is the query's rows cached by Spark; its plan reads
+  only files and held rows that never change, so later changes to the tables it was made from
+  do not reach it, as they do not reach DuckDB's copy. A temporary view is Spark's own.
 - Reading extracts (CSV, text lines) is done by an in-memory DuckDB on the driver, exactly as
   the DuckDB engine reads them, and the rows are handed to Spark: the extract files are on the
   machine that runs casebridge.
@@ -556,7 +558,7 @@ def _by_hand(node: exp.Expr, aliases: set[str]) -> exp.Expr:
         return exp.Case(ifs=[exp.If(this=empty, true=exp.null())], default=held)
     if name == "JSON_VALID":
         # DuckDB: the text is one JSON value. Spark's parser is as strict, but for text after
-        # a complete value, which it ignores (docs/scale.md)
+        # a complete value, which it ignores (docs/workspace.md, Engines)
         return _spark("(try_parse_json({x}) IS NOT NULL)", x=node.expressions[0])
     if isinstance(node, exp.JSONType):
         # DuckDB names every JSON type; the stages ask only for ARRAY and OBJECT. A missing
