@@ -54,7 +54,7 @@ postgresql:
 	    echo "note: PostgreSQL is not installed; run 'sudo make test' to test the service on PostgreSQL too"; \
 	  fi; }
 
-# Debian's Java runtime, for the Spark engine's tests (tests/spark: a local Spark from pyspark).
+# Debian's Java runtime, for the Spark engine's tests (tests/spark_engine: a local Spark from pyspark).
 # Installing needs root; elsewhere those tests are skipped with a note (under CI they fail).
 java:
 	@command -v java >/dev/null 2>&1 || { \

@@ -1,7 +1,7 @@
 """The Spark engine: the same interface as :class:`casebridge.engine.Engine`, over a SparkSession.
 
 Stages hand it the same statements, in DuckDB's dialect; this adapter holds every difference
-between the engines (``docs/workspace.md``, Engines, lists them; ``tests/spark/test_adapter.py``
+between the engines (``docs/workspace.md``, Engines, lists them; ``tests/spark_engine/test_adapter.py``
 tests each):
 
 - Statements are transpiled with sqlglot (DuckDB to Spark). Parameter markers (``?``) are
@@ -530,7 +530,7 @@ class SparkEngine(Engine):
 
 def to_spark(tree: exp.Expr) -> str:
     """A DuckDB-dialect expression as Spark SQL, with the cases sqlglot gets wrong fixed first
-    (each has a test in ``tests/spark/test_adapter.py``)."""
+    (each has a test in ``tests/spark_engine/test_adapter.py``)."""
     aliases = {table.alias_or_name for table in tree.find_all(exp.Table)} | {
         query.alias for query in tree.find_all(exp.Subquery) if query.alias
     }
