@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck browser postgresql java screenshots lock bench clean
+.PHONY: demo test check lint typecheck browser postgresql java assets screenshots lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -13,10 +13,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) assets
 	$(BIN)/casebridge demo
 
-test: check browser postgresql java
+test: check browser postgresql java assets
 	$(BIN)/python -m pytest -q -n 2
 
 check: lint typecheck
@@ -65,6 +65,32 @@ java:
 	    echo "note: Java is not installed; run 'sudo make test' to test the Spark engine too"; \
 	  fi; }
 
+# The pages' browser libraries (htmx, Cytoscape.js) and the accessibility checker the browser
+# tests inject (axe-core), from the npm registry at the versions package-lock.json pins. 'npm ci'
+# installs exactly those into node_modules/; their dist files are then copied into the package
+# (casebridge/web/static/vendor/, git-ignored), which the service serves from its own origin.
+# Needs npm (Debian's nodejs and npm packages; installed here when run as root).
+VENDOR := casebridge/web/static/vendor
+VENDORED := $(VENDOR)/htmx.min.js $(VENDOR)/cytoscape.min.js
+
+assets: $(VENDORED)
+
+$(VENDORED) &: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends nodejs npm >/dev/null; \
+	  else \
+	    echo "error: npm is not installed; run 'sudo apt-get install nodejs npm', then 'make assets'"; exit 1; \
+	  fi; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/htmx.org/LICENSE $(VENDOR)/htmx.LICENSE.txt
+	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
+	cp node_modules/cytoscape/LICENSE $(VENDOR)/cytoscape.LICENSE.txt
+	touch $(VENDORED)
+
 # The report's screenshots in docs/ (700 and 1366 px wide), from a synthetic workspace.
 screenshots: $(STAMP) browser
 	$(BIN)/python -m tests.audit.browser docs
@@ -82,4 +108,4 @@ lock:
 	/tmp/casebridge-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info node_modules $(VENDOR)

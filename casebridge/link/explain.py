@@ -55,7 +55,12 @@ def explain_pair(
             f"{first} and {second} were not scored together: no blocking rule compared them, or "
             f"their match probability was below the review floor ({REVIEW_FLOOR})"
         )
-    row = found.row(0, named=True)
+    return explain_row(model, found.row(0, named=True))
+
+
+def explain_row(model: dict[str, Any], row: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(comparison, level, match weight) rows for a match_pair row already read (the review
+    service has it in hand), the prior first, total last."""
     prior = model["probability_two_random_records_match"]
     rows = [("prior", "two records chosen at random", math.log2(prior / (1 - prior)))]
     for name, levels in level_labels(model).items():

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebridge.errors import CasebridgeError, UsageError
-from casebridge.link.explain import explain_pair
+from casebridge.link.explain import explain_row
 from casebridge.web import trail
 from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
@@ -32,6 +32,7 @@ from casebridge.web.models import AccountScope, Assignment, ItemStatus, Judgemen
 from casebridge.web.permissions import Permission, Role, allowed
 from casebridge.web.services import operational, reads, shapes
 from casebridge.web.services.exports import ExportedFile, export_network
+from casebridge.web.services.facets import FacetCount, queue_facets
 from casebridge.web.services.masking import PROTECTED_ROLES
 from casebridge.web.services.schemas import (
     AssignmentChange,
@@ -44,7 +45,6 @@ from casebridge.web.services.schemas import (
     JudgementIn,
     JudgementOut,
     NetworkDetail,
-    NetworkMember,
     NetworkPage,
     NoteIn,
     NoteOut,
@@ -121,6 +121,30 @@ STAGE_OF = {
     "person": "link", "person_link": "link", "network": "networks",
     "network_member": "networks", "network_edge": "networks",
 }  # fmt: skip
+
+
+# trail subject kinds that live in an agency's scope (the kinds casework entries name)
+SCOPED_SUBJECTS = frozenset(reads.VISIBLE_KINDS)
+
+
+def subjects_shown(
+    principal: Principal, reader: SnapshotReader, subjects: list[tuple[str | None, list[str]]]
+) -> list[bool]:
+    """For each (kind, ids) a trail entry is about, whether it names nothing the principal's
+    scopes hide: no id that the snapshot holds outside them. A kind that lives in no agency's
+    scope (an account, say) and an id the snapshot no longer holds (a person renumbered by a
+    later link) hide nothing."""
+    params: dict[str, object] = {"scopes": sorted(principal.scopes)}
+    wanted: dict[str, set[str]] = {}
+    for kind, ids in subjects:
+        if kind in SCOPED_SUBJECTS:
+            wanted.setdefault(kind, set()).update(ids)
+    hidden = {
+        kind: {i for i, shown in reads.visibility(reader, params, kind, sorted(ids)).items()
+               if not shown}
+        for kind, ids in wanted.items()
+    }  # fmt: skip
+    return [not hidden.get(kind or "", set()) & set(ids) for kind, ids in subjects]
 
 
 @dataclass
@@ -224,6 +248,15 @@ class Access:
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
             items=items,
         )  # fmt: skip
+
+    def queue_facets(self, chosen: reads.QueueFilter) -> list[FacetCount]:
+        """How many of the items ``chosen`` selects fall under each rule, status, agency,
+        assignee and year: counts only, no ids (not trailed; the queue page is)."""
+        self._require(Permission.READ_CASEWORK)
+        self._needs("review_item", "review_reason", "review_evidence")
+        with self.sessions() as session:
+            casework = operational.statuses(session), operational.assignees(session)
+        return queue_facets(self.reader, self.params, casework, chosen, self.principal.account_id)
 
     def _item_row(self, item_id: str) -> reads.Row:
         self._needs("review_item", "review_reason", "review_evidence")
@@ -411,7 +444,7 @@ class Access:
             values, masked = shapes.compared_values(
                 scored, scored["record_l"] == first, hide_first, hide_second
             )
-            comparisons = self._comparisons(first, second)
+            comparisons = self._comparisons(scored)
         left, right = sorted((first, second))
         with transaction(self.sessions) as session:
             judgements = operational.judgements_on(session, left, right)
@@ -428,12 +461,14 @@ class Access:
             judgements=[shapes.judgement(j) for j in judgements],
         )  # fmt: skip
 
-    def _comparisons(self, first: str, second: str) -> list[Comparison]:
+    def _comparisons(self, scored: reads.Row) -> list[Comparison]:
+        """The scored pair's weights, comparison by comparison (as ``casebridge link
+        explain``), from its row already read."""
         model = self.reader.snapshot.model
         if model is None:
             return []
         try:
-            rows = explain_pair(self.reader, model, first, second)
+            rows = explain_row(model, scored)
         except (UsageError, KeyError):
             return []
         return [Comparison(comparison=c, level=str(lv), weight=float(w)) for c, lv, w in rows]
@@ -459,7 +494,9 @@ class Access:
         self._require(Permission.READ_CASEWORK)
         self._needs("network", "network_member")
         total, rows = reads.networks(self.reader, self.params, page, page_size)
-        found = [shapes.network(r) for r in rows]
+        central = sorted({p for r in rows for p in r["central_suspects"] or []})
+        shown = reads.visible_ids(self.reader, self.params, "person", central)
+        found = [shapes.network(r, shown) for r in rows]
         self._trail_read("casework.read_networks", "network", [n.network_id for n in found])
         return NetworkPage(
             snapshot=self.reader.snapshot.name, total=total, page=page, page_size=page_size,
@@ -473,27 +510,41 @@ class Access:
             raise NotFoundError(NOT_FOUND)
         return row
 
+    def _network_view(
+        self, network_id: str
+    ) -> tuple[list[reads.Row], list[reads.Row], shapes.NetworkView]:
+        """A network's members and ties, and how the principal's scopes show them: members
+        outside the scopes withheld, events outside them left out (outside its scope nothing
+        exists, a visible network's other members included)."""
+        members = reads.network_members(self.reader, self.params, network_id)
+        edges = reads.network_edges(self.reader, network_id)
+        events = sorted({e for edge in edges for e in edge["events"] or []})
+        shown = reads.visible_ids(self.reader, self.params, "event", events)
+        return members, edges, shapes.NetworkView(shapes.member_names(members), frozenset(shown))
+
     def network(self, network_id: str) -> NetworkDetail:
         """A network: its members with roles and centrality, and its ties."""
         self._require(Permission.READ_CASEWORK)
         row = self._network_row(network_id)
         flagged = self._break_glass(("network", network_id))
-        members = reads.network_members(self.reader, self.params, network_id)
-        edges = reads.network_edges(self.reader, network_id)
+        members, edges, view = self._network_view(network_id)
         self._trail_read("casework.read_network", "network", [network_id], flagged)
+        shown = {person for person, name in view.names.items() if person == name}
         return NetworkDetail(
             snapshot=self.reader.snapshot.name,
-            network=shapes.network(row),
-            members=[NetworkMember(**m) for m in members],
-            edges=[shapes.network_edge(e) for e in edges],
+            network=shapes.network(row, shown),
+            members=[shapes.network_member(m, view) for m in members],
+            edges=[shapes.network_edge(e, view) for e in edges],
         )
 
     def export_network(self, network_id: str, kind: str) -> ExportedFile:
-        """A network as GraphML, GEXF or i2 CSV (a person-level export: trailed as one)."""
+        """A network as GraphML, GEXF or i2 CSV (a person-level export: trailed as one), its
+        members and events outside the principal's scopes withheld as in :meth:`network`."""
         self._require(Permission.EXPORT_NETWORKS)
         self._network_row(network_id)
         flagged = self._break_glass(("network", network_id))
-        exported = export_network(self.reader, network_id, kind)
+        _, _, view = self._network_view(network_id)
+        exported = export_network(self.reader, network_id, kind, view)
         self._trail_read("casework.export_network", "network", [network_id], flagged)
         return exported
 

@@ -26,6 +26,9 @@ class ServiceSettings(BaseModel):
     secure_cookies: bool = True
     idle_minutes: int = Field(default=30, gt=0)
     absolute_hours: int = Field(default=10, gt=0)
+    # requests worked on at once (the rest wait their turn): each runs in a thread, and more
+    # threads than this on a few cores only contend for Python's lock and the database's
+    worker_threads: int = Field(default=8, gt=0, le=256)
     # a signed checkpoint of the trail after this many entries
     checkpoint_every: int = Field(default=100, gt=0)
     # failed logins before an account is locked, and for how long

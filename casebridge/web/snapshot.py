@@ -35,6 +35,7 @@ import duckdb
 from casebridge.engine import Engine
 from casebridge.errors import CasebridgeError
 from casebridge.link.saved import MODEL_FILE
+from casebridge.web.services.scope import SCOPE_TABLES
 from casebridge.workspace import (
     OWNER_ONLY_FILE,
     OWNER_ONLY_FOLDER,
@@ -52,6 +53,20 @@ MODEL = "linkage_model.json"
 ABOUT = "published.json"
 # the current snapshot and two before it: a request in flight on the one before never loses it
 KEEP = 3
+# the columns the service looks things up by: indexed in each snapshot (the copy, never the
+# workspace's database), so a request for one id probes an index instead of scanning the table
+LOOKUPS = (
+    ("person", "person_id"), ("person_record", "record_id"), ("person_link", "record_id"),
+    ("person_link", "person_id"), ("person_observation", "record_id"),
+    ("involvement", "record_id"), ("involvement", "event_id"), ("event", "event_id"),
+    ("identifier", "record_id"), ("match_pair", "record_l"), ("match_pair", "record_r"),
+    ("review_item", "item_id"), ("review_item", "event_id"), ("review_item", "person_id"),
+    ("review_reason", "item_id"), ("review_evidence", "item_id"), ("network", "network_id"),
+    ("network_member", "network_id"), ("network_member", "person_id"),
+    ("network_edge", "network_id"), ("cb_scope_person", "person_id"),
+    ("cb_scope_record", "record_id"), ("cb_scope_event", "event_id"),
+    ("cb_scope_item", "item_id"), ("cb_scope_network", "network_id"),
+)  # fmt: skip
 CHECK_SECONDS = 1.0
 PARAMETER = re.compile(r"\$([a-z_]+)")
 
@@ -95,6 +110,7 @@ def publish_snapshot(workspace: Path) -> str | None:
         folder.mkdir(mode=OWNER_ONLY_FOLDER, exist_ok=True)
         target = _claim_folder(folder)
         _copy_database(database, target)
+        _prepare_copy(target / DATABASE)
         _copy_model(workspace, target)
         _write_about(target)
         _point_at(folder, target.name)
@@ -102,6 +118,11 @@ def publish_snapshot(workspace: Path) -> str | None:
         raise SnapshotError(
             f"the results are written but could not be published to {folder} "
             f"({exc.strerror}); free some space or fix its permissions and run the command again"
+        ) from None
+    except duckdb.Error:
+        raise SnapshotError(
+            f"the results are written but their copy in {folder} could not be indexed; "
+            "free some space and run the command again"
         ) from None
     _prune(folder, keep=KEEP)
     logger.info("published snapshot %s", target.name)
@@ -146,6 +167,40 @@ def _copy_database(database: Path, target: Path) -> None:
                 _copy_file(source, target / (DATABASE + suffix))
     finally:
         holder.close()
+
+
+def _prepare_copy(copy: Path) -> None:
+    """Add the agency scope's tables to the copy (``services/scope.py``, those whose tables it
+    has) and index its :data:`LOOKUPS`, then flush it to disk."""
+    connection = duckdb.connect(str(copy))
+    try:
+        for name, needs, query in SCOPE_TABLES:
+            if set(needs) <= _tables(connection):
+                connection.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
+        present = {
+            (str(table), str(column))
+            for table, column in connection.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        for table, column in LOOKUPS:
+            if (table, column) in present:
+                connection.execute(
+                    f'CREATE INDEX IF NOT EXISTS "cb_{table}_{column}" ON "{table}" ("{column}")'
+                )
+        connection.execute("CHECKPOINT")
+    finally:
+        connection.close()
+    copy.chmod(OWNER_ONLY_FILE)
+    _flush(copy)
+
+
+def _tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = connection.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    return {str(row[0]) for row in rows}
 
 
 def _copy_file(source: Path, target: Path) -> None:
@@ -204,15 +259,30 @@ def _prune(folder: Path, keep: int) -> None:
 
 
 def ensure_snapshot(workspace: Path) -> str | None:
-    """Publish a first snapshot for a workspace that has a database but none yet (one run by
-    an older casebridge); nothing when a writer holds the database now."""
-    if current_name(workspace) is not None:
-        return current_name(workspace)
+    """Publish a snapshot for a workspace that has a database but none yet (one run by an older
+    casebridge), or whose current snapshot lacks the agency scope's tables (published by an
+    older casebridge); nothing when a writer holds the database now."""
+    name = current_name(workspace)
+    if name is not None and _prepared(snapshots_folder(workspace) / name / DATABASE):
+        return name
     try:
         return publish_snapshot(workspace)
     except CasebridgeError:
-        logger.warning("no snapshot published yet and the workspace is in use; run a stage")
-        return None
+        logger.warning("no current snapshot published yet and the workspace is in use")
+        return name
+
+
+def _prepared(database: Path) -> bool:
+    """Whether a snapshot has its scope tables (or has no persons to scope yet)."""
+    try:
+        connection = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        tables = _tables(connection)
+    finally:
+        connection.close()
+    return "cb_scope_person" in tables or "person_link" not in tables
 
 
 @dataclass
@@ -236,6 +306,9 @@ class Snapshot:
 def open_snapshot(folder: Path) -> Snapshot:
     """Open the snapshot in ``folder`` read-only, with its model and its list of tables."""
     connection = duckdb.connect(str(folder / DATABASE), read_only=True)
+    # one thread a query: a request's queries are small lookups, and requests run side by side
+    # (a query split over threads pays more in handing work over than it saves)
+    connection.execute("SET threads = 1")
     tables = frozenset(
         row[0]
         for row in connection.execute(
@@ -283,6 +356,7 @@ class SnapshotStore:
     _current: Snapshot | None = field(default=None, init=False)
     _checked_at: float = field(default=float("-inf"), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _opening: bool = field(default=False, init=False)
 
     @contextmanager
     def reading(self) -> Iterator[SnapshotReader]:
@@ -297,8 +371,8 @@ class SnapshotStore:
             self._release(snapshot)
 
     def _lease(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        self._refresh()
         with self._lock:
-            self._refresh()
             snapshot = self._current
             if snapshot is None:
                 raise NoSnapshotError(
@@ -314,18 +388,41 @@ class SnapshotStore:
                 snapshot.close()
 
     def _refresh(self) -> None:
-        """Switch to the snapshot ``CURRENT`` names, if it changed (called under the lock)."""
-        now = time.monotonic()
-        if self._current is not None and now - self._checked_at < self.check_seconds:
-            return
-        self._checked_at = now
-        name = current_name(self.workspace)
-        if name is None or (self._current is not None and self._current.name == name):
-            return
+        """Switch to the snapshot ``CURRENT`` names, if it changed. Opening one takes a while
+        (a large database, its indexes): the request that finds it opens it while the others go
+        on reading the one before, so a publish never stalls the service. (With none open yet,
+        every request waits for the first.)"""
+        with self._lock:
+            now = time.monotonic()
+            if self._current is not None and (
+                self._opening or now - self._checked_at < self.check_seconds
+            ):
+                return
+            self._checked_at = now
+            name = current_name(self.workspace)
+            if name is None or (self._current is not None and self._current.name == name):
+                return
+            if self._current is None:
+                self._switch_to(self._open(name))
+                return
+            self._opening = True
         try:
-            fresh = open_snapshot(snapshots_folder(self.workspace) / name)
+            fresh = self._open(name)
+        finally:
+            with self._lock:
+                self._opening = False
+                self._switch_to(fresh)
+
+    def _open(self, name: str) -> Snapshot | None:
+        try:
+            return open_snapshot(snapshots_folder(self.workspace) / name)
         except (duckdb.Error, OSError, ValueError):
             logger.warning("snapshot %s could not be opened; still serving the one before", name)
+            return None
+
+    def _switch_to(self, fresh: Snapshot | None) -> None:
+        """Make ``fresh`` current, retiring the one before (called under the lock)."""
+        if fresh is None:
             return
         old, self._current = self._current, fresh
         if old is not None:
@@ -335,8 +432,8 @@ class SnapshotStore:
 
     def current(self) -> Snapshot | None:
         """The snapshot new requests read (after a check of ``CURRENT``)."""
+        self._refresh()
         with self._lock:
-            self._refresh()
             return self._current
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -142,11 +142,21 @@ def consistency_proof(session: Session, first: int, second: int | None) -> Consi
     return ConsistencyProof(first, size, tree.root(first), tree.root(size), proof)
 
 
+# which of some entries a supervisor may see what they are about (the casework scope's verdict)
+Shown = Callable[[Sequence[TrailEntry]], set[int]]
+
+
+def everything(entries: Sequence[TrailEntry]) -> set[int]:
+    """Every entry's number: no scope narrows what the entries are about."""
+    return {entry.seq for entry in entries}
+
+
 def flagged_entries(
-    session: Session, supervisor: Principal, reviewed: bool | None
+    session: Session, supervisor: Principal, reviewed: bool | None, shown: Shown = everything
 ) -> list[tuple[TrailEntry, FlagReview | None]]:
     """Flagged (break-glass) entries by accounts that share an agency with ``supervisor``,
-    each with its review if it has one."""
+    each with its review if it has one; only those about what the supervisor's own scopes show
+    (``shown``: a colleague whose scope reaches further may open what they may not)."""
     query = (
         select(TrailEntry, FlagReview)
         .outerjoin(FlagReview, FlagReview.trail_seq == TrailEntry.seq)
@@ -155,15 +165,20 @@ def flagged_entries(
     )
     if reviewed is not None:
         query = query.where(FlagReview.id.is_not(None) if reviewed else FlagReview.id.is_(None))
-    return [(entry, review) for entry, review in session.execute(query)]
+    found = [(entry, review) for entry, review in session.execute(query)]
+    seen = shown([entry for entry, _ in found])
+    return [(entry, review) for entry, review in found if entry.seq in seen]
 
 
 def _colleagues(supervisor: Principal) -> Select[int]:
     return select(AccountScope.account_id).where(AccountScope.agency.in_(supervisor.scopes))
 
 
-def review_flag(session: Session, supervisor: Principal, seq: int, outcome: str) -> FlagReview:
-    """Record that ``supervisor`` looked at flagged entry ``seq``: a review row, and an entry."""
+def review_flag(
+    session: Session, supervisor: Principal, seq: int, outcome: str, shown: Shown = everything
+) -> FlagReview:
+    """Record that ``supervisor`` looked at flagged entry ``seq``: a review row, and an entry.
+    An entry about what ``shown`` says the supervisor may not see is as one that is not there."""
     entry = session.scalars(
         select(TrailEntry).where(
             TrailEntry.seq == seq,
@@ -171,7 +186,7 @@ def review_flag(session: Session, supervisor: Principal, seq: int, outcome: str)
             TrailEntry.account_id.in_(_colleagues(supervisor)),
         )
     ).one_or_none()
-    if entry is None:
+    if entry is None or entry.seq not in shown([entry]):
         raise TrailRequestError("no flagged entry with that number in your agencies")
     if session.scalar(select(FlagReview.id).where(FlagReview.trail_seq == seq)) is not None:
         raise FlagAlreadyReviewedError("that flagged entry has been reviewed already")

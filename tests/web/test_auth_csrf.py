@@ -133,5 +133,14 @@ def test_the_public_routes_are_health_and_the_sign_in_steps(app: FastAPI) -> Non
         "/api/auth/new-password",
         "/api/auth/session",
         "/api/auth/logout",
+        # the pages' sign-in steps, the start page that sends a browser to its next step, and
+        # the pages' static files (casebridge/web/pages/)
+        "/",
+        "/sign-in",
+        "/sign-in/enrol",
+        "/sign-in/code",
+        "/sign-in/new-password",
+        "/sign-out",
+        "/static/{name:path}",
     }
     assert PUBLIC.permission is None

@@ -17,6 +17,7 @@ from casebridge.cli import app as cli
 from casebridge.screen.rules import load_rules
 from casebridge.screen.run import screen
 from casebridge.web.config import ServiceSettings
+from casebridge.web.services.scope import SCOPE_TABLES
 from casebridge.web.snapshot import (
     CURRENT,
     DATABASE,
@@ -26,6 +27,7 @@ from casebridge.web.snapshot import (
     SnapshotError,
     SnapshotStore,
     current_name,
+    ensure_snapshot,
     publish_snapshot,
     snapshots_folder,
 )
@@ -69,18 +71,59 @@ def _fewer_items(world: World) -> int:
         engine.close()
 
 
+def tables_of(database: Path) -> dict[str, int]:
+    """Each table of a database and its number of rows."""
+    connection = duckdb.connect(str(database), read_only=True)
+    try:
+        names = [
+            r[0] for r in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        ]
+        return {n: connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        connection.close()
+
+
 def test_a_publish_copies_the_database_and_model_and_switches_the_pointer(copied: World) -> None:
     before = current_name(copied.root)
     name = publish_snapshot(copied.root)
     folder = snapshots_folder(copied.root)
     assert name is not None and name != before and name > (before or "")
     assert (folder / CURRENT).read_text(encoding="utf-8").strip() == name
-    assert (folder / name / DATABASE).stat().st_size == copied.workspace.database.stat().st_size
+    published, written = tables_of(folder / name / DATABASE), tables_of(copied.workspace.database)
+    # the copy holds every table as written, and the agency scope's tables beside them
+    assert {t: published[t] for t in written} == written
+    assert set(published) - set(written) == {name for name, _, _ in SCOPE_TABLES}
+    indexed = duckdb.connect(str(folder / name / DATABASE), read_only=True)
+    try:  # the copy, not the workspace's database, has its lookups indexed
+        indexes = {
+            r[0] for r in indexed.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+        }
+    finally:
+        indexed.close()
+    assert {"cb_person_person_id", "cb_person_record_record_id"} <= indexes
     assert (folder / name / MODEL).is_file()
     assert not list(folder.glob("**/*.partial")) and not list(folder.glob("*.tmp"))
     # personal data: readable by its owner only, whatever the umask
     for path in (folder, folder / name, folder / name / DATABASE, folder / CURRENT):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+
+
+def test_a_snapshot_without_the_scope_tables_is_published_again(copied: World) -> None:
+    old = publish_snapshot(copied.root)
+    assert old is not None
+    database = snapshots_folder(copied.root) / old / DATABASE
+    older = duckdb.connect(str(database))  # as an older casebridge published it
+    try:
+        for name, _, _ in SCOPE_TABLES:
+            older.execute(f'DROP TABLE "{name}"')
+    finally:
+        older.close()
+    fresh = ensure_snapshot(copied.root)
+    assert fresh is not None and fresh > old
+    assert set(tables_of(snapshots_folder(copied.root) / fresh / DATABASE)) >= {
+        name for name, _, _ in SCOPE_TABLES
+    }
+    assert ensure_snapshot(copied.root) == fresh  # prepared: left alone
 
 
 def test_only_the_newest_snapshots_are_kept(copied: World) -> None:

@@ -23,9 +23,10 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import Account, AccountScope, utc_now
 from casebridge.web.permissions import Permission, Requires, Role
+from casebridge.web.refusals import UNPROCESSABLE
 from casebridge.web.trail import record
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], responses=UNPROCESSABLE)
 
 OwnAccount = Annotated[Principal, Depends(Requires(Permission.OWN_ACCOUNT))]
 Administrator = Annotated[Principal, Depends(Requires(Permission.MANAGE_ACCOUNTS))]

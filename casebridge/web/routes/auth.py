@@ -28,8 +28,9 @@ from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import WebSession, utc_now
 from casebridge.web.permissions import PUBLIC
+from casebridge.web.refusals import UNPROCESSABLE
 
-router = APIRouter(prefix="/api/auth", tags=["sign-in"])
+router = APIRouter(prefix="/api/auth", tags=["sign-in"], responses=UNPROCESSABLE)
 
 NOT_ACCEPTED = "sign-in not accepted"
 TOO_MANY = "too many failed sign-ins; wait and try again"

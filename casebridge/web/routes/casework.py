@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from casebridge.web.access import REASON_HEADER, Access, AccessError
 from casebridge.web.deps import Principal, current_principal
 from casebridge.web.permissions import Permission, Requires
+from casebridge.web.refusals import UNPROCESSABLE
 from casebridge.web.services.reads import QueueFilter
 from casebridge.web.services.schemas import (
     REASON_LIMIT,
@@ -71,16 +72,18 @@ class Problem(BaseModel):
 
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "description": text}
-    for code, text in (
-        (403, "your role may not do this, or a reason is needed"),
-        (404, "no such thing in your scope"),
-        (503, "the published results do not hold this yet"),
-    )
+    **{
+        code: {"model": Problem, "description": text}
+        for code, text in (
+            (403, "your role may not do this, or a reason is needed"),
+            (404, "no such thing in your scope"),
+            (503, "the published results do not hold this yet"),
+        )
+    },
+    **UNPROCESSABLE,
 }
 WRITE_PROBLEMS = PROBLEMS | {
     409: {"model": Problem, "description": "the item is assigned to another account"},
-    422: {"model": Problem, "description": "the request breaks a casework rule"},
 }
 
 

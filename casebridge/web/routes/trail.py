@@ -12,16 +12,28 @@ import datetime as dt
 import enum
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casebridge.web.access import subjects_shown
+from casebridge.web.auth.text import StorableText
 from casebridge.web.checkpoints import (
     install,
     key_id,
@@ -36,9 +48,12 @@ from casebridge.web.db import transaction
 from casebridge.web.deps import Principal
 from casebridge.web.models import FlagReview, TrailCheckpoint, TrailEntry
 from casebridge.web.permissions import Permission, Requires
+from casebridge.web.services.exports import neutralise_cell
+from casebridge.web.snapshot import NoSnapshotError, SnapshotStore
 from casebridge.web.trail import canonical_time, record
 from casebridge.web.trail_read import (
     FlagAlreadyReviewedError,
+    Shown,
     TrailFilter,
     TrailRequestError,
     consistency_proof,
@@ -52,6 +67,9 @@ from casebridge.web.trail_read import (
 from casebridge.web.trail_verify import verify_trail
 
 PREFIX = "/api/trail"
+# the operational store's ids and entry numbers are 64-bit: a larger one names nothing, and
+# must not reach the database (SQLite and PostgreSQL refuse it with an error, not "none")
+BIGINT = 2**63 - 1
 router = APIRouter(prefix=PREFIX, tags=["trail"])
 Auditor = Annotated[Principal, Depends(Requires(Permission.READ_TRAIL))]
 Supervisor = Annotated[Principal, Depends(Requires(Permission.REVIEW_FLAGS))]
@@ -112,11 +130,15 @@ class EntryPage(BaseModel):
 
 
 def trail_filter(
-    account_id: Annotated[int | None, Query(description="Entries by this account.")] = None,
-    action: Annotated[str | None, Query(max_length=80, description="e.g. person.read")] = None,
-    subject_kind: Annotated[str | None, Query(max_length=40)] = None,
+    account_id: Annotated[
+        int | None, Query(ge=0, le=BIGINT, description="Entries by this account.")
+    ] = None,
+    action: Annotated[
+        StorableText | None, Query(max_length=80, description="e.g. person.read")
+    ] = None,
+    subject_kind: Annotated[StorableText | None, Query(max_length=40)] = None,
     subject_id: Annotated[
-        str | None, Query(max_length=200, description="Entries that name this id.")
+        StorableText | None, Query(max_length=200, description="Entries that name this id.")
     ] = None,
     flagged: Annotated[bool | None, Query(description="Break-glass entries only.")] = None,
     since: Annotated[dt.datetime | None, Query(description="From this time (ISO 8601).")] = None,
@@ -173,13 +195,18 @@ def export_entries(
 
 
 def _csv(entries: list[EntryOut]) -> str:
+    """The entries as CSV, every cell neutralised against formula injection (a reason is free
+    text and a spreadsheet opens the file; the JSON export keeps each value as stored)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for entry in entries:
         values = entry.model_dump()
         values["subject_ids"] = json.dumps(values["subject_ids"])
-        writer.writerow("" if values[name] is None else values[name] for name in EXPORT_COLUMNS)
+        writer.writerow(
+            "" if values[name] is None else neutralise_cell(str(values[name]))
+            for name in EXPORT_COLUMNS
+        )
     return buffer.getvalue()
 
 
@@ -363,15 +390,33 @@ def _review_out(review: FlagReview) -> FlagReviewOut:
     )
 
 
+def _in_scope(request: Request, principal: Principal) -> Shown:
+    """Which entries name nothing ``principal``'s scopes hide (the casework scope, read from
+    the current snapshot)."""
+
+    def shown(entries: Sequence[TrailEntry]) -> set[int]:
+        subjects = [(e.subject_kind, list(json.loads(e.subject_ids))) for e in entries]
+        store: SnapshotStore = request.app.state.snapshots
+        try:
+            with store.reading() as reader:
+                verdicts = subjects_shown(principal, reader, subjects)
+        except NoSnapshotError:  # nothing published: no casework id names anything yet
+            verdicts = [True for _ in subjects]
+        return {entry.seq for entry, ok in zip(entries, verdicts, strict=True) if ok}
+
+    return shown
+
+
 @router.get("/flags")
 def list_flags(
     request: Request,
     principal: Supervisor,
     reviewed: Annotated[bool | None, Query(description="Only reviewed, or only not.")] = None,
 ) -> list[FlaggedOut]:
-    """Break-glass entries by accounts in the supervisor's agencies, oldest first."""
+    """Break-glass entries by accounts in the supervisor's agencies about what the supervisor's
+    scopes show, oldest first."""
     with _unit_of_work(request) as session:
-        found = flagged_entries(session, principal, reviewed)
+        found = flagged_entries(session, principal, reviewed, _in_scope(request, principal))
         shown = [
             FlaggedOut(entry=EntryOut.of(entry), review=None if r is None else _review_out(r))
             for entry, r in found
@@ -389,11 +434,18 @@ class FlagReviewIn(BaseModel):
 
 
 @router.post("/flags/{seq}/review", status_code=status.HTTP_201_CREATED)
-def review(request: Request, principal: Supervisor, seq: int, given: FlagReviewIn) -> FlagReviewOut:
+def review(
+    request: Request,
+    principal: Supervisor,
+    seq: Annotated[int, Path(ge=0, le=BIGINT)],
+    given: FlagReviewIn,
+) -> FlagReviewOut:
     """Record the review of flagged entry ``seq`` (itself a trail entry); once per entry."""
     with _unit_of_work(request) as session:
         try:
-            made = review_flag(session, principal, seq, given.outcome)
+            made = review_flag(
+                session, principal, seq, given.outcome, _in_scope(request, principal)
+            )
         except TrailRequestError as error:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
         except FlagAlreadyReviewedError as error:

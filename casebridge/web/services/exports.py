@@ -2,8 +2,11 @@
 pipeline's own exporter (``casebridge/networks/export.py``) from that network's rows alone.
 
 The snapshot is read-only, so the network's rows are copied into a database in memory and the
-exporter runs there; no file is left behind. Every CSV cell is neutralised against formula
-injection (:func:`neutralise_cell`), since a spreadsheet opens these files too.
+exporter runs there; no file is left behind. Before it runs, the members outside the caller's
+scopes take their withheld names and the events outside them are left out, as the network's
+JSON answer shows them (:class:`~casebridge.web.services.shapes.NetworkView`). Every CSV cell
+is neutralised against formula injection (:func:`neutralise_cell`), since a spreadsheet opens
+these files too.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from casebridge.engine import Engine
 from casebridge.networks.export import FILES, export_networks
+from casebridge.web.services.shapes import NetworkView
 from casebridge.web.snapshot import SnapshotReader
 
 # a spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection")
@@ -39,6 +45,23 @@ NETWORK_ROWS = {
         SELECT record_id FROM involvement WHERE event_id IN (
             SELECT unnest(events) FROM network_edge WHERE network_id = $id))""",
 }
+
+# what the caller's scopes do not show is withheld before the exporter sees the rows: members
+# by their withheld names (cb_names: person_id, shown), events not at all ($1: those shown)
+WITHHOLD = (
+    "DELETE FROM person_link WHERE person_id NOT IN (SELECT person_id FROM cb_names)",
+    "UPDATE person_link SET person_id = n.shown FROM cb_names n "
+    "WHERE n.person_id = person_link.person_id",
+    "UPDATE network_member SET person_id = n.shown FROM cb_names n "
+    "WHERE n.person_id = network_member.person_id",
+    "UPDATE network_edge SET person_a = n.shown FROM cb_names n "
+    "WHERE n.person_id = network_edge.person_a",
+    "UPDATE network_edge SET person_b = n.shown FROM cb_names n "
+    "WHERE n.person_id = network_edge.person_b",
+    "UPDATE network_edge SET events = list_filter(events, lambda e: list_contains($1, e))",
+    "DELETE FROM event WHERE NOT list_contains($1, event_id)",
+    "DELETE FROM involvement WHERE NOT list_contains($1, event_id)",
+)
 
 
 def neutralise_cell(value: str) -> str:
@@ -76,13 +99,24 @@ class ExportedFile:
     content: bytes
 
 
-def export_network(reader: SnapshotReader, network_id: str, kind: str) -> ExportedFile:
-    """One network as ``kind`` (graphml, gexf or i2)."""
+def export_network(
+    reader: SnapshotReader, network_id: str, kind: str, view: NetworkView
+) -> ExportedFile:
+    """One network as ``kind`` (graphml, gexf or i2), as ``view`` shows it."""
     memory = Engine()
     try:
         for table, query in NETWORK_ROWS.items():
             frame = reader.connection.sql(query, params={"id": network_id}).to_arrow_table()
             memory.create_table_from_arrow(table, frame)
+        names = pl.DataFrame(
+            {"person_id": list(view.names), "shown": list(view.names.values())},
+            schema={"person_id": pl.String, "shown": pl.String},
+        )
+        memory.create_table_from_arrow("cb_names", names, temporary=True)
+        for statement in WITHHOLD:
+            memory.connection.execute(
+                statement, [sorted(view.events)] if "$1" in statement else None
+            )
         with tempfile.TemporaryDirectory(prefix="casebridge-export-") as folder:
             written = export_networks(memory, Path(folder), ["csv" if kind == "i2" else kind])
             content = _zip_csv(written) if kind == "i2" else written[0].read_bytes()

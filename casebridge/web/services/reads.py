@@ -7,6 +7,7 @@ scope expressions need (``$scopes``, ``$protected``); none checks a role or writ
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,18 +51,16 @@ class QueueFilter:
     date_to: dt.date | None = None
 
 
-def queue(
-    reader: SnapshotReader,
+def filtered_queue(
     params: dict[str, object],
     casework: tuple[dict[str, str], dict[str, int | None]],
     chosen: QueueFilter,
-    page: int,
-    page_size: int,
-) -> tuple[int, list[Row]]:
-    """(total, one page of visible items with their status and assignee), highest priority
-    first. ``casework`` is (status by item, assignee by item) from the operational store."""
+) -> tuple[str, dict[str, object]]:
+    """(SQL selecting the visible items ``chosen`` narrows to, each with its status and
+    assignee, and its parameters). ``casework`` is (status by item, assignee by item) from the
+    operational store. The queue pages it; its facets count it."""
     statuses, assignees = casework
-    conditions = [scope.item_visible("i")]
+    conditions = [f"i.item_id IN ({scope.ITEMS_SEEN})"]
     values: dict[str, object] = {
         **params,
         "status_items": list(statuses),
@@ -84,13 +83,30 @@ def queue(
                    LEFT JOIN st ON st.item_id = i.item_id
                    LEFT JOIN asg ON asg.item_id = i.item_id)
         SELECT * FROM q i WHERE {" AND ".join(conditions)}"""
-    counted = one(reader, f"SELECT count(*) AS total FROM ({filtered})", values)
+    return filtered, values
+
+
+def queue(
+    reader: SnapshotReader,
+    params: dict[str, object],
+    casework: tuple[dict[str, str], dict[str, int | None]],
+    chosen: QueueFilter,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[Row]]:
+    """(total, one page of visible items with their status and assignee), highest priority
+    first. ``casework`` is (status by item, assignee by item) from the operational store."""
+    filtered, values = filtered_queue(params, casework, chosen)
+    # the total comes with the page (one pass); a page past the end counts on its own
     rows = reader.dicts(
-        f"""{filtered}
+        f"""SELECT *, count(*) OVER () AS total FROM ({filtered})
         ORDER BY priority DESC, event_date DESC NULLS LAST, item_id
         LIMIT $limit OFFSET $offset""",
         {**values, "limit": page_size, "offset": (page - 1) * page_size},
     )
+    if rows:
+        return int(rows[0]["total"]), rows
+    counted = one(reader, f"SELECT count(*) AS total FROM ({filtered})", values)
     return (int(counted["total"]) if counted else 0), rows
 
 
@@ -121,7 +137,7 @@ def item(reader: SnapshotReader, params: dict[str, object], item_id: str) -> Row
     return one(
         reader,
         f"SELECT {ITEM_COLUMNS} FROM review_item i "
-        f"WHERE i.item_id = $id AND {scope.item_visible('i')}",
+        f"WHERE i.item_id = $id AND {scope.item_visible('$id')}",
         {**params, "id": item_id},
     )
 
@@ -191,19 +207,25 @@ def concerned(reader: SnapshotReader, items: list[str], kind: str, subject_id: s
 
 # ---- persons and records -----------------------------------------------------------------
 
-RECORD_COLUMNS = f"""r.*, s.agency, l.person_id, l.probability AS link_probability,
+
+def record_columns(record: str) -> str:
+    """A record's columns, with its agency, person, link probability, first source file,
+    youngest age at an event and whether it is protected. ``record`` is the record's id as SQL:
+    a parameter (``$id``), so that every lookup in it is an index probe of the snapshot, not a
+    join of whole tables (what a correlated column would make of it)."""
+    return f"""r.*, s.agency, l.person_id, l.probability AS link_probability,
     (SELECT arg_min(o.file_name, o.row_number) FROM person_observation o
-        WHERE o.record_id = r.record_id) AS file_name,
-    (SELECT min(n.age_at_event) FROM involvement n WHERE n.record_id = r.record_id) AS youngest,
-    {scope.record_protected("r.record_id")} AS protected"""
+        WHERE o.record_id = {record}) AS file_name,
+    (SELECT min(n.age_at_event) FROM involvement n WHERE n.record_id = {record}) AS youngest,
+    {scope.record_protected(record)} AS protected"""
 
 
 def person(reader: SnapshotReader, params: dict[str, object], person_id: str) -> Row | None:
     """A visible person's best values, or None."""
     return one(
         reader,
-        f"""SELECT p.*, {scope.person_protected("p.person_id")} AS protected FROM person p
-        WHERE p.person_id = $id AND {scope.person_visible("p.person_id")}""",
+        f"""SELECT p.*, {scope.person_protected("$id")} AS protected FROM person p
+        WHERE p.person_id = $id AND {scope.person_visible("$id")}""",
         {**params, "id": person_id},
     )
 
@@ -211,24 +233,30 @@ def person(reader: SnapshotReader, params: dict[str, object], person_id: str) ->
 def records_of_person(
     reader: SnapshotReader, params: dict[str, object], person_id: str
 ) -> list[Row]:
-    """Every record of a person, with its source's agency and its first source file."""
-    return reader.dicts(
-        f"""SELECT {RECORD_COLUMNS} FROM person_link l
-        JOIN person_record r ON r.record_id = l.record_id
-        LEFT JOIN source s ON s.source = r.source
-        WHERE l.person_id = $id ORDER BY r.source, r.local_id""",
-        {"protected": params["protected"], "id": person_id},
-    )
+    """Every record of a person, with its source's agency and its first source file (each
+    looked up by its id: a person has a handful)."""
+    ids = reader.dicts("SELECT record_id FROM person_link WHERE person_id = $id", {"id": person_id})
+    rows = [_record(reader, params, str(row["record_id"]), visible=False) for row in ids]
+    found = [row for row in rows if row is not None]
+    return sorted(found, key=lambda row: (str(row["source"]), str(row["local_id"])))
 
 
 def record(reader: SnapshotReader, params: dict[str, object], record_id: str) -> Row | None:
     """A visible record, or None."""
+    return _record(reader, params, record_id, visible=True)
+
+
+def _record(
+    reader: SnapshotReader, params: dict[str, object], record_id: str, visible: bool
+) -> Row | None:
+    """A record (only if the scopes show it, when ``visible``), or None."""
+    shown = scope.record_visible("$id", "r.source") if visible else "true"
     return one(
         reader,
-        f"""SELECT {RECORD_COLUMNS} FROM person_record r
+        f"""SELECT {record_columns("$id")} FROM person_record r
         LEFT JOIN person_link l ON l.record_id = r.record_id
         LEFT JOIN source s ON s.source = r.source
-        WHERE r.record_id = $id AND {scope.record_visible("r.record_id", "r.source")}""",
+        WHERE r.record_id = $id AND {shown}""",
         {**params, "id": record_id},
     )
 
@@ -287,10 +315,11 @@ def event(reader: SnapshotReader, params: dict[str, object], event_id: str) -> R
     return one(
         reader,
         f"""SELECT e.*, s.agency,
-            EXISTS (SELECT 1 FROM involvement x WHERE x.event_id = e.event_id
-                AND {scope.record_protected("x.record_id")}) AS protected
+            EXISTS (SELECT 1 FROM involvement x JOIN involvement prot_i
+                ON prot_i.record_id = x.record_id WHERE x.event_id = $id
+                AND list_contains($protected, prot_i.role)) AS protected
         FROM event e LEFT JOIN source s ON s.source = e.source
-        WHERE e.event_id = $id AND {scope.event_visible("e.event_id", "e.source")}""",
+        WHERE e.event_id = $id AND {scope.event_visible("$id", "e.source")}""",
         {**params, "id": event_id},
     )
 
@@ -318,12 +347,11 @@ def scored_pair(reader: SnapshotReader, first: str, second: str) -> Row | None:
     if not reader.has("match_pair"):
         return None
     left, right = sorted((first, second))
-    return one(
-        reader,
-        "SELECT * FROM match_pair WHERE least(record_l, record_r) = $l "
-        "AND greatest(record_l, record_r) = $r",
-        {"l": left, "r": right},
-    )
+    # index probes: the linker writes a pair with record_l < record_r (Splink's order), but
+    # the other order is looked for too before saying the pair was not scored
+    query = "SELECT * FROM match_pair WHERE record_l = $l AND record_r = $r"
+    found = one(reader, query, {"l": left, "r": right})
+    return found if found is not None else one(reader, query, {"l": right, "r": left})
 
 
 # ---- networks ----------------------------------------------------------------------------
@@ -338,7 +366,7 @@ def network(reader: SnapshotReader, params: dict[str, object], network_id: str) 
     return one(
         reader,
         f"SELECT {NETWORK_COLUMNS} FROM network n "
-        f"WHERE n.network_id = $id AND {scope.network_visible('n.network_id')}",
+        f"WHERE n.network_id = $id AND {scope.network_visible('$id')}",
         {**params, "id": network_id},
     )
 
@@ -375,6 +403,40 @@ def network_members(
         ORDER BY m.centrality DESC NULLS LAST, m.person_id""",
         {"scopes": params["scopes"], "id": network_id},
     )
+
+
+# the tables things of each kind live in, their id columns, and whether the scopes show one
+VISIBLE_KINDS: dict[str, tuple[str, str, Callable[[str], str]]] = {
+    "person": ("person", "person_id", lambda t: scope.person_visible(f"{t}.person_id")),
+    "record": ("person_record", "record_id",
+               lambda t: scope.record_visible(f"{t}.record_id", f"{t}.source")),
+    "event": ("event", "event_id", lambda t: scope.event_visible(f"{t}.event_id", f"{t}.source")),
+    "review_item": ("review_item", "item_id", scope.item_visible),
+    "network": ("network", "network_id", lambda t: scope.network_visible(f"{t}.network_id")),
+}  # fmt: skip
+
+
+def visibility(
+    reader: SnapshotReader, params: dict[str, object], kind: str, ids: list[str]
+) -> dict[str, bool]:
+    """Whether the scopes show each of ``ids`` (of ``kind``, a key of :data:`VISIBLE_KINDS`)
+    that exists in the snapshot; an id it does not hold is left out."""
+    table, column, visible = VISIBLE_KINDS[kind]
+    if not ids or not reader.has(table):
+        return {}
+    rows = reader.dicts(
+        f"""SELECT t.{column} AS id, {visible("t")} AS visible FROM {table} t
+        WHERE t.{column} IN (SELECT unnest(CAST($ids AS VARCHAR[])))""",
+        {"scopes": params["scopes"], "ids": ids},
+    )
+    return {row["id"]: bool(row["visible"]) for row in rows}
+
+
+def visible_ids(
+    reader: SnapshotReader, params: dict[str, object], kind: str, ids: list[str]
+) -> set[str]:
+    """Those of ``ids`` (of ``kind``) the scopes show."""
+    return {i for i, shown in visibility(reader, params, kind, ids).items() if shown}
 
 
 def network_edges(reader: SnapshotReader, network_id: str) -> list[Row]:

@@ -399,7 +399,8 @@ class NetworkSummary(_Out):
 
 
 class NetworkMember(_Out):
-    """A member of a network. ``visible``: the caller may open this person."""
+    """A member of a network. ``visible``: the caller may open this person; a member outside
+    the caller's scope goes by ``withheld-N`` instead of a person id."""
 
     person_id: str
     role: str
@@ -409,7 +410,8 @@ class NetworkMember(_Out):
 
 
 class NetworkEdge(_Out):
-    """A tie between two members, with the events and sources behind it."""
+    """A tie between two members (by the names the members go by), with the events behind it
+    that the caller's scope shows, and its sources."""
 
     person_a: str
     person_b: str

@@ -1,9 +1,11 @@
 """Rows read from a snapshot or the operational store, shaped into the API's answers, masked
-where the caller's role does not see victims' details."""
+where the caller's role does not see victims' details. Times from the operational store are
+given in UTC with their offset on every database (SQLite gives them back without a zone)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from casebridge.web.models import Assignment, ItemStatus, Judgement, Note
@@ -18,6 +20,7 @@ from casebridge.web.services.schemas import (
     ItemEvidence,
     JudgementOut,
     NetworkEdge,
+    NetworkMember,
     NetworkSummary,
     NoteOut,
     PersonEvent,
@@ -29,6 +32,7 @@ from casebridge.web.services.schemas import (
     SourceRow,
     StatusEntry,
 )
+from casebridge.web.trail import as_utc
 
 
 def queue_item(row: Row, status: str, assignee_id: int | None) -> QueueItem:
@@ -62,20 +66,23 @@ def status_entry(row: ItemStatus) -> StatusEntry:
         status=row.status,
         reason=row.reason,
         account_id=row.account_id,
-        at=row.at,
+        at=as_utc(row.at),
     )
 
 
 def assignment(row: Assignment) -> AssignmentOut:
     return AssignmentOut(
-        item_id=row.item_id, assignee_id=row.assignee_id, assigned_by=row.assigned_by, at=row.at
+        item_id=row.item_id,
+        assignee_id=row.assignee_id,
+        assigned_by=row.assigned_by,
+        at=as_utc(row.at),
     )
 
 
 def note(row: Note) -> NoteOut:
     return NoteOut(
         id=row.id, subject_kind=row.subject_kind, subject_id=row.subject_id, text=row.text,
-        account_id=row.account_id, at=row.at,
+        account_id=row.account_id, at=as_utc(row.at),
     )  # fmt: skip
 
 
@@ -83,7 +90,7 @@ def judgement(row: Judgement) -> JudgementOut:
     return JudgementOut(
         id=row.id, record_l=row.record_l, record_r=row.record_r,
         verdict=row.verdict,
-        reason=row.reason, account_id=row.account_id, at=row.at,
+        reason=row.reason, account_id=row.account_id, at=as_utc(row.at),
     )  # fmt: skip
 
 
@@ -171,15 +178,49 @@ def compared_values(
     return values, sorted(masked)
 
 
-def network(row: Row) -> NetworkSummary:
+# how a network member outside the caller's scope is named: numbered in member order, so the
+# ties between members keep their shape without an id from another agency's records
+WITHHELD_MEMBER = "withheld-{}"
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """A network as the caller's scopes show it: each member by its person id when visible,
+    else as ``withheld-N``; and the events of its ties that the scopes show."""
+
+    names: dict[str, str]
+    events: frozenset[str]
+
+
+def member_names(members: list[Row]) -> dict[str, str]:
+    """Person id to the name a member goes by in an answer (``members`` in member order, each
+    marked ``visible``)."""
+    names: dict[str, str] = {}
+    withheld = 0
+    for row in members:
+        if row["visible"]:
+            names[row["person_id"]] = row["person_id"]
+        else:
+            withheld += 1
+            names[row["person_id"]] = WITHHELD_MEMBER.format(withheld)
+    return names
+
+
+def network(row: Row, shown: set[str]) -> NetworkSummary:
+    """A network's summary; its central suspects are those of ``shown`` (the visible)."""
     return NetworkSummary(
         network_id=row["network_id"], suspects=row["suspects"], victims=row["victims"],
         events=row["events"], sources=list(row["sources"] or []), forces=row["forces"],
         first_date=row["first_date"], last_date=row["last_date"],
-        central_suspects=list(row["central_suspects"] or []),
+        central_suspects=[p for p in row["central_suspects"] or [] if p in shown],
         charged_events=row["charged_events"], cse_flagged_events=row["cse_flagged_events"],
         edges=row["edges"],
     )  # fmt: skip
+
+
+def network_member(row: Row, view: NetworkView) -> NetworkMember:
+    """A member, by the name the view gives it."""
+    return NetworkMember(**{**row, "person_id": view.names[row["person_id"]]})
 
 
 def person_event(row: Row, hide: bool) -> PersonEvent:
@@ -210,10 +251,14 @@ def event(snapshot: str, row: Row, involvements: list[Involvement], hide: bool) 
     )  # fmt: skip
 
 
-def network_edge(row: Row) -> NetworkEdge:
+def network_edge(row: Row, view: NetworkView) -> NetworkEdge:
+    """A tie between two members, by the names the view gives them, with the events the
+    caller's scopes show."""
     return NetworkEdge(
-        person_a=row["person_a"], person_b=row["person_b"], kind=row["kind"],
-        events=list(row["events"] or []), sources=list(row["sources"] or []),
+        person_a=view.names.get(row["person_a"], WITHHELD_MEMBER.format(0)),
+        person_b=view.names.get(row["person_b"], WITHHELD_MEMBER.format(0)),
+        kind=row["kind"], events=[e for e in row["events"] or [] if e in view.events],
+        sources=list(row["sources"] or []),
     )  # fmt: skip
 
 
