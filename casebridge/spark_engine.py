@@ -668,12 +668,12 @@ def _splink_api(engine: SparkEngine) -> Any:
     ``splink NAME``, and freed when Splink drops it or the engine closes."""
     from splink.backends.spark import SparkAPI
 
-    class CheckpointingSparkAPI(SparkAPI):  # type: ignore[misc]
+    class CheckpointingSparkAPI(SparkAPI):
         def _break_lineage_and_repartition(
             self, spark_df: DataFrame, templated_name: str, physical_name: str
         ) -> DataFrame:
             started = time.perf_counter()
-            shaped: DataFrame = self._repartition_if_needed(spark_df, templated_name)
+            shaped: DataFrame = self._repartition_if_needed(spark_df, templated_name)  # type: ignore[no-untyped-call]
             held = shaped.localCheckpoint(eager=True)
             engine.timings.append((f"splink {templated_name}", time.perf_counter() - started))
             if physical_name in engine._splink_held:
@@ -713,4 +713,7 @@ def _spark_ready(table: pa.Table) -> pa.Table:
                 inner = pa.string()
             kind = pa.list_(inner)
         fields.append(pa.field(field.name, kind))
-    return table.cast(pa.schema(fields))
+    schema = pa.schema(fields)
+    if table.num_rows == 0:  # pyspark reads a column of no chunks as an error: one empty chunk
+        return pa.Table.from_arrays([pa.array([], type=f.type) for f in schema], schema=schema)
+    return table.cast(schema)

@@ -184,3 +184,54 @@ def test_list_of_no_rows_is_null(spark_engine: SparkEngine) -> None:
         "GROUP BY name ORDER BY name"
     )
     assert _same(duck, spark, query) == [("a", [1.0]), ("b", None)]
+
+
+def _blocks_held(engine: SparkEngine) -> int:
+    """How many sets of rows Spark holds (local checkpoints and cached tables)."""
+    return len(list(engine.spark.sparkContext._jsc.sc().getRDDStorageInfo()))
+
+
+def test_temp_table_holds_rows_not_a_plan(spark_engine: SparkEngine) -> None:
+    # a cached plan is analysed again by every statement that reads it, and dropping one makes
+    # Spark compare it with every other cached plan: a temporary table is its rows, freed on DROP
+    spark_engine.execute(PEOPLE)
+    spark_engine.execute("INSERT INTO people (name) VALUES ('a'), ('b')")
+    before = _blocks_held(spark_engine)
+    spark_engine.execute("CREATE TEMP TABLE named AS SELECT name FROM people WHERE name = 'a'")
+    plan = spark_engine.spark.table("named")._jdf.queryExecution().analyzed().toString()
+    assert "LogicalRDD" in plan and "parquet" not in plan.lower()  # rows, not the table's files
+    assert not spark_engine.spark.catalog.isCached("named")
+    assert _blocks_held(spark_engine) == before + 1
+    spark_engine.execute("CREATE OR REPLACE TEMP TABLE named AS SELECT name FROM people")
+    assert _blocks_held(spark_engine) == before + 1  # the rows it replaced are freed
+    spark_engine.execute("DROP TABLE named")
+    assert _blocks_held(spark_engine) == before
+
+
+def test_splink_tables_are_held_rows_freed_when_dropped(spark_engine: SparkEngine) -> None:
+    from splink.internals.pipeline import CTEPipeline
+
+    api = spark_engine.splink_api()
+    before = _blocks_held(spark_engine)
+    pipeline = CTEPipeline()
+    pipeline.enqueue_sql("SELECT 1 AS one", "__splink__df_concat_with_tf")
+    table = api.sql_pipeline_to_splink_dataframe(pipeline)
+    assert _blocks_held(spark_engine) == before + 1
+    assert [kind for kind, _ in spark_engine.timings] == ["splink __splink__df_concat_with_tf"]
+    assert table.as_record_list() == [{"one": 1}]
+    api.delete_tables_created_by_splink_from_db()  # as link does when it ends
+    assert _blocks_held(spark_engine) == before
+
+
+def test_an_empty_arrow_table_becomes_an_empty_table(spark_engine: SparkEngine) -> None:
+    # pyarrow gives an empty table's columns no chunks, which pyspark cannot read
+    import pyarrow as pa
+
+    empty = pa.table(
+        {"name": pa.array([], pa.large_string()), "tags": pa.array([], pa.list_(pa.string()))}
+    )
+    duck = Engine()
+    for engine in (duck, spark_engine):
+        engine.create_table_from_arrow("nothing", empty.slice(0, 0), temporary=True)
+    assert _same(duck, spark_engine, "SELECT count(*), count(tags) FROM nothing") == [(0, 0)]
+    assert spark_engine.columns("nothing") == ["name", "tags"]
