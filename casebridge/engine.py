@@ -86,6 +86,14 @@ class Engine:
         ).fetchall()
         return bool(found and found[0][0])
 
+    def table_names(self) -> list[str]:
+        """The workspace's stored tables (not temporary ones), sorted."""
+        rows = self.connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' ORDER BY table_name"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def columns(self, name: str) -> list[str]:
         """Return a table's column names in order."""
         rows = self.connection.execute(

@@ -235,3 +235,36 @@ def test_an_empty_arrow_table_becomes_an_empty_table(spark_engine: SparkEngine) 
         engine.create_table_from_arrow("nothing", empty.slice(0, 0), temporary=True)
     assert _same(duck, spark_engine, "SELECT count(*), count(tags) FROM nothing") == [(0, 0)]
     assert spark_engine.columns("nothing") == ["name", "tags"]
+
+
+def test_table_names_are_the_stored_tables(spark_engine: SparkEngine) -> None:
+    # DuckDB lists them in information_schema, which Spark has not
+    duck, spark = _both(
+        spark_engine, PEOPLE, "CREATE TEMP TABLE passing AS SELECT 1 AS one",
+        "CREATE TABLE audit_b AS SELECT 1 AS one", "CREATE VIEW seen AS SELECT 1 AS one",
+    )  # fmt: skip
+    assert duck.table_names() == spark.table_names() == ["audit_b", "people"]
+
+
+def test_a_cte_read_twice_is_computed_once(spark_engine: SparkEngine) -> None:
+    # Spark computes a CTE again for every reference to it; DuckDB computes it once. The adapter
+    # holds such a CTE's rows for the statement (under an alias that keeps its name), then frees
+    # them; a CTE read once, and a view's CTEs, stay as written
+    duck, spark = _both(
+        spark_engine, PEOPLE, "INSERT INTO people (name, score) VALUES ('a', 1), ('b', 2), ('c', 2)"
+    )
+    before = _blocks_held(spark)
+    query = """SELECT * FROM (
+        WITH once AS (SELECT name, score FROM people WHERE score > 1),
+             twice AS (SELECT o.name, o.score FROM once o),
+             pairs AS (SELECT a.name AS l, b.name AS r FROM twice a JOIN twice AS b
+                       ON a.score = b.score AND a.name < b.name)
+        SELECT l, r FROM pairs UNION ALL SELECT twice.name, NULL FROM twice) hit ORDER BY 1, 2"""
+    assert _same(duck, spark, query) == [("b", "c"), ("b", None), ("c", None)]
+    assert _blocks_held(spark) == before
+    for engine in (duck, spark):
+        engine.execute(f"CREATE TEMP TABLE kept AS {query}")
+        engine.execute(f"CREATE VIEW later AS {query}")
+    assert _same(duck, spark, "SELECT count(*) FROM kept") == [(3,)]
+    assert _same(duck, spark, "SELECT count(*) FROM later") == [(3,)]
+    assert not [name for name in spark.spark.catalog.listTables() if "cb_cte" in name.name]
