@@ -21,6 +21,12 @@ TEST_CONFIG = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The Spark tests are one xdist group (``make test`` runs ``--dist loadgroup``), so that
+    one worker starts one Spark for all of them; without xdist the mark means nothing."""
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+
+
 def _missing() -> str | None:
     if shutil.which("java") is None:
         return "Java is not installed here ('sudo make test' installs Debian's runtime)"

@@ -15,6 +15,8 @@ from casebridge.spark_engine import SparkEngine
 
 from .conftest import TEST_CONFIG
 
+pytestmark = pytest.mark.xdist_group("spark")  # one worker, one Spark, for every Spark test
+
 PEOPLE = (
     "CREATE TABLE IF NOT EXISTS people (name VARCHAR, born DATE, seen TIMESTAMP, "
     "score DOUBLE, tags VARCHAR[])"
@@ -268,3 +270,12 @@ def test_a_cte_read_twice_is_computed_once(spark_engine: SparkEngine) -> None:
     assert _same(duck, spark, "SELECT count(*) FROM kept") == [(3,)]
     assert _same(duck, spark, "SELECT count(*) FROM later") == [(3,)]
     assert not [name for name in spark.spark.catalog.listTables() if "cb_cte" in name.name]
+
+
+def test_list_concat_reads_a_null_list_as_empty(spark_engine: SparkEngine) -> None:
+    # DuckDB's list_concat gives [] for two NULL lists; Spark's concat gives NULL
+    duck, spark = _both(
+        spark_engine, PEOPLE, "INSERT INTO people (name, tags) VALUES ('a', NULL), ('b', ['x'])"
+    )
+    query = "SELECT name, list_concat(tags, NULL), list_concat(tags, ['y']) FROM people ORDER BY 1"
+    assert _same(duck, spark, query) == [("a", [], ["y"]), ("b", ["x"], ["x", "y"])]
