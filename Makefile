@@ -17,7 +17,7 @@ demo: $(STAMP) assets
 	$(BIN)/casebridge demo
 
 test: check browser postgresql java assets
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 check: lint typecheck
 
