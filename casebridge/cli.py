@@ -61,7 +61,13 @@ from casebridge.standard.tables import record_run
 from casebridge.synth.generate import STEPS, Summary, generate
 from casebridge.synth.profile import load_profile
 from casebridge.web.snapshot import publish_snapshot
-from casebridge.workspace import Workspace, init_workspace, open_workspace
+from casebridge.workspace import (
+    EngineName,
+    Workspace,
+    engine_chosen,
+    init_workspace,
+    open_workspace,
+)
 
 app = typer.Typer(
     help="Link, audit and screen multi-agency records of group-based child sexual exploitation.",
@@ -272,10 +278,16 @@ def unknowns_command(
 
 @app.command()
 def run(
-    ctx: typer.Context, workspace: WorkspaceOption = None, form: FormatOption = OutputFormat.table
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    form: FormatOption = OutputFormat.table,
+    engine: Annotated[
+        EngineName | None, typer.Option(help="Run on this engine, whatever casebridge.toml says.")
+    ] = None,
 ) -> None:
     """Run every stage on a workspace: ingest, link, networks, screen, audit, report."""
-    _run(workspace_of(ctx, workspace), Emitter(form, console))
+    with engine_chosen("spark" if engine == EngineName.spark else "duckdb" if engine else None):
+        _run(workspace_of(ctx, workspace), Emitter(form, console))
 
 
 def _run(workspace: Path, out: Emitter) -> None:

@@ -30,6 +30,8 @@ IN_USE = "the workspace database is in use by another casebridge process; wait f
 class Engine:
     """A DuckDB connection that records the portable SQL it runs."""
 
+    dialect = "duckdb"  # the dialect Splink writes for this engine (link/score.py)
+
     def __init__(self, database: Path | str = ":memory:", *, read_only: bool = False) -> None:
         """Open ``database``; read-only connections may share the file with each other, but
         not with a writer. A file another process holds is a :class:`WorkspaceError`."""
@@ -84,6 +86,14 @@ class Engine:
         ).fetchall()
         return bool(found and found[0][0])
 
+    def table_names(self) -> list[str]:
+        """The workspace's stored tables (not temporary ones), sorted."""
+        rows = self.connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = 'main' ORDER BY table_name"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def columns(self, name: str) -> list[str]:
         """Return a table's column names in order."""
         rows = self.connection.execute(
@@ -118,6 +128,17 @@ class Engine:
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
+
+    def splink_api(self) -> Any:
+        """Splink's database API over this engine (its DuckDB backend)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.connection)
+
+    def native_view(self, name: str, sql: str) -> None:
+        """A temporary view over a statement already in this engine's dialect (Splink's own,
+        written for :attr:`dialect`): not recorded, since it is not the stages' SQL."""
+        self.connection.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
 
     # Readers: engine-specific, not recorded -------------------------------------------------
 

@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import glob
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +28,15 @@ SETTINGS_FILE = "casebridge.toml"
 # a workspace holds personal data: its folders and files are for their owner alone
 OWNER_ONLY_FOLDER = 0o700
 OWNER_ONLY_FILE = 0o600
+
+
+class EngineName(enum.StrEnum):
+    """The engines a workspace runs on (``engine`` in casebridge.toml, ``run --engine``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 SourceKind = Literal["police", "social_care", "health", "education", "duty_report", "other"]
 
 
@@ -145,11 +157,23 @@ class NetworkSettings(_Strict):
         return self
 
 
+class SparkSettings(_Strict):
+    """Where Spark runs and how (``[spark]`` in casebridge.toml, read when ``engine =
+    "spark"``): the master URL, Spark settings passed to the session as they are, and the
+    folder of the workspace's tables (Parquet, ``docs/scale.md``)."""
+
+    master: str = Field(default="local[2]", min_length=1)
+    config: dict[str, str] = Field(default_factory=dict)
+    store: str = Field(default="spark", min_length=1)
+
+
 class Settings(_Strict):
     """The whole of ``casebridge.toml``."""
 
     name: str = "casebridge workspace"
+    engine: Literal["duckdb", "spark"] = "duckdb"
     database: str = "casebridge.duckdb"
+    spark: SparkSettings = SparkSettings()
     link: LinkSettings = LinkSettings()
     networks: NetworkSettings = NetworkSettings()
     vocabulary: VocabularySettings = VocabularySettings()
@@ -174,7 +198,25 @@ class Workspace:
 
     @property
     def database(self) -> Path:
+        """The DuckDB file, or on Spark the folder of its tables."""
+        if self.settings.engine == "spark":
+            return self.root / self.settings.spark.store
         return self.root / self.settings.database
+
+    def with_engine(self, engine: Literal["duckdb", "spark"]) -> Workspace:
+        """This workspace with its tables on ``engine`` instead (``casebridge run --engine``)."""
+        return Workspace(self.root, self.settings.model_copy(update={"engine": engine}))
+
+    def _open(self, *, read_only: bool = False) -> Engine:
+        """The workspace's engine: DuckDB's file, or a Spark session over its Parquet store."""
+        if self.settings.engine == "spark":
+            from casebridge.spark_engine import SparkEngine
+
+            spark = self.settings.spark
+            return SparkEngine(
+                self.database, master=spark.master, config=spark.config, read_only=read_only
+            )
+        return Engine(self.database, read_only=read_only)
 
     def source(self, key: str) -> SourceSettings:
         """Return the settings of source ``key``."""
@@ -237,16 +279,16 @@ class Workspace:
         A read-only connection changes nothing (it may make temporary tables), so several can
         be open at once; it finds the tables as the last writer left them."""
         if read_only:
-            if not self.database.is_file():
+            if not self.database.exists():
                 raise WorkspaceError(
                     f"{self.root} has no database yet; run 'casebridge ingest' (or 'casebridge "
                     "run') first"
                 )
-            return Engine(self.database, read_only=True)
+            return self._open(read_only=True)
         created = not self.database.exists()
-        engine = Engine(self.database)
+        engine = self._open()
         if created:
-            self.database.chmod(OWNER_ONLY_FILE)
+            self.database.chmod(OWNER_ONLY_FOLDER if self.database.is_dir() else OWNER_ONLY_FILE)
         create_tables(engine)
         if refresh_code_lists or not engine.table_exists("std_offence"):
             try:
@@ -257,8 +299,28 @@ class Workspace:
         return engine
 
 
+_ENGINE_CHOSEN: list[Literal["duckdb", "spark"]] = []
+
+
+@contextmanager
+def engine_chosen(engine: Literal["duckdb", "spark"] | None) -> Iterator[None]:
+    """Open every workspace on ``engine`` inside the block, whatever its casebridge.toml says
+    (``casebridge run --engine``); None changes nothing."""
+    _ENGINE_CHOSEN.extend([engine] if engine else [])
+    try:
+        yield
+    finally:
+        del _ENGINE_CHOSEN[len(_ENGINE_CHOSEN) - (1 if engine else 0) :]
+
+
 def open_workspace(root: Path) -> Workspace:
-    """Return the workspace in ``root``, its settings validated."""
+    """Return the workspace in ``root``, its settings validated (on the engine
+    :func:`engine_chosen` chose, if any)."""
+    workspace = _read_workspace(root)
+    return workspace.with_engine(_ENGINE_CHOSEN[-1]) if _ENGINE_CHOSEN else workspace
+
+
+def _read_workspace(root: Path) -> Workspace:
     path = root / SETTINGS_FILE
     if not path.is_file():
         raise WorkspaceError(

@@ -109,11 +109,7 @@ def headline(person_completeness: pl.DataFrame, measure: str) -> float | None:
 
 def _stale(engine: Engine, pairs: dict[str, tuple[pl.DataFrame, pl.DataFrame]]) -> list[str]:
     current = {f"audit_{n}" for n in pairs} | {f"audit_{n}_published" for n in pairs}
-    rows = engine.query(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_name LIKE 'audit%' AND table_type = 'BASE TABLE'"
-    )
-    return sorted(str(r[0]) for r in rows if str(r[0]) not in current)
+    return [n for n in engine.table_names() if n.startswith("audit") and n not in current]
 
 
 def _export(published: dict[str, pl.DataFrame], settings: AuditSettings, out: Path) -> None:

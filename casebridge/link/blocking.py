@@ -27,8 +27,18 @@ BLOCKED_PAIRS = "cb_blocked_pairs"
 
 
 def rules_of(model: dict[str, Any]) -> list[str]:
-    """The prediction blocking rules of a Splink model (as ``save_model_to_json`` gives it)."""
-    return [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
+    """The prediction blocking rules of a Splink model (as ``save_model_to_json`` gives it), in
+    DuckDB's dialect (the stages' own: a model trained on Spark writes its rules in Spark's)."""
+    return [
+        _as_duckdb(rule["blocking_rule"], rule.get("sql_dialect") or model.get("sql_dialect"))
+        for rule in model["blocking_rules_to_generate_predictions"]
+    ]
+
+
+def _as_duckdb(rule: str, dialect: str | None) -> str:
+    if dialect in (None, "duckdb"):
+        return rule
+    return sqlglot.transpile(rule, read=dialect, write="duckdb")[0]
 
 
 def columns_read(rules: list[str]) -> list[str]:

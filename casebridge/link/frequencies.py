@@ -25,7 +25,8 @@ scoring (``link/score.py``): its frequencies are not the key's own share of the 
 
 from __future__ import annotations
 
-from splink import DuckDBAPI, Linker
+from splink import Linker
+from splink.internals.database_api import DatabaseAPISubClass
 
 from casebridge.engine import Engine
 
@@ -74,7 +75,7 @@ def uses_middle_frequencies(linker: Linker) -> bool:
 
 
 def register_middle_frequencies(
-    engine: Engine, linker: Linker, db_api: DuckDBAPI, table: str
+    engine: Engine, linker: Linker, db_api: DatabaseAPISubClass, table: str
 ) -> None:
     """Compute the lookup of ``table``'s records and register it with ``linker``, whose model
     adjusts the middle names by it (Splink would otherwise count the key's own share)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import DuckDBAPI, SettingsCreator, block_on
+from splink import SettingsCreator, block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
@@ -675,7 +675,7 @@ def comparisons_per_rule(
     total, counted by Splink's ``count_comparisons_from_blocking_rules`` (exact, or estimated
     from a ``sample`` of records on each side). Pairs within a source free of duplicates are
     not counted: the rules leave them out."""
-    api = DuckDBAPI(connection=engine.connection)
+    api = engine.splink_api()
     named = named_prediction_rules(with_groups(held_fields(engine)), choices)
     counted = count_comparisons_from_blocking_rules(
         api.register(LINK_INPUT),

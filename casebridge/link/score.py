@@ -34,6 +34,7 @@ from casebridge.link.prepare import LINK_INPUT
 
 SCORE_INPUT = "cb_score_input"
 TF_PREFIX = "cb_term_frequency_"
+TF_VIEW = "cb_term_frequency_counted"
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,17 @@ def prepare_scoring(engine: Engine, linker: Linker) -> Scoring:
     for number, column in enumerate(sorted(columns, key=lambda c: c.unquote().name)):
         table = f"{TF_PREFIX}{number}"
         tables.append(table)
-        counted = (
-            frequency_sql(LINK_INPUT)  # a middle name's share given the forename
-            if column.unquote().name == MIDDLE_WITH_FORENAME
-            else term_frequencies_for_single_column_sql(column, LINK_INPUT)
-        )
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {counted}")
-        selected.append(f"t{number}.{column.tf_name}")
-        joined.append(f"LEFT JOIN {table} t{number} ON t{number}.{column.name} = i.{column.name}")
+        if column.unquote().name == MIDDLE_WITH_FORENAME:
+            # a middle name's share given the forename: casebridge's own statement
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {frequency_sql(LINK_INPUT)}")
+        else:
+            # Splink's statement, in the engine's own dialect: read through a view
+            engine.native_view(TF_VIEW, term_frequencies_for_single_column_sql(column, LINK_INPUT))
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {TF_VIEW}")
+            engine.execute(f"DROP VIEW {TF_VIEW}")
+        plain = column.unquote()
+        selected.append(f't{number}."{plain.tf_name}"')
+        joined.append(f'LEFT JOIN {table} t{number} ON t{number}."{plain.name}" = i."{plain.name}"')
     engine.execute(
         f"CREATE OR REPLACE TEMP VIEW {SCORE_INPUT} AS SELECT {', '.join(selected)} "
         f"FROM {LINK_INPUT} i {' '.join(joined)}"
@@ -84,6 +88,7 @@ def drop_scoring(engine: Engine, scoring: Scoring) -> None:
 
 
 PAIRS = "cb_pairs_to_score"  # where the statement of :func:`scoring_sql` reads its pairs
+SCORING = "cb_scoring"  # the view of Splink's scoring statement over PAIRS
 
 
 def scoring_sql(linker: Linker) -> str:
@@ -134,7 +139,10 @@ def score(engine: Engine, sql: str, pairs: str, scored: str, floor: float | None
     kept = "" if weight is None else f" WHERE match_weight >= {weight}"
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {PAIRS} AS SELECT * FROM {pairs}")
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS SELECT * FROM ({sql}){kept}")
+        # Splink wrote ``sql`` in the engine's own dialect: a view over it, read in portable SQL
+        engine.native_view(SCORING, sql)
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {scored} AS SELECT * FROM {SCORING}{kept}")
     finally:
+        engine.execute(f"DROP VIEW IF EXISTS {SCORING}")
         engine.execute(f"DROP VIEW {PAIRS}")
     return scored

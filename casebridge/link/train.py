@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import Linker, SettingsCreator
+from splink.internals.database_api import DatabaseAPISubClass
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
@@ -50,7 +51,7 @@ class Trained:
     """A trained linker over the workspace's ``link_input``."""
 
     linker: Linker
-    db_api: DuckDBAPI
+    db_api: DatabaseAPISubClass
 
 
 def make_linker(
@@ -63,7 +64,7 @@ def make_linker(
     """A linker over ``link_input`` (or another table of its shape), with settings from a saved
     model if one is given (its rules leaving out pairs within a source free of duplicates, if
     the workspace has one), else from the workspace's ``choices``."""
-    db_api = DuckDBAPI(connection=engine.connection)
+    db_api = engine.splink_api()
     table = db_api.register(table_name)
     chosen: dict[str, Any] | SettingsCreator = (
         honour_dedupe(json.loads(model.read_text(encoding="utf-8")), choices)
@@ -120,7 +121,7 @@ def train(engine: Engine, seed: int, choices: ModelChoices = SHIPPED) -> Trained
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {TRAINING_INPUT}")
     # a fresh connection wrapper: Splink's cache of the sample's tables must not serve prediction
-    db_api = DuckDBAPI(connection=engine.connection)
+    db_api = engine.splink_api()
     # the model was checked when training began: Splink need not check it again
     linker = Linker(
         db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False

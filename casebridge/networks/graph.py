@@ -17,7 +17,6 @@ The SQL keeps to forms that mean the same on DuckDB and Spark (``../../docs/netw
 
 from __future__ import annotations
 
-from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from casebridge.engine import Engine
@@ -167,7 +166,7 @@ def cluster_suspects(engine: Engine) -> None:
         return
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes="cb_network_suspect", edges="cb_network_link", node_id_column_name="person_id",
-        db_api=DuckDBAPI(connection=engine.connection),
+        db_api=engine.splink_api(),
     )  # fmt: skip
     try:
         engine.execute(
