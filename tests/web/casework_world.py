@@ -15,6 +15,7 @@ Tests sign in through the real sign-in steps (:func:`login`, ``tests/web/support
 from __future__ import annotations
 
 import csv
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -220,6 +221,25 @@ def login(client: TestClient, app: FastAPI, role: str, *scopes: str) -> SignedIn
     with app.state.sessions() as session:
         account_id = session.scalars(select(Account.id).where(Account.username == username)).one()
     return SignedIn(account_id, username, role)
+
+
+# the CSRF token a page's forms carry
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def token_of(html: str) -> str:
+    """The CSRF token of the page's forms."""
+    found = FORM_TOKEN.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def page_login(client: TestClient, app: FastAPI, role: str, *scopes: str) -> tuple[int, str]:
+    """Sign in through the API's steps, then drop the header (forms carry their own token):
+    the account's number and its forms' token."""
+    me = login(client, app, role, *scopes)
+    del client.headers[CSRF_HEADER]
+    return me.account_id, token_of(client.get("/account").text)
 
 
 def snapshot_rows(

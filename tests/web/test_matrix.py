@@ -54,7 +54,7 @@ from casebridge.web.permissions import (
     permission_of,
 )
 from casebridge.web.services.masking import PROTECTED_ROLES
-from tests.web.casework_world import World, built_world, serving, snapshot_rows
+from tests.web.casework_world import World, built_world, serving, snapshot_rows, token_of
 from tests.web.support import FAST_HASHER, current_code, make_account
 from tests.web.test_duty_reports import FORM as DUTY_FORM
 from tests.web.test_duty_reports import report as duty_report
@@ -384,15 +384,15 @@ class Newcomer:
         steps[("GET", "/sign-in")] = form = client.get("/sign-in")
         typed = {"username": username, "password": made.password}
         steps[("POST", "/sign-in")] = client.post(
-            "/sign-in", data={**typed, "csrf_token": _token(form.text)}
+            "/sign-in", data={**typed, "csrf_token": token_of(form.text)}
         )
         steps[("GET", "/sign-in/enrol")] = enrol = client.get("/sign-in/enrol")
         steps[("POST", "/sign-in/enrol")] = shown = client.post(
-            "/sign-in/enrol", data={"csrf_token": _token(enrol.text)}
+            "/sign-in/enrol", data={"csrf_token": token_of(enrol.text)}
         )
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', shown.text)
         assert secret, "the enrolment page shows no secret"
-        token = _token(shown.text)
+        token = token_of(shown.text)
         steps[("GET", "/sign-in/code")] = client.get("/sign-in/code")
         steps[("POST", "/sign-in/code")] = client.post(
             "/sign-in/code", data={"code": current_code(secret.group(1)), "csrf_token": token}
@@ -408,15 +408,6 @@ class Newcomer:
         assert asset, "the page links no static file"
         steps[("GET", "/static/{name:path}")] = client.get(asset.group(1))
         steps[("POST", "/sign-out")] = client.post("/sign-out", data={"csrf_token": token})
-
-
-PAGE_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _token(html: str) -> str:
-    found = PAGE_TOKEN.search(html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
 
 
 # ---- one cell ----------------------------------------------------------------------------

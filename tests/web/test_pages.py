@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from casebridge.web.auth.accounts import create_account
-from casebridge.web.auth.csrf import CSRF_HEADER
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import ItemStatus, TrailEntry
@@ -30,13 +29,13 @@ from tests.web.casework_world import (
     PLANTED_AGENCY,
     World,
     built_world,
-    login,
+    page_login,
     serving,
     snapshot_rows,
+    token_of,
 )
 from tests.web.support import FAST_HASHER, current_code, make_account, use_fast_hasher
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CRIME_ITEM = "event:southmoor:SM/2020/000001"
 CRIME_EVENT = "southmoor:SM/2020/000001"
 VICTIM = "southmoor:SM-P0001"
@@ -57,17 +56,9 @@ def agencies(world: World) -> list[str]:
     return sorted(str(row[0]) for row in snapshot_rows(world, "SELECT agency FROM source"))
 
 
-def token_of(html: str) -> str:
-    found = TOKEN.search(html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
 def signed_in(client: TestClient, app: FastAPI, role: str, *scopes: str) -> str:
-    """Sign in through the API's steps, then drop the header: forms carry their own token."""
-    login(client, app, role, *scopes)
-    del client.headers[CSRF_HEADER]
-    return token_of(client.get("/account").text)
+    """Sign in through the API's steps; the forms' token (the client no longer sends one)."""
+    return page_login(client, app, role, *scopes)[1]
 
 
 def test_every_page_route_declares_its_permission(served: FastAPI) -> None:

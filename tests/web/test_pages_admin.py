@@ -18,9 +18,15 @@ from sqlalchemy import select
 from casebridge.web.auth.csrf import CSRF_HEADER
 from casebridge.web.config import ServiceSettings
 from casebridge.web.models import Account, TrailEntry
-from tests.web.casework_world import NORTHSHIRE, PLANTED_AGENCY, World, built_world, login, serving
+from tests.web.casework_world import (
+    NORTHSHIRE,
+    PLANTED_AGENCY,
+    World,
+    built_world,
+    page_login,
+    serving,
+)
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = re.compile(r'id="one-time-password">([^<]+)<')
 SCRIPT = "<script>alert('x')</script>"
 
@@ -36,19 +42,6 @@ def served(service_settings: ServiceSettings, world: World) -> Iterator[FastAPI]
         yield app
 
 
-def token_of(html: str) -> str:
-    found = TOKEN.search(html)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-def signed_in(client: TestClient, app: FastAPI, role: str, *scopes: str) -> tuple[int, str]:
-    """Sign in through the API's steps, then drop the header: forms carry their own token."""
-    me = login(client, app, role, *scopes)
-    del client.headers[CSRF_HEADER]
-    return me.account_id, token_of(client.get("/account").text)
-
-
 def trail_of(app: FastAPI, action: str) -> list[TrailEntry]:
     with app.state.sessions() as db:
         return list(db.scalars(select(TrailEntry).where(TrailEntry.action == action)))
@@ -61,7 +54,7 @@ def account_named(app: FastAPI, username: str) -> Account:
 
 def test_an_administrator_makes_changes_and_resets_an_account(served: FastAPI) -> None:
     with TestClient(served) as client:
-        me, token = signed_in(client, served, "administrator")
+        me, token = page_login(client, served, "administrator")
         listed = client.get("/admin/accounts")
         assert listed.status_code == 200 and "(you)" in listed.text
         assert 'href="/admin/accounts"' in listed.text  # in the navigation
@@ -129,7 +122,7 @@ def test_an_administrator_cannot_change_their_own_role_or_deactivate_themselves(
     served: FastAPI,
 ) -> None:
     with TestClient(served) as client:
-        me, token = signed_in(client, served, "administrator")
+        me, token = page_login(client, served, "administrator")
         own = client.get(f"/admin/accounts/{me}")
         assert "You cannot change your own role" in own.text and 'id="deactivate"' not in own.text
         demoted = client.post(
@@ -162,7 +155,7 @@ def account_named_id(app: FastAPI, account_id: int) -> Account:
 
 def test_forms_refused_say_why_without_echoing_and_need_their_token(served: FastAPI) -> None:
     with TestClient(served) as client:
-        _, token = signed_in(client, served, "administrator")
+        _, token = page_login(client, served, "administrator")
         fields = {"role": "analyst", "csrf_token": token}
         bad = client.post("/admin/accounts", data={**fields, "username": "<b>no</b>"})
         assert bad.status_code == 422 and "a username has 3 to 64 characters" in bad.text
@@ -186,7 +179,7 @@ def test_forms_refused_say_why_without_echoing_and_need_their_token(served: Fast
 @pytest.mark.parametrize("role", ["analyst", "reviewer", "supervisor", "auditor"])
 def test_other_roles_may_not_administer(served: FastAPI, role: str) -> None:
     with TestClient(served) as client:
-        _, token = signed_in(client, served, role, NORTHSHIRE)
+        _, token = page_login(client, served, role, NORTHSHIRE)
         assert 'href="/admin/accounts"' not in client.get("/account").text
         assert client.get("/admin/accounts").status_code == 403
         assert client.get("/admin/accounts/1").status_code == 403
@@ -198,7 +191,7 @@ def test_other_roles_may_not_administer(served: FastAPI, role: str) -> None:
 
 def test_hostile_names_and_agencies_are_escaped(served: FastAPI) -> None:
     with TestClient(served) as client:
-        _, token = signed_in(client, served, "administrator")
+        _, token = page_login(client, served, "administrator")
         made = client.post(
             "/admin/accounts",
             data={

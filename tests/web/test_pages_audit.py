@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from casebridge.output import FORMULA_STARTS
-from casebridge.web.auth.csrf import CSRF_HEADER
 from casebridge.web.config import ServiceSettings
 from casebridge.web.models import FlagReview, TrailEntry
 from casebridge.web.trail import as_utc
@@ -29,11 +28,11 @@ from tests.web.casework_world import (
     World,
     built_world,
     login,
+    page_login,
     serving,
     snapshot_rows,
 )
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 SCRIPT = "<script>alert('x')</script>"
 FORMULA = '=HYPERLINK("http://example.invalid","open")'
 
@@ -47,19 +46,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def served(service_settings: ServiceSettings, world: World) -> Iterator[FastAPI]:
     with serving(service_settings, world) as app:
         yield app
-
-
-def token_of(page: str) -> str:
-    found = TOKEN.search(page)
-    assert found, "the page has no form with a CSRF token"
-    return found.group(1)
-
-
-def signed_in(client: TestClient, app: FastAPI, role: str, *scopes: str) -> tuple[int, str]:
-    """Sign in through the API's steps, then drop the header: forms carry their own token."""
-    me = login(client, app, role, *scopes)
-    del client.headers[CSRF_HEADER]
-    return me.account_id, token_of(client.get("/account").text)
 
 
 def person_of(world: World, agency: str) -> str:
@@ -98,7 +84,7 @@ def test_the_trail_filtered_and_paged_and_each_read_an_entry(served: FastAPI, wo
     person = person_of(world, NORTHSHIRE)
     reader, flagged = break_glass(served, NORTHSHIRE, person, "checking a referral")
     with TestClient(served) as client:
-        me, _ = signed_in(client, served, "auditor", NORTHSHIRE)
+        me, _ = page_login(client, served, "auditor", NORTHSHIRE)
         whole = client.get("/audit/trail")
         assert whole.status_code == 200 and 'href="/audit/trail"' in whole.text
         shown = client.get("/audit/trail", params={"subject_id": person, "flagged": "yes"})
@@ -136,7 +122,7 @@ def test_the_exports_are_linked_with_the_filters_and_the_csv_is_neutralised(
     person = person_of(world, NORTHSHIRE)
     _, flagged = break_glass(served, NORTHSHIRE, person, FORMULA)
     with TestClient(served) as client:
-        signed_in(client, served, "auditor", NORTHSHIRE)
+        page_login(client, served, "auditor", NORTHSHIRE)
         page = client.get("/audit/trail", params={"subject_id": person, "flagged": "yes"})
         links = dict(
             (kind, html.unescape(link))
@@ -156,7 +142,7 @@ def test_the_exports_are_linked_with_the_filters_and_the_csv_is_neutralised(
 
 def test_verify_shows_an_intact_trail_and_where_an_edited_one_breaks(served: FastAPI) -> None:
     with TestClient(served) as client:
-        me, _ = signed_in(client, served, "auditor", NORTHSHIRE)
+        me, _ = page_login(client, served, "auditor", NORTHSHIRE)
         intact = client.get("/audit/verify")
         assert intact.status_code == 200 and "The trail verifies" in intact.text
         assert "every hash and link holds" in intact.text
@@ -176,7 +162,7 @@ def test_a_supervisor_reviews_flags_of_their_agency_only(served: FastAPI, world:
     _, flagged = break_glass(served, NORTHSHIRE, ours, SCRIPT)
     _, elsewhere = break_glass(served, PLANTED_AGENCY, theirs, "another force's read")
     with TestClient(served) as client:
-        me, token = signed_in(client, served, "supervisor", NORTHSHIRE)
+        me, token = page_login(client, served, "supervisor", NORTHSHIRE)
         page = client.get("/flags")
         assert page.status_code == 200 and 'href="/flags"' in page.text
         assert f'id="flag-{flagged}"' in page.text and f'id="flag-{elsewhere}"' not in page.text
@@ -226,7 +212,7 @@ def test_a_supervisor_reviews_flags_of_their_agency_only(served: FastAPI, world:
 )
 def test_other_roles_are_refused(served: FastAPI, role: str, path: str) -> None:
     with TestClient(served) as client:
-        _, token = signed_in(client, served, role, NORTHSHIRE)
+        _, token = page_login(client, served, role, NORTHSHIRE)
         refused = client.get(path)
         assert refused.status_code == 403 and "Not allowed" in refused.text
         assert f'href="{path}"' not in client.get("/account").text
