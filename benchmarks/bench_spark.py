@@ -87,6 +87,8 @@ def child(engine: str, root: Path) -> None:
             started = time.perf_counter()
             result = run[name]()
             seconds[name] = time.perf_counter() - started
+            # Each stage's time as it ends, so that a run stopped part-way still says something.
+            print(f"{engine} {name}: {seconds[name]:.1f} s", file=sys.stderr, flush=True)
             if name == "link":
                 found |= {"records": result.records, "persons": result.persons,
                           "pairs": result.scored_pairs}  # fmt: skip
@@ -167,7 +169,7 @@ def main() -> None:
                     _on_spark(root, args.master, args.driver_memory)
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", engine, str(root)],
-                    check=True, capture_output=True, text=True,
+                    check=True, stdout=subprocess.PIPE, text=True,
                 )  # fmt: skip
                 results.append(json.loads(done.stdout.strip().splitlines()[-1]))
                 shutil.rmtree(root)
