@@ -130,10 +130,15 @@ class Engine:
         self.connection.close()
 
     def splink_api(self) -> Any:
-        """Splink's database API over this engine (its DuckDB backend)."""
+        """Splink's database API over this engine (its DuckDB backend), sampling the records
+        Spark's would (``splink_dialects``)."""
         from splink import DuckDBAPI
 
-        return DuckDBAPI(connection=self.connection)
+        from casebridge.splink_dialects import SameSampleDuckDBDialect
+
+        api = DuckDBAPI(connection=self.connection)
+        api.sql_dialect = SameSampleDuckDBDialect()  # type: ignore[no-untyped-call]
+        return api
 
     def native_view(self, name: str, sql: str) -> None:
         """A temporary view over a statement already in this engine's dialect (Splink's own,

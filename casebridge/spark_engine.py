@@ -742,7 +742,12 @@ def _splink_api(engine: SparkEngine) -> Any:
             if name in engine._splink_held:
                 _release(engine._splink_held.pop(name))
 
-    return CheckpointingSparkAPI(spark_session=engine.spark)  # type: ignore[no-untyped-call]
+    from casebridge.splink_dialects import SameSampleSparkDialect
+
+    api = CheckpointingSparkAPI(spark_session=engine.spark)  # type: ignore[no-untyped-call]
+    # the records DuckDB samples (casebridge.splink_dialects)
+    api.sql_dialect = SameSampleSparkDialect()  # type: ignore[no-untyped-call]
+    return api
 
 
 def _release(frame: DataFrame) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,3 +280,24 @@ def test_list_concat_reads_a_null_list_as_empty(spark_engine: SparkEngine) -> No
     )
     query = "SELECT name, list_concat(tags, NULL), list_concat(tags, ['y']) FROM people ORDER BY 1"
     assert _same(duck, spark, query) == [("a", [], ["y"]), ("b", ["x"], ["x", "y"])]
+
+
+def test_splink_samples_the_same_records_on_both_engines(spark_engine: SparkEngine) -> None:
+    # Splink's samplers pick records by a hash bucket of their ids; the engines' own hash()
+    # functions differ, so the adapter gives both the MD5's (casebridge.splink_dialects)
+    duck = Engine()
+    modulus = 1_000_000_000
+    ids = ", ".join(f"('r{n}')" for n in range(2_000))
+
+    def sample(engine: Engine | SparkEngine, run: Any) -> list[str]:
+        bucket = engine.splink_api().sql_dialect.hash_bucket_expression("id || '_7'", modulus)
+        rows = run(
+            f"SELECT id FROM (VALUES {ids}) AS t(id) WHERE {bucket} < {modulus * 3 // 10} "
+            "ORDER BY id"
+        )
+        return [str(row[0]) for row in rows]
+
+    on_duck = sample(duck, lambda sql: duck.connection.execute(sql).fetchall())
+    on_spark = sample(spark_engine, lambda sql: spark_engine.spark.sql(sql).collect())
+    assert on_spark == on_duck
+    assert 500 < len(on_duck) < 700  # about 30 % of 2,000: the bucket is spread evenly

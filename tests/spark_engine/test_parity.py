@@ -19,6 +19,8 @@ much shorter; this is more than the two minutes the suite's budget would give it
 from __future__ import annotations
 
 import logging
+import math
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -41,15 +43,23 @@ from .conftest import TEST_CONFIG
 logger = logging.getLogger(__name__)
 pytestmark = pytest.mark.xdist_group("spark")  # one worker, one Spark, for every Spark test
 
-PEOPLE = 300  # Spark's cost here is per statement, not per record: see docs/scale.md
+# Spark's cost here is per statement, not per record: see docs/scale.md. The suite runs
+# PEOPLE people; CASEBRIDGE_PARITY_PEOPLE runs the same comparison on a larger workspace
+# outside the suite's time budget (docs/scale.md gives the figures)
+PEOPLE = int(os.environ.get("CASEBRIDGE_PARITY_PEOPLE", "300"))
 # planted per 100,000 people; the default profile's 25 networks and 300 single-offender cases
 # would plant at most one network and no review item for several rules in PEOPLE people
 DENSE = {"networks_per_100k": 2000.0, "single_offender_cases_per_100k": 3000.0}
 FLOAT_PLACES = 9
-# measured at PEOPLE: 0.016 in a match weight, 0.00026 in a match probability (u of one
-# comparison differing in its third significant digit between the engines' random samples)
+# The engines sample the same records for u (casebridge.splink_dialects), but their Jaro-Winkler
+# functions differ: DuckDB halves the transpositions by integer division, Splink's Spark jar
+# does not ('stevie'/'tesfay' 0.556 and 0.5). Of 40,000 random pairs of the parity workspace's
+# names 427 score differently and 2 fall either side of a level's cut (0.8 or 0.92), so u of
+# the Jaro-Winkler >= 0.8 levels differs by 2-3 %. Measured at 3,000 people: 0.043 in a match
+# weight, 0.0043 in a probability, and the same persons, networks, review items and audit.
 WEIGHT_TOLERANCE = 0.05
-PROBABILITY_TOLERANCE = 0.001
+# a probability moves at most ln 2 / 4 as fast as its weight (p = 1 / (1 + 2^-w))
+PROBABILITY_TOLERANCE = WEIGHT_TOLERANCE * math.log(2) / 4
 INGESTED = (
     "person_record", "person_observation", "event", "event_observation", "involvement",
     "quarantine", "finding", "identifier", "source", "source_history",
@@ -198,8 +208,8 @@ def test_link_gives_the_same_persons(pipelines: Pipelines) -> None:
     assert len(expected) < _tables(pipelines.duck, ("person_record",))["person_record"].height
     assert persons(pipelines.spark) == expected  # up to ids
     # and, ids following records, every table: each engine trains its own model, which differs
-    # from the other's only where Splink samples pairs at random for u (each backend samples
-    # in its own way): weights and probabilities within the tolerances, all else equal
+    # from the other's only where their Jaro-Winkler functions do (WEIGHT_TOLERANCE): weights
+    # and probabilities within the tolerances, all else equal
     assert _compare(pipelines, LINKED, model_floats=True) == []
 
 
@@ -235,6 +245,6 @@ def test_differences_are_found() -> None:
     assert not _differences("t", table, table.with_columns(c=pl.Series([0.5, 1.0 + 1e-12])))
     weights = pl.DataFrame({"a": ["x", "y"], "match_weight": [1.0, 2.0], "p": [0.5, 0.9]})
     assert not _differences("t", weights, weights.with_columns(p=pl.Series([0.5, 0.9005])), True)
-    assert _differences("t", weights, weights.with_columns(p=pl.Series([0.5, 0.902])), True)
+    assert _differences("t", weights, weights.with_columns(p=pl.Series([0.5, 0.92])), True)
     assert _differences("t", weights, weights.with_columns(match_weight=pl.lit(1.1)), True)
     assert _differences("t", weights, weights.with_columns(a=pl.lit("x")), True)
