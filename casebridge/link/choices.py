@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import sqlglot
+
 # the comparisons of the model by their menu name (the name charts and match_pair give them),
 # with the field some record must hold for each to be compared ("location" and "identifiers":
 # any field of theirs)
@@ -53,12 +55,21 @@ class ModelChoices:
 SHIPPED = ModelChoices()  # no choice made: the model casebridge ships
 
 
-def within_dedupe_sources(rule_sql: str) -> str:
-    """A blocking rule (SQL over ``l`` and ``r``) that leaves out every pair of records of one
-    source declared free of duplicates; a rule that does so already is given back as it is."""
-    if DEDUPE_CONDITION in rule_sql:
+def within_dedupe_sources(rule_sql: str, dialect: str = "duckdb") -> str:
+    """A blocking rule (SQL over ``l`` and ``r``, in ``dialect``: a model trained on Spark is
+    saved with its rules in Spark's) that leaves out every pair of records of one source
+    declared free of duplicates; a rule that does so already is given back as it is."""
+    condition = as_dialect(DEDUPE_CONDITION, "duckdb", dialect)
+    if condition in rule_sql:
         return rule_sql
-    return f"({rule_sql}) AND {DEDUPE_CONDITION}"
+    return f"({rule_sql}) AND {condition}"
+
+
+def as_dialect(sql: str, read: str, write: str) -> str:
+    """A SQL expression written for ``read`` (a Splink dialect name) rewritten for ``write``."""
+    if read == write:
+        return sql
+    return str(sqlglot.transpile(sql, read=read, write=write)[0])
 
 
 def apply_weights(model: dict[str, Any], choices: ModelChoices) -> dict[str, Any]:
