@@ -64,6 +64,11 @@ DEFAULT_CONFIG = {
     "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
     "spark.sql.caseSensitive": "false",
     "spark.sql.codegen.wholeStage": "false",
+    # Catalyst infers every constraint a plan's filters and aliases imply; over Splink's
+    # comparison columns (a CASE per level, aliased, under a UNION of rules) the sets grow until
+    # the driver does nothing else: at 1,000,000 records link spent over an hour planning one
+    # local checkpoint, its 10 GB heap full and the JVM collecting garbage (bench_spark.py)
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 # A local master's JVM lives for one command: the JIT's quick tier only, and one GC thread, so
 # that compiling Spark's own code does not take the cores its queries need (measured on 2 busy
