@@ -20,6 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from casebridge.engine import Engine
+from casebridge.link.choices import as_dialect
 from casebridge.link.prepare import LINK_INPUT
 
 BLOCK_INPUT = "cb_block_input"
@@ -30,15 +31,14 @@ def rules_of(model: dict[str, Any]) -> list[str]:
     """The prediction blocking rules of a Splink model (as ``save_model_to_json`` gives it), in
     DuckDB's dialect (the stages' own: a model trained on Spark writes its rules in Spark's)."""
     return [
-        _as_duckdb(rule["blocking_rule"], rule.get("sql_dialect") or model.get("sql_dialect"))
+        as_dialect(rule["blocking_rule"], rule_dialect(model, rule), "duckdb")
         for rule in model["blocking_rules_to_generate_predictions"]
     ]
 
 
-def _as_duckdb(rule: str, dialect: str | None) -> str:
-    if dialect in (None, "duckdb"):
-        return rule
-    return sqlglot.transpile(rule, read=dialect, write="duckdb")[0]
+def rule_dialect(model: dict[str, Any], rule: dict[str, Any]) -> str:
+    """The SQL dialect a saved model's blocking rule is written in (the engine it trained on)."""
+    return str(rule.get("sql_dialect") or model.get("sql_dialect") or "duckdb")
 
 
 def columns_read(rules: list[str]) -> list[str]:

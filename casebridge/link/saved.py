@@ -19,10 +19,11 @@ from typing import Any
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError, WorkspaceError
-from casebridge.link.choices import COMPARISON_FIELDS, ModelChoices, as_dialect
-from casebridge.link.model import DIALECT, blocking_rule_sql, with_groups
+from casebridge.link.blocking import rules_of
+from casebridge.link.choices import COMPARISON_FIELDS, ModelChoices
+from casebridge.link.model import blocking_rule_sql, with_groups
 from casebridge.link.prepare import LINK_INPUT, held_fields
-from casebridge.link.train import honour_dedupe, saved_dialect
+from casebridge.link.train import honour_dedupe
 from casebridge.workspace import SETTINGS_FILE, LinkSettings, Workspace
 
 logger = logging.getLogger(__name__)
@@ -172,10 +173,4 @@ def blocking_rules_in_use(workspace: Workspace, engine: Engine) -> list[str]:
     path = workspace.root / MODEL_FILE
     if not path.is_file():
         return blocking_rule_sql(with_groups(held_fields(engine)), choices)
-    model = honour_dedupe(json.loads(path.read_text(encoding="utf-8")), choices)
-    # the engines take the stages' SQL in DuckDB's dialect; a model trained on Spark keeps its
-    # rules in Spark's
-    return [
-        as_dialect(rule["blocking_rule"], saved_dialect(model, rule), DIALECT)
-        for rule in model["blocking_rules_to_generate_predictions"]
-    ]
+    return rules_of(honour_dedupe(json.loads(path.read_text(encoding="utf-8")), choices))

@@ -21,11 +21,10 @@ from splink.internals.database_api import DatabaseAPISubClass
 
 from casebridge.engine import Engine
 from casebridge.errors import UsageError
-from casebridge.link.blocking import blocked_pairs, rules_of
+from casebridge.link.blocking import blocked_pairs, rule_dialect, rules_of
 from casebridge.link.choices import SHIPPED, ModelChoices, apply_weights, within_dedupe_sources
 from casebridge.link.frequencies import register_middle_frequencies
 from casebridge.link.model import (
-    DIALECT,
     deterministic_rules,
     names_of,
     settings,
@@ -87,14 +86,9 @@ def honour_dedupe(model: dict[str, Any], choices: ModelChoices) -> dict[str, Any
     if choices.has_duplicate_free_source:
         for rule in model["blocking_rules_to_generate_predictions"]:
             rule["blocking_rule"] = within_dedupe_sources(
-                rule["blocking_rule"], saved_dialect(model, rule)
+                rule["blocking_rule"], rule_dialect(model, rule)
             )
     return model
-
-
-def saved_dialect(model: dict[str, Any], rule: dict[str, Any]) -> str:
-    """The SQL dialect a saved model's blocking rule is written in (the engine it trained on)."""
-    return str(rule.get("sql_dialect") or model.get("sql_dialect") or DIALECT)
 
 
 def train(engine: Engine, seed: int, choices: ModelChoices = SHIPPED) -> Trained:
