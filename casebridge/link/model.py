@@ -25,7 +25,7 @@ from casebridge.link.choices import (
     ModelChoices,
     within_dedupe_sources,
 )
-from casebridge.link.frequencies import MIDDLE_WITH_FORENAME
+from casebridge.link.frequencies import MIDDLE_WITH_FORENAME, SURNAME_WITH_FORENAME
 from casebridge.link.prepare import IDENTIFIER_SCHEMES, LINK_INPUT, held_fields
 
 DIALECT = "duckdb"
@@ -78,15 +78,28 @@ def _custom(condition: str, label: str) -> cll.CustomLevel:
 
 
 def _name(
-    column: str, other: str, key: str, other_key: str, phonetic: str, nicknames: bool = True
+    column: str,
+    other: str,
+    key: str,
+    other_key: str,
+    phonetic: str,
+    nicknames: bool = True,
+    frequency: str | None = None,
 ) -> cl.CustomComparison:
-    """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial."""
+    """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial.
+    The exact level is weighed by the name's frequency, or by the frequency that the column
+    ``frequency`` gives it (link/frequencies.py)."""
+    exact = cll.ExactMatchLevel(column).configure(tf_adjustment_column=column)
+    if frequency is not None:
+        exact = cll.ExactMatchLevel(column).configure(
+            tf_adjustment_column=frequency, disable_tf_exact_match_detection=True
+        )
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=_present(
             [
                 cll.NullLevel(column),
-                cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+                exact,
                 # Mohammed / Muhammad / Mohd, Hussain / Hussein, Bill / William meet here: the
                 # key agrees and the name lists resolve both to one name, or the spellings are
                 # alike. A key alone is lossy ('hayley' and 'holly' share 'hl'), so agreement on
@@ -122,9 +135,12 @@ def _name(
 
 def _surname(fields: frozenset[str] = frozenset()) -> cl.CustomComparison:
     # nicknames are forenames': two surnames that share only a key are the initial's business
+    # a surname's agreement is weighed by its frequency among people of the same forename
+    # (link/frequencies.py): a family name most holders of a forename share says less
     comparison = _name(
-        "surname", "forename", "surname_key", "forename_key", "surname_phonetic", nicknames=False
-    )
+        "surname", "forename", "surname_key", "forename_key", "surname_phonetic",
+        nicknames=False, frequency=SURNAME_WITH_FORENAME,
+    )  # fmt: skip
     levels = list(comparison._comparison_levels)
     order_free = _present(
         [

@@ -32,7 +32,7 @@ import re
 from collections.abc import Collection
 
 from casebridge.engine import Engine
-from casebridge.link.frequencies import MIDDLE_WITH_FORENAME, key_sql
+from casebridge.link.frequencies import MIDDLE_WITH_FORENAME, SURNAME_WITH_FORENAME, key_sql
 from casebridge.standard.datafiles import read_standard
 from casebridge.standard.sql import address_key, first_word, skeleton_key, squash, surname_of
 
@@ -163,6 +163,7 @@ def prepare_link_input(engine: Engine, duplicate_free: Collection[str] = ()) -> 
             string_split(p.surname, ' ') AS surname_tokens,
             string_split(p.middle_names, ' ') AS middle_tokens,
             {key_sql("p.forename", "p.middle_names")} AS {MIDDLE_WITH_FORENAME},
+            {key_sql("p.forename", "p.surname")} AS {SURNAME_WITH_FORENAME},
             CASE WHEN p.surname IN ({", ".join(f"'{name}'" for name in surname_titles())})
                 THEN true END AS surname_title,
             fm.forename_skeleton || ' ' || sm.surname_skeleton AS name_key,

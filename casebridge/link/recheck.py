@@ -16,7 +16,7 @@ import polars as pl
 from splink import Linker
 
 from casebridge.engine import Engine
-from casebridge.link.frequencies import register_middle_frequencies
+from casebridge.link.frequencies import register_frequencies_given_forename
 from casebridge.link.prepare import LINK_INPUT
 from casebridge.link.train import Trained
 
@@ -47,7 +47,7 @@ def contradictions(engine: Engine, trained: Trained, clusters: pl.DataFrame) -> 
         linker = Linker(
             trained.db_api.register(TABLE), model, log_level=logging.ERROR, validate_settings=False
         )
-        register_middle_frequencies(engine, linker, trained.db_api, TABLE)
+        register_frequencies_given_forename(engine, linker, trained.db_api, TABLE)
         scored = linker.inference.predict()
         found = engine.frame(
             "SELECT unique_id_l AS record_l, unique_id_r AS record_r "

@@ -29,7 +29,7 @@ from splink.internals.predict import predict_from_comparison_vectors_sqls_using_
 from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
 
 from casebridge.engine import Engine
-from casebridge.link.frequencies import MIDDLE_WITH_FORENAME, frequency_sql
+from casebridge.link.frequencies import KEYS, frequency_sql
 from casebridge.link.prepare import LINK_INPUT
 
 SCORE_INPUT = "cb_score_input"
@@ -62,9 +62,11 @@ def prepare_scoring(engine: Engine, linker: Linker) -> Scoring:
     for number, column in enumerate(sorted(columns, key=lambda c: c.unquote().name)):
         table = f"{TF_PREFIX}{number}"
         tables.append(table)
-        if column.unquote().name == MIDDLE_WITH_FORENAME:
-            # a middle name's share given the forename: casebridge's own statement
-            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {frequency_sql(LINK_INPUT)}")
+        name = column.unquote().name
+        if name in KEYS:
+            # a name's share given the forename: casebridge's own statement
+            sql = frequency_sql(LINK_INPUT, name)
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
         else:
             # Splink's statement, in the engine's own dialect: read through a view
             engine.native_view(TF_VIEW, term_frequencies_for_single_column_sql(column, LINK_INPUT))

@@ -23,7 +23,7 @@ from casebridge.engine import Engine
 from casebridge.errors import UsageError
 from casebridge.link.blocking import blocked_pairs, rule_dialect, rules_of
 from casebridge.link.choices import SHIPPED, ModelChoices, apply_weights, within_dedupe_sources
-from casebridge.link.frequencies import register_middle_frequencies
+from casebridge.link.frequencies import register_frequencies_given_forename
 from casebridge.link.model import (
     deterministic_rules,
     names_of,
@@ -74,7 +74,7 @@ def make_linker(
     # a saved model (perhaps frozen in another workspace) is checked against the input; the
     # settings built here name only the columns link_input holds, and the tests check them
     linker = Linker(table, chosen, log_level=logging.ERROR, validate_settings=model is not None)
-    register_middle_frequencies(engine, linker, db_api, table_name)
+    register_frequencies_given_forename(engine, linker, db_api, table_name)
     return Trained(linker, db_api)
 
 

@@ -18,8 +18,8 @@ from casebridge.engine import Engine
 from casebridge.link.frequencies import (
     MIDDLE_WITH_FORENAME,
     MINIMUM_FORENAME_RECORDS,
-    frequency_sql,
     key_sql,
+    middle_frequency_sql,
 )
 from tests.spark import untranspilable
 
@@ -36,7 +36,7 @@ def _frequencies(records: list[tuple[str, str | None]]) -> dict[tuple[str, str],
             f"CREATE TABLE cb_test_keyed AS SELECT *, {key_sql('forename', 'middle_names')} "
             f"AS {MIDDLE_WITH_FORENAME} FROM {TABLE}"
         )
-        rows = engine.query(f"SELECT * FROM ({frequency_sql('cb_test_keyed')})")
+        rows = engine.query(f"SELECT * FROM ({middle_frequency_sql('cb_test_keyed')})")
     finally:
         engine.close()
     return {tuple(key.split("|", 1)): tf for key, tf in rows}  # type: ignore[misc]
@@ -77,7 +77,7 @@ def test_a_forename_with_few_records_gives_the_workspaces_share() -> None:
 
 
 def test_the_lookup_transpiles_to_spark() -> None:
-    assert untranspilable([frequency_sql("link_input")]) == []
+    assert untranspilable([middle_frequency_sql("link_input")]) == []
 
 
 @settings(max_examples=30, deadline=None)

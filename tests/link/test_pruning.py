@@ -16,7 +16,7 @@ from casebridge.engine import Engine
 from casebridge.ingest.run import ingest
 from casebridge.link import pruning
 from casebridge.link.blocking import blocked_pairs, rules_of
-from casebridge.link.frequencies import register_middle_frequencies
+from casebridge.link.frequencies import register_frequencies_given_forename
 from casebridge.link.model import names_of
 from casebridge.link.prepare import LINK_INPUT, prepare_link_input
 from casebridge.link.run import LinkReport
@@ -47,7 +47,7 @@ def scored(
         db_api.register(LINK_INPUT), model, log_level=logging.ERROR, validate_settings=False,
     )  # fmt: skip
     # the middle names' frequencies given the forename: Splink is handed casebridge's lookup
-    register_middle_frequencies(engine, linker, db_api, LINK_INPUT)
+    register_frequencies_given_forename(engine, linker, db_api, LINK_INPUT)
     pairs = blocked_pairs(engine, rules_of(model))
     scoring = prepare_scoring(engine, linker)
     sql = scoring.sql
