@@ -165,7 +165,9 @@ def _estimate(
             max_pairs=U_SAMPLE_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
         )
         for rule in training_blocking_rules(choices):
-            training.estimate_parameters_using_expectation_maximisation(rule)
+            training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
         model = trained.linker.misc.save_model_to_json(None)
         if choices.has_duplicate_free_source:
             model["probability_two_random_records_match"] /= _comparable_share(engine, table)
