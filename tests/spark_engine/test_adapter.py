@@ -301,3 +301,12 @@ def test_splink_samples_the_same_records_on_both_engines(spark_engine: SparkEngi
     on_spark = sample(spark_engine, lambda sql: spark_engine.spark.sql(sql).collect())
     assert on_spark == on_duck
     assert 500 < len(on_duck) < 700  # about 30 % of 2,000: the bucket is spread evenly
+
+
+def test_the_spark_tests_share_one_worker(request: pytest.FixtureRequest) -> None:
+    """Under '--dist loadgroup' (make test) every Spark test carries its group, so one worker
+    starts one Spark; pytest 9.2 with pytest-xdist 3.8 silently dropped it, and two workers
+    each started a Spark of their own (pyproject.toml pins pytest below 9.2)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with '--dist loadgroup'")
+    assert request.node.nodeid.endswith("@spark")
