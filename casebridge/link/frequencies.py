@@ -17,7 +17,7 @@ the share among all records is used, and above it the share given the forename i
 towards that overall share by SHRINKAGE records' worth (an additive prior). It is never taken
 below the overall share: the adjustment only ever lowers what a shared middle name is worth.
 
-A surname is weighed the same way for the same reason, with the forename beside it. Splink
+A surname is weighed by the forename beside it for a like reason, in another way. Splink
 adjusts the forename by its share and the surname by its own, as if the two were independent;
 they are not where names follow a custom (*Mohammed* with *Ali* or *Khan*, a Vietnamese given
 name with *Nguyen*): two different people who share such a full name are far more common than

@@ -89,11 +89,10 @@ def _name(
     """A forename or surname: exact, transliteration key, swapped, fuzzy, phonetic, initial.
     The exact level is weighed by the name's frequency, or by the frequency that the column
     ``frequency`` gives it (link/frequencies.py)."""
-    exact = cll.ExactMatchLevel(column).configure(tf_adjustment_column=column)
-    if frequency is not None:
-        exact = cll.ExactMatchLevel(column).configure(
-            tf_adjustment_column=frequency, disable_tf_exact_match_detection=True
-        )
+    exact = cll.ExactMatchLevel(column).configure(
+        tf_adjustment_column=frequency or column,
+        disable_tf_exact_match_detection=frequency is not None,
+    )
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=_present(
@@ -135,8 +134,8 @@ def _name(
 
 def _surname(fields: frozenset[str] = frozenset()) -> cl.CustomComparison:
     # nicknames are forenames': two surnames that share only a key are the initial's business
-    # a surname's agreement is weighed by its frequency among people of the same forename
-    # (link/frequencies.py): a family name most holders of a forename share says less
+    # an agreeing surname is weighed by how common the full name is (link/frequencies.py): a
+    # family name that a custom gives many holders of the forename says less
     comparison = _name(
         "surname", "forename", "surname_key", "forename_key", "surname_phonetic",
         nicknames=False, frequency=SURNAME_WITH_FORENAME,
