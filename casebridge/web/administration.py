@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
@@ -184,12 +185,12 @@ def reset_second_factor(db: Session, principal: Principal, account_id: int) -> A
 
 
 def reset_password(
-    db: Session, hasher: PasswordHasher, principal: Principal, account_id: int
+    db: Session, hasher: PasswordHasher, principal: Principal, account_id: int, workspace: Path
 ) -> str:
     """A one-time password for an account, to hand to its owner (its sessions end, any lock
     lifts)."""
     account = account_of(db, account_id)
-    password = accounts.reset_password(db, hasher, account, utc_now())
+    password = accounts.reset_password(db, hasher, account, utc_now(), workspace)
     _trail(db, principal, "account.password_reset", account)
     return password
 

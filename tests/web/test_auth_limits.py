@@ -4,8 +4,11 @@ trail of every sign-in, by account id and address only."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from casebridge.web.app import create_app
-from casebridge.web.auth.limits import username_key
+from casebridge.web.auth.limits import LoginKeyError, digest_key, digest_key_path, username_key
 from casebridge.web.config import ServiceSettings
 from casebridge.web.db import transaction
 from casebridge.web.models import Account, LoginAttempt, TrailEntry
@@ -143,9 +146,35 @@ def test_attempts_keep_a_digest_of_the_typed_name_never_the_name(
     _try(client, "Typed.Name", "a wrong password here")
     with transaction(app.state.sessions) as db:
         attempt = db.scalars(select(LoginAttempt)).one()
-    assert attempt.username == username_key("typed.name")
+    workspace = app.state.settings.workspace
+    assert attempt.username == username_key("typed.name", workspace)
     assert "typed" not in attempt.username.lower()
     assert attempt.remote_addr == "testclient" and attempt.succeeded is False
+    # keyed outside the database: the digest is not one anyone can recompute from the name
+    plain = (hashlib.sha256(b"typed.name").hexdigest(),
+             hashlib.sha256(b"casebridge-login:typed.name").hexdigest())  # fmt: skip
+    assert attempt.username not in plain
+
+
+def test_the_digest_key_is_the_owners_alone_and_one_per_workspace(
+    app: FastAPI, tmp_path: Path
+) -> None:
+    workspace = app.state.settings.workspace
+    path = digest_key_path(workspace)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert digest_key(workspace) == path.read_bytes()  # made once, then read
+    other = tmp_path / "another-workspace"
+    other.mkdir()
+    assert username_key("typed.name", other) != username_key("typed.name", workspace)
+
+
+def test_a_damaged_digest_key_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    path = digest_key_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"too short")
+    with pytest.raises(LoginKeyError, match="remove it"):
+        username_key("typed.name", tmp_path)
 
 
 def test_every_sign_in_is_in_the_trail_by_account_id_and_address(

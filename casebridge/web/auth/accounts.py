@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
@@ -192,14 +193,17 @@ def reset_second_factor(db: Session, account: Account, at: dt.datetime) -> None:
     end_sessions_of(db, account.id, at)
 
 
-def reset_password(db: Session, hasher: PasswordHasher, account: Account, at: dt.datetime) -> str:
-    """Give an account a one-time password (returned, to hand over) and lift any lock."""
+def reset_password(
+    db: Session, hasher: PasswordHasher, account: Account, at: dt.datetime, workspace: Path
+) -> str:
+    """Give an account a one-time password (returned, to hand over) and lift any lock (counted
+    under the digest :func:`limits.username_key` keys with ``workspace``'s key)."""
     chosen = passwords.one_time_password()
     account.password_hash = passwords.hash_password(hasher, chosen)
     account.must_change_password = True
     account.failed_logins = 0
     account.locked_until = None
-    limits.forget_failures(db, limits.username_key(account.username))
+    limits.forget_failures(db, limits.username_key(account.username, workspace))
     end_sessions_of(db, account.id, at)
     return chosen
 

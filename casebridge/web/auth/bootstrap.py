@@ -90,11 +90,11 @@ def create_demo_accounts(
     generated password and an enrolled TOTP secret each. Run again, it gives them new ones."""
     scopes = demo_scopes(open_workspace(workspace).settings.sources)
     with transaction(factory) as db:
-        return [_demo_account(db, hasher, role, scopes[role]) for role in Role]
+        return [_demo_account(db, hasher, role, scopes[role], workspace) for role in Role]
 
 
 def _demo_account(
-    db: Session, hasher: PasswordHasher, role: Role, scopes: tuple[str, ...]
+    db: Session, hasher: PasswordHasher, role: Role, scopes: tuple[str, ...], workspace: Path
 ) -> DemoAccount:
     username = f"{DEMO_PREFIX}{role.value}"
     password = secrets.token_urlsafe(12)
@@ -109,7 +109,7 @@ def _demo_account(
         account.role = role.value
         account.active = True
         accounts.set_scopes(db, account, scopes)
-        limits.forget_failures(db, limits.username_key(username))
+        limits.forget_failures(db, limits.username_key(username, workspace))
         end_sessions_of(db, account.id, utc_now())
         record(
             db,

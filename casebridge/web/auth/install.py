@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from casebridge.web.auth import oidc
+from casebridge.web.auth import limits, oidc
 from casebridge.web.auth.passwords import default_hasher
 from casebridge.web.auth.sessions import principal_of
 from casebridge.web.config import ServiceSettings
@@ -20,6 +20,9 @@ def install_sign_in(app: FastAPI, settings: ServiceSettings) -> None:
     CSRF protection is the application-wide dependency ``csrf.require_csrf_token``, given
     to ``FastAPI(dependencies=...)`` so that every router included later gets it too.
     """
+    limits.digest_key(
+        settings.workspace
+    )  # made now, so that a folder it cannot be made in stops the start
     app.add_exception_handler(RequestValidationError, refuse_without_echo)
     app.state.principal_of = principal_of
     app.state.password_hasher = default_hasher()

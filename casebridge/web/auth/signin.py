@@ -92,7 +92,7 @@ def sign_in_with_password(
     at: dt.datetime,
 ) -> tuple[StepDone, str] | Rejection:
     """The first step: a session awaiting its second factor and its cookie token, or why not."""
-    key = limits.username_key(username)
+    key = limits.username_key(username, settings.workspace)
     account = accounts.find_account(db, username)
     if account is not None and not account.active:
         account = None
@@ -148,7 +148,7 @@ def enter_code(
     """The second step: a code from the account's authenticator (confirming an enrolment, if
     that is what the session awaits). Success renews the session's token."""
     account = db.get_one(Account, web_session.account_id)
-    key = limits.username_key(account.username)
+    key = limits.username_key(account.username, settings.workspace)
     refused = limits.refusal(db, key, remote_addr, at, settings)
     if refused is not None:
         _trail(db, "sign_in.refused", account, remote_addr, acting=False, reason=refused.value)
@@ -210,7 +210,7 @@ def change_own_password(
     """A signed-in account's new password, if its current one is right (counted as a sign-in
     attempt, so a session left open cannot be used to guess it); raises PasswordPolicyError."""
     account = db.get_one(Account, principal.account_id)
-    key = limits.username_key(account.username)
+    key = limits.username_key(account.username, settings.workspace)
     if limits.refusal(db, key, principal.remote_addr, at, settings) is not None:
         return Rejection.TOO_MANY_ATTEMPTS
     if not passwords.verify_password(hasher, account.password_hash, current_password):
@@ -231,7 +231,7 @@ def sign_in_with_subject(
 ) -> tuple[StepDone, str] | Rejection:
     """The first step through OIDC: the provider vouched for ``subject``; a session awaiting
     the second factor if an active account has it, else a refusal."""
-    key = limits.username_key(f"oidc:{subject}")
+    key = limits.username_key(f"oidc:{subject}", settings.workspace)
     account = oidc.account_for_subject(db, subject)
     refused = limits.refusal(db, key, remote_addr, at, settings)
     if refused is not None:

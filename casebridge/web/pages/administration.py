@@ -300,7 +300,9 @@ def reset_password(request: Request, principal: Administrator, account_id: Accou
     """Give the account a one-time password, shown once here."""
     try:
         with _store(request) as db:
-            password = administration.reset_password(db, _hasher(request), principal, account_id)
+            password = administration.reset_password(
+                db, _hasher(request), principal, account_id, request.app.state.settings.workspace
+            )
             shown = administration.view(db, administration.account_of(db, account_id))
     except administration.AccountNotFoundError:
         return _account_page(request, principal, account_id)

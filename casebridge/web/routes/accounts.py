@@ -224,5 +224,7 @@ def reset_password(
 ) -> PasswordResetAnswer:
     """A one-time password for an account (its sessions end, any lock lifts)."""
     with _writing(request) as db:
-        password = administration.reset_password(db, _hasher(request), principal, account_id)
+        password = administration.reset_password(
+            db, _hasher(request), principal, account_id, request.app.state.settings.workspace
+        )
     return PasswordResetAnswer(one_time_password=password)
