@@ -164,6 +164,8 @@ def _estimate(
         training.estimate_u_using_random_sampling(
             max_pairs=U_SAMPLE_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
         )
+        # EM's iterations leave the term frequencies out: each then reads the counts of each
+        # pattern of levels, not every blocked pair (docs/linking.md, on training)
         for rule in training_blocking_rules(choices):
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True

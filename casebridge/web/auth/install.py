@@ -20,9 +20,8 @@ def install_sign_in(app: FastAPI, settings: ServiceSettings) -> None:
     CSRF protection is the application-wide dependency ``csrf.require_csrf_token``, given
     to ``FastAPI(dependencies=...)`` so that every router included later gets it too.
     """
-    limits.digest_key(
-        settings.workspace
-    )  # made now, so that a folder it cannot be made in stops the start
+    # the login digest key is made now: a folder it cannot be made in stops the service's start
+    limits.digest_key(settings.workspace)
     app.add_exception_handler(RequestValidationError, refuse_without_echo)
     app.state.principal_of = principal_of
     app.state.password_hasher = default_hasher()
